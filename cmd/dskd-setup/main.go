@@ -1,0 +1,126 @@
+// Command dskd-setup prepares gotch for the libtorch installed on this
+// machine and writes the project's go.work. Run it once after cloning (make
+// does); it is idempotent and returns in well under two seconds when nothing
+// changed.
+//
+//	go run ./cmd/dskd-setup           # find libtorch, prepare gotch, write go.work
+//	go run ./cmd/dskd-setup --print   # report what it found, change nothing
+//	go run ./cmd/dskd-setup --install # install Debian's libtorch-dev if none is found
+//
+// libtorch is looked for in this order: $LIBTORCH (official zip layout), the
+// torch package of python3, the system (apt-get install libtorch-dev).
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+
+	"github.com/angioseg/dskd/internal/setup"
+)
+
+func main() {
+	printOnly := flag.Bool("print", false, "report what was found, change nothing")
+	install := flag.Bool("install", false, "install libtorch-dev with apt-get if no libtorch is found (default when root on Debian/Ubuntu)")
+	quiet := flag.Bool("quiet", false, "print nothing when nothing changed")
+	flag.Parse()
+	if err := run(*printOnly, *install, *quiet); err != nil {
+		fmt.Fprintln(os.Stderr, "dskd-setup:", err)
+		os.Exit(1)
+	}
+}
+
+func logf(format string, args ...any) { fmt.Fprintf(os.Stderr, "dskd-setup: "+format+"\n", args...) }
+
+func run(printOnly, install, quiet bool) error {
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	root, err := setup.ProjectRoot(wd)
+	if err != nil {
+		return err
+	}
+	env := setup.HostEnv()
+	lt, err := setup.Discover(env)
+	if errors.Is(err, setup.ErrNotFound) && !printOnly && setup.IsDebianLike("") && (install || os.Geteuid() == 0) {
+		logf("no libtorch found; this is Debian/Ubuntu and we may install, so installing libtorch-dev")
+		if err := setup.AptInstall(logf, "libtorch-dev"); err != nil {
+			return err
+		}
+		lt, err = setup.Discover(env)
+	}
+	if err != nil {
+		return err
+	}
+	base, err := setup.CacheBase()
+	if err != nil {
+		return err
+	}
+	if printOnly {
+		return report(lt, base, root)
+	}
+	if _, err := exec.LookPath("g++"); err != nil {
+		if setup.IsDebianLike("") && os.Geteuid() == 0 {
+			if err := setup.AptInstall(logf, "g++"); err != nil {
+				return err
+			}
+		} else {
+			return errors.New("setup: g++ not found; install a C++ compiler (apt-get install g++)")
+		}
+	}
+	src, err := setup.GotchSource(root)
+	if err != nil {
+		return err
+	}
+	dir, st, err := setup.PrepareGotch(lt, src, base, logf)
+	if err != nil {
+		return err
+	}
+	changed, err := setup.WriteGoWork(root, dir)
+	if err != nil {
+		return err
+	}
+	if changed || !quiet {
+		for _, n := range lt.Notes {
+			logf("note: %s", n)
+		}
+		logf("%s", lt)
+		logf("gotch %s copy: %s (%d generated wrappers replaced)", setup.GotchVersion, dir, st.ReplacedOps)
+		if changed {
+			logf("wrote %s/go.work", root)
+		}
+	}
+	return nil
+}
+
+func report(lt setup.Libtorch, base, root string) error {
+	dir := setup.CopyDir(base, lt)
+	fmt.Printf("libtorch:      %s\n", lt.Root)
+	fmt.Printf("source:        %s\n", lt.Source)
+	fmt.Printf("version:       %s (headers: %s)\n", lt.DisplayVersion(), lt.Version)
+	fmt.Printf("device:        %s\n", map[bool]string{true: "CUDA", false: "CPU"}[lt.CUDA])
+	fmt.Printf("c++11 abi:     %v\n", lt.CXX11ABI)
+	fmt.Printf("lib dir:       %s\n", lt.LibDir)
+	for _, n := range lt.Notes {
+		fmt.Printf("note:          %s\n", n)
+	}
+	st, err := setup.ReadStamp(dir)
+	switch {
+	case err != nil:
+		fmt.Printf("gotch copy:    %s (not prepared yet: run go run ./cmd/dskd-setup)\n", dir)
+	case st.Key != setup.Identity(lt):
+		fmt.Printf("gotch copy:    %s (stale: run go run ./cmd/dskd-setup)\n", dir)
+	default:
+		fmt.Printf("gotch copy:    %s\n", dir)
+		fmt.Printf("replaced ops:  %d (list: %s/replaced-ops.txt)\n", st.ReplacedOps, dir)
+	}
+	if _, err := os.Stat(root + "/go.work"); err == nil {
+		fmt.Printf("go.work:       %s/go.work\n", root)
+	} else {
+		fmt.Printf("go.work:       missing\n")
+	}
+	return nil
+}

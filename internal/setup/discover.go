@@ -1,0 +1,195 @@
+package setup
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// Env is everything discovery reads from the machine. The zero value is not
+// usable; call HostEnv for the real machine. Tests build fake trees and set
+// FSRoot so that system paths such as /usr/include resolve inside them.
+type Env struct {
+	Getenv func(string) string
+	// FSRoot prefixes the absolute system paths that are probed (/usr, ...).
+	// Empty on the real machine.
+	FSRoot string
+	// PythonTorchDirs returns candidate torch package directories of the
+	// Python interpreters on this machine (without importing torch).
+	PythonTorchDirs func() []string
+	// PackageVersion returns the installed version of a distribution
+	// package, or "" if unknown.
+	PackageVersion func(pkg string) string
+	// CXX11ABI reports whether the libraries in libDir use the C++11 ABI.
+	CXX11ABI func(libDir string) (bool, error)
+}
+
+// HostEnv is the Env of the machine this runs on.
+func HostEnv() Env {
+	return Env{
+		Getenv:          os.Getenv,
+		PythonTorchDirs: hostPythonTorchDirs,
+		PackageVersion:  dpkgVersion,
+		CXX11ABI:        DetectCXX11ABI,
+	}
+}
+
+// ErrNotFound means no libtorch was found anywhere.
+var ErrNotFound = errors.New(`setup: no libtorch found. Provide one of:
+  1. an official libtorch zip (CPU or CUDA) unpacked anywhere, with LIBTORCH=/path/to/libtorch
+  2. a Python torch package: pip install torch (python3 -c 'import torch' must work)
+  3. the system package (Debian/Ubuntu): apt-get install -y libtorch-dev
+     (run this setup as root, or with --install, to have it do that for you)`)
+
+// systemPrefixes are searched, in order, for a distribution libtorch.
+var systemPrefixes = []string{"/usr", "/usr/local"}
+
+// systemLibSubdirs are where distributions put shared libraries.
+var systemLibSubdirs = []string{"lib/x86_64-linux-gnu", "lib/aarch64-linux-gnu", "lib64", "lib"}
+
+// Discover finds a libtorch in the documented order: $LIBTORCH, a Python
+// torch package, the system. A $LIBTORCH that does not hold a libtorch is an
+// error (the user asked for it), not a reason to look elsewhere.
+func Discover(env Env) (Libtorch, error) {
+	var notes []string
+	if dir := env.Getenv("LIBTORCH"); dir != "" {
+		lt, err := probeBundle(env, dir, SourceEnv)
+		if err != nil {
+			return Libtorch{}, fmt.Errorf("setup: LIBTORCH=%s: %w", dir, err)
+		}
+		return lt, nil
+	}
+	for _, dir := range env.PythonTorchDirs() {
+		lt, err := probeBundle(env, dir, SourcePython)
+		if err == nil {
+			lt.Notes = append(notes, lt.Notes...)
+			return lt, nil
+		}
+		notes = append(notes, fmt.Sprintf("python torch at %s skipped: %v", dir, err))
+	}
+	for _, prefix := range systemPrefixes {
+		lt, err := probeSystem(env, prefix)
+		if err == nil {
+			lt.Notes = append(notes, lt.Notes...)
+			return lt, nil
+		}
+	}
+	return Libtorch{}, ErrNotFound
+}
+
+// probeBundle checks the layout shared by the official zip and the Python
+// package: DIR/include/... and DIR/lib/libtorch_cpu.so.
+func probeBundle(env Env, dir string, src Source) (Libtorch, error) {
+	inc := filepath.Join(dir, "include")
+	lib := filepath.Join(dir, "lib")
+	if !exists(filepath.Join(lib, "libtorch_cpu.so")) {
+		return Libtorch{}, fmt.Errorf("no lib/libtorch_cpu.so (headers and libraries missing)")
+	}
+	if src == SourcePython {
+		// Debian's python3-torch links its include/ and lib/ to the system
+		// libtorch: report that one, with its package version.
+		real, err := filepath.EvalSymlinks(filepath.Join(lib, "libtorch_cpu.so"))
+		if err == nil && !strings.HasPrefix(real, filepath.Clean(dir)+string(filepath.Separator)) {
+			return Libtorch{}, fmt.Errorf("its libraries are links to %s (a system libtorch)", filepath.Dir(real))
+		}
+	}
+	return finish(env, Libtorch{Source: src, Root: dir, LibDir: lib}, inc)
+}
+
+func probeSystem(env Env, prefix string) (Libtorch, error) {
+	inc := filepath.Join(env.FSRoot, prefix, "include")
+	for _, sub := range systemLibSubdirs {
+		lib := filepath.Join(env.FSRoot, prefix, sub)
+		if exists(filepath.Join(lib, "libtorch_cpu.so")) {
+			lt := Libtorch{Source: SourceSystem, Root: filepath.Join(env.FSRoot, prefix), LibDir: lib}
+			lt.PackageVersion = env.PackageVersion("libtorch-dev")
+			return finish(env, lt, inc)
+		}
+	}
+	return Libtorch{}, fmt.Errorf("no libtorch_cpu.so under %s", prefix)
+}
+
+func finish(env Env, lt Libtorch, inc string) (Libtorch, error) {
+	api := filepath.Join(inc, "torch", "csrc", "api", "include")
+	ver, err := readVersion(filepath.Join(api, "torch", "version.h"))
+	if err != nil {
+		return Libtorch{}, err
+	}
+	lt.Version = ver
+	lt.IncludeDirs = []string{inc, api}
+	lt.CUDA = exists(filepath.Join(lt.LibDir, "libtorch_cuda.so"))
+	abi, err := env.CXX11ABI(lt.LibDir)
+	if err != nil {
+		return Libtorch{}, fmt.Errorf("detecting the C++ ABI of %s: %w", lt.LibDir, err)
+	}
+	lt.CXX11ABI = abi
+	return lt, nil
+}
+
+var versionRe = regexp.MustCompile(`#define\s+TORCH_VERSION_(MAJOR|MINOR|PATCH)\s+(\d+)`)
+
+// readVersion parses torch/version.h.
+func readVersion(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("no torch/version.h (headers missing?): %w", err)
+	}
+	parts := map[string]string{}
+	for _, m := range versionRe.FindAllStringSubmatch(string(b), -1) {
+		parts[m[1]] = m[2]
+	}
+	if parts["MAJOR"] == "" || parts["MINOR"] == "" {
+		return "", fmt.Errorf("%s: no TORCH_VERSION_MAJOR/MINOR", path)
+	}
+	if parts["PATCH"] == "" {
+		parts["PATCH"] = "0"
+	}
+	return parts["MAJOR"] + "." + parts["MINOR"] + "." + parts["PATCH"], nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// hostPythonTorchDirs asks each python3 on the machine where its torch
+// package is, without importing torch (which takes seconds).
+func hostPythonTorchDirs() []string {
+	const script = "import importlib.util as u, os; s = u.find_spec('torch'); print(os.path.dirname(s.origin) if s and s.origin else '')"
+	seen := map[string]bool{}
+	var dirs []string
+	for _, py := range []string{"python3", "/usr/bin/python3", "python"} {
+		path, err := exec.LookPath(py)
+		if err != nil {
+			continue
+		}
+		if real, err := filepath.EvalSymlinks(path); err == nil {
+			path = real
+		}
+		if seen[path] {
+			continue
+		}
+		seen[path] = true
+		out, err := exec.Command(path, "-c", script).Output()
+		if err != nil {
+			continue
+		}
+		if dir := strings.TrimSpace(string(out)); dir != "" && !seen[dir] {
+			seen[dir] = true
+			dirs = append(dirs, dir)
+		}
+	}
+	return dirs
+}
+
+func dpkgVersion(pkg string) string {
+	out, err := exec.Command("dpkg-query", "-W", "-f=${Version}", pkg).Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
