@@ -1,0 +1,31 @@
+// Package engine holds the libtorch runtime basics the rest of dskd builds
+// on: the intra-op thread count, seeding libtorch's random generators,
+// choosing a device, grad-mode scoping, and the Worker on which all tensor
+// work of a model runs.
+//
+// # Why a Worker
+//
+// libtorch keeps grad mode (and, on CUDA, the current device and stream) per
+// OS thread, and gotch toggles grad mode in separate cgo calls. A goroutine
+// that the Go scheduler moves between OS threads can therefore run a forward
+// pass with gradients off: measured, 1 run in 4 to 8 crashed in Backward
+// ("does not require grad") or silently lost gradients. A Worker is one
+// goroutine locked to its OS thread; everything that touches tensors of one
+// model (building it, training, evaluating, predicting) is submitted to the
+// same Worker with Do. Pure-Go work (decoding, augmentation) runs elsewhere.
+//
+//	w := engine.NewWorker()
+//	defer w.Close()
+//	err := w.Do(func() error {
+//		engine.SetThreads(0) // all cores
+//		engine.ManualSeed(42)
+//		// build the model and train here
+//		return nil
+//	})
+//
+// # Threads
+//
+// Debian's libtorch starts with one intra-op thread and ignores
+// OMP_NUM_THREADS when driven from gotch; a U-Net step is about twice as slow
+// as with two. SetThreads(0) uses all cores (runtime.NumCPU).
+package engine
