@@ -1,12 +1,13 @@
 # Every target prepares gotch for the installed libtorch first (fast when
-# nothing changed). See README.md.
+# nothing changed). The setup runs with GOWORK=off so a stale go.work never
+# stops it from rewriting that file. See README.md.
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 
 .PHONY: setup test demo bench clean-cache
 
 setup:
-	$(GO) run ./cmd/dskd-setup --quiet
+	GOWORK=off $(GO) run ./cmd/dskd-setup --quiet
 
 test: setup
 	$(GO) vet ./...
