@@ -3,6 +3,7 @@ package metrics
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // scoreSet keeps the probabilities of positive and negative pixels so
@@ -13,6 +14,18 @@ type scoreSet struct {
 
 // add appends the in-FOV pixels of one image. Inputs must be validated.
 func (s *scoreSet) add(probs, mask, fov []float32) error {
+	var np, nn int
+	for i, m := range mask {
+		if fov == nil || maskOn(fov[i]) {
+			if maskOn(m) {
+				np++
+			} else {
+				nn++
+			}
+		}
+	}
+	s.pos = slices.Grow(s.pos, np)
+	s.neg = slices.Grow(s.neg, nn)
 	for i, p := range probs {
 		if fov != nil && !maskOn(fov[i]) {
 			continue
