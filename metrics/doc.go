@@ -50,7 +50,8 @@
 // divided by |pos|·|neg|. Scores are radix-sorted (O(n)). It is NaN when
 // the counted pixels hold one class only (no vessel, or all vessel), and
 // such images are skipped in the per-image mean. The Accumulator keeps
-// every in-FOV score (4 bytes per pixel: 126 images of 512x512 is 132 MB)
+// every in-FOV score (4 bytes per pixel: 126 images of 512x512 is 132 MB,
+// plus about twice that transiently while Result sorts)
 // for an exact pooled AUC; WithAUCHistogram switches to a ROCHistogram
 // (equal-width bins over [0,1], out-of-range values clamped) whose
 // estimate counts same-bin positive/negative pairs as ties, so its error
