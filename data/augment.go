@@ -7,7 +7,7 @@ import (
 
 // AugmentConfig describes random augmentations. The zero value applies none.
 // Geometric steps are applied identically to image and mask (image: bilinear,
-// edges clamped; mask: nearest neighbour, 0 outside), in this order: small
+// edges clamped; mask: nearest neighbour, edges clamped alike), in this order: small
 // rotation/scale, flips, 90° rotation, crop. Intensity steps (image only)
 // follow: contrast, brightness, gamma, then clipping to [0,1].
 // DefaultAugment returns a typical training configuration.
@@ -127,8 +127,8 @@ func dihedralCrop(src *Image, fh, fv bool, k, x0, y0, w, h int) *Image {
 }
 
 // affine rotates by theta and zooms by scale about the image centre, keeping
-// the size: bilinear with clamped edges for the image, nearest with 0 outside
-// for the mask.
+// the size: bilinear for the image, nearest for the mask, both with edge
+// clamping (areas rotated in from outside repeat the border, labelled alike).
 func affine(img, mask *Image, theta, scale float64) (*Image, *Image) {
 	W, H := img.W, img.H
 	cx, cy := float64(W-1)/2, float64(H-1)/2
@@ -145,10 +145,9 @@ func affine(img, mask *Image, theta, scale float64) (*Image, *Image) {
 			sy := cy - sin*dx + cos*dy
 			oi.Pix[y*W+x] = bilinear(img, sx, sy)
 			if om != nil {
-				nx, ny := int(math.Floor(sx+0.5)), int(math.Floor(sy+0.5))
-				if nx >= 0 && ny >= 0 && nx < W && ny < H {
-					om.Pix[y*W+x] = mask.Pix[ny*W+nx]
-				}
+				nx := max(0, min(W-1, int(math.Floor(sx+0.5))))
+				ny := max(0, min(H-1, int(math.Floor(sy+0.5))))
+				om.Pix[y*W+x] = mask.Pix[ny*W+nx]
 			}
 		}
 	}
