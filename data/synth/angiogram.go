@@ -34,7 +34,7 @@ func angiogramAttempt(n int, seed, attempt uint64) (*data.Image, *data.Image, fl
 	fov := collimator(r, n)
 
 	vessels := &tube{n: n}
-	target := r.uniform(0.045, 0.085)
+	target := r.uniform(0.035, 0.065)
 	maskF := make([]float64, n*n)
 	absorbV := make([]float64, n*n)
 	frac := 0.0
