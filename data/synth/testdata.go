@@ -11,6 +11,8 @@ var (
 	// TestdataXCADLabelled and TestdataXCADUnlabelled size testdata/xcad.
 	TestdataXCADLabelled   = 3
 	TestdataXCADUnlabelled = 2
+	// TestdataDirs are the folders of testdata/ written by WriteTestdata.
+	TestdataDirs = []string{"dca1", "xcad", "generic", "bad"}
 	// TestdataGeneric pairs of 64x64 PNG in testdata/generic.
 	TestdataGeneric = 6
 )
