@@ -56,7 +56,6 @@ func (r *lcg) float() float64 {
 	return float64(uint64(*r)>>11) / float64(1<<53)
 }
 
-
 func randMap(r *lcg, n int, scale float64) []float64 {
 	out := make([]float64, n)
 	for i := range out {

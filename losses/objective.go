@@ -90,7 +90,7 @@ type Breakdown struct {
 
 // Objective is the configured loss. Build it with NewObjective.
 type Objective struct {
-	cfg                  Config
+	cfg                    Config
 	usePSDL, useDDL, useDS bool
 }
 
@@ -132,13 +132,13 @@ func NewObjective(cfg Config) (*Objective, error) {
 		return nil, fmt.Errorf("losses: preset %q: want %q, %q, %q, %q or %q", cfg.Preset,
 			PresetUNet, PresetDeepSupervision, PresetPSDL, PresetDDL, PresetDSKD)
 	}
-	bad := func(name string, v float64) bool { return v < 0 || math.IsNaN(v) || math.IsInf(v, 0) }
+	bad := func(v float64) bool { return v < 0 || math.IsNaN(v) || math.IsInf(v, 0) }
 	switch {
-	case bad("", cfg.LambdaPSDL):
+	case bad(cfg.LambdaPSDL):
 		return nil, fmt.Errorf("losses: LambdaPSDL %g: want finite >= 0", cfg.LambdaPSDL)
-	case bad("", cfg.LambdaDDL):
+	case bad(cfg.LambdaDDL):
 		return nil, fmt.Errorf("losses: LambdaDDL %g: want finite >= 0", cfg.LambdaDDL)
-	case bad("", cfg.LambdaDS):
+	case bad(cfg.LambdaDS):
 		return nil, fmt.Errorf("losses: LambdaDS %g: want finite >= 0", cfg.LambdaDS)
 	case !(cfg.AlphaT > 0 && cfg.AlphaT <= 1):
 		return nil, fmt.Errorf("losses: AlphaT %g: want (0, 1]", cfg.AlphaT)
@@ -148,7 +148,7 @@ func NewObjective(cfg Config) (*Objective, error) {
 		return nil, fmt.Errorf("losses: DDLStartEpoch %d: want >= 0", cfg.DDLStartEpoch)
 	}
 	for i, w := range cfg.DSWeights {
-		if bad("", w) {
+		if bad(w) {
 			return nil, fmt.Errorf("losses: DSWeights[%d] %g: want finite >= 0", i, w)
 		}
 	}
