@@ -43,8 +43,9 @@ func WriteCurves(path string, history []EpochRecord) error {
 	if err != nil {
 		return prefixed(path, err)
 	}
-	img := image.NewRGBA(image.Rect(0, 0, CurvesWidth, CurvesHeight))
-	c := vgimg.NewWith(vgimg.UseImage(img))
+	// The canvas draws into its own copy of the image passed in; the result
+	// is read back with c.Image().
+	c := vgimg.NewWith(vgimg.UseImage(image.NewRGBA(image.Rect(0, 0, CurvesWidth, CurvesHeight))))
 	dc := draw.New(c)
 	tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Millimeter * 4,
 		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2,
@@ -53,6 +54,7 @@ func WriteCurves(path string, history []EpochRecord) error {
 	canvases := plot.Align(plots, tiles, dc)
 	loss.Draw(canvases[0][0])
 	dice.Draw(canvases[0][1])
+	img := c.Image()
 	return writeAtomic(path, func(w io.Writer) error { return png.Encode(w, img) })
 }
 
