@@ -22,7 +22,7 @@
 //	epoch,train_loss,<sorted part names>,val_dice,<sorted val score names>,lr,alpha,seconds
 //
 // where part names are the union of EpochRecord.Parts keys over the history
-// (e.g. dice,ddl,psdl) and val score names the union of ValScores keys. A
+// (e.g. ddl,dice,psdl) and val score names the union of ValScores keys. A
 // name missing from a row gives an empty cell, NaN gives an empty cell
 // (val_dice of an epoch that was not validated), and other floats use the
 // shortest representation that round-trips.
