@@ -33,7 +33,7 @@
 //     the main), w_i = 1/(Depth-1) by default.
 //   - Objective presets: "unet" = Dice + λ_PSDL·BCE; "deep-supervision" =
 //     unet + λ_DS·DeepSupervision; "psdl" = Dice + λ_PSDL·PSDL; "ddl" = Dice
-//     + λ_PSDL·BCE + λ_DDL(t)·DDL; "dskd" (default) = Dice + λ_PSDL·PSDL +
+//   - λ_PSDL·BCE + λ_DDL(t)·DDL; "dskd" (default) = Dice + λ_PSDL·PSDL +
 //     λ_DDL(t)·DDL. λs default 1. λ_DDL(t) = λ_DDL·t/T by default (the
 //     ramp METHOD.md found stable), or constant, or constant from a start
 //     epoch. Epoch t is 0-based; with no teacher (nil, e.g. epoch 0) the
