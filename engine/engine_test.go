@@ -151,3 +151,11 @@ func TestWorkerRunsOnOneThreadAndReportsPanics(t *testing.T) {
 	w.Close()
 	assert.ErrorIs(t, w.Do(func() error { return nil }), ErrClosed)
 }
+
+func TestWorkerSurvivesGoexit(t *testing.T) {
+	w := NewWorker()
+	err := w.Do(func() error { runtime.Goexit(); return nil })
+	assert.ErrorIs(t, err, ErrGoexit)
+	assert.ErrorIs(t, w.Do(func() error { return nil }), ErrClosed)
+	w.Close() // must not hang
+}

@@ -28,15 +28,19 @@ func NewWorker() *Worker {
 		// Never unlocked: when this goroutine exits, its thread exits too,
 		// taking any thread-local libtorch state with it.
 		runtime.LockOSThread()
+		defer close(w.done) // also when a job calls runtime.Goexit
 		close(ready)
 		for job := range w.jobs {
 			job()
 		}
-		close(w.done)
 	}()
 	<-ready
 	return w
 }
+
+// ErrGoexit is returned by Do when fn called runtime.Goexit (for example a
+// failed require.* in a test): the Worker is then closed.
+var ErrGoexit = errors.New("engine: function called runtime.Goexit on the worker; the worker is closed")
 
 // Do runs fn on the worker's thread and waits for it. A panic in fn (gotch's
 // Must* functions panic or exit on bad shapes) comes back as an error. Do
@@ -44,24 +48,28 @@ func NewWorker() *Worker {
 func (w *Worker) Do(fn func() error) (err error) {
 	result := make(chan error, 1)
 	job := func() {
+		finished := false
 		defer func() {
 			if r := recover(); r != nil {
 				result <- fmt.Errorf("engine: panic in worker: %v\n%s", r, debug.Stack())
+			} else if !finished {
+				result <- ErrGoexit
 			}
 		}()
-		result <- fn()
-	}
-	select {
-	case <-w.done:
-		return ErrClosed
-	default:
+		err := fn()
+		finished = true
+		result <- err
 	}
 	defer func() {
 		if recover() != nil { // send on closed channel: Close raced with Do
 			err = ErrClosed
 		}
 	}()
-	w.jobs <- job
+	select {
+	case <-w.done:
+		return ErrClosed
+	case w.jobs <- job:
+	}
 	return <-result
 }
 

@@ -1,0 +1,208 @@
+package optim
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/sugarme/gotch/nn"
+	"github.com/sugarme/gotch/ts"
+
+	"github.com/angioseg/dskd/engine"
+)
+
+// Config selects and tunes an optimizer. The zero value is AdamW with
+// PyTorch's defaults except the weight decay, which is METHOD.md's.
+type Config struct {
+	Name        string  `json:"name,omitempty"`         // "adamw" (default) or "sgd"
+	WeightDecay float64 `json:"weight_decay,omitempty"` // default 1e-5; negative means 0
+	Beta1       float64 `json:"beta1,omitempty"`        // AdamW; default 0.9
+	Beta2       float64 `json:"beta2,omitempty"`        // AdamW; default 0.999
+	Eps         float64 `json:"eps,omitempty"`          // AdamW; default 1e-8
+	Momentum    float64 `json:"momentum,omitempty"`     // SGD; default 0.9; negative means 0
+}
+
+// WithDefaults fills zero fields with their defaults and validates.
+func (c Config) WithDefaults() (Config, error) {
+	if c.Name == "" {
+		c.Name = "adamw"
+	}
+	c.Name = strings.ToLower(c.Name)
+	if c.WeightDecay == 0 {
+		c.WeightDecay = 1e-5
+	} else if c.WeightDecay < 0 {
+		c.WeightDecay = 0
+	}
+	if c.Beta1 == 0 {
+		c.Beta1 = 0.9
+	}
+	if c.Beta2 == 0 {
+		c.Beta2 = 0.999
+	}
+	if c.Eps == 0 {
+		c.Eps = 1e-8
+	}
+	if c.Momentum == 0 {
+		c.Momentum = 0.9
+	} else if c.Momentum < 0 {
+		c.Momentum = 0
+	}
+	switch {
+	case c.Name != "adamw" && c.Name != "sgd":
+		return c, fmt.Errorf("optim: optimizer %q: want adamw or sgd", c.Name)
+	case c.Beta1 < 0 || c.Beta1 >= 1 || c.Beta2 < 0 || c.Beta2 >= 1:
+		return c, fmt.Errorf("optim: betas (%g, %g) must lie in [0, 1)", c.Beta1, c.Beta2)
+	case c.Momentum >= 1:
+		return c, fmt.Errorf("optim: momentum %g must be < 1", c.Momentum)
+	}
+	return c, nil
+}
+
+// param is one trainable variable with its optimizer state.
+type param struct {
+	name string
+	p    *ts.Tensor
+	m, v *ts.Tensor // AdamW moments; SGD uses m as the momentum buffer
+}
+
+// Optimizer updates the trainable variables of a VarStore.
+type Optimizer struct {
+	cfg    Config
+	params []*param
+	steps  int64
+}
+
+// New builds an optimizer for the trainable variables of vs.
+func New(cfg Config, vs *nn.VarStore) (*Optimizer, error) {
+	cfg, err := cfg.WithDefaults()
+	if err != nil {
+		return nil, err
+	}
+	vars := vs.Variables()
+	names := make([]string, 0, len(vars))
+	for n := range vars {
+		names = append(names, n)
+	}
+	sort.Strings(names) // a fixed order makes steps and saved state reproducible
+	o := &Optimizer{cfg: cfg}
+	for _, n := range names {
+		t := vars[n]
+		if !t.MustRequiresGrad() {
+			continue // BatchNorm running statistics and other buffers
+		}
+		o.params = append(o.params, &param{name: n, p: &t})
+	}
+	if len(o.params) == 0 {
+		return nil, fmt.Errorf("optim: the VarStore has no trainable variables")
+	}
+	return o, nil
+}
+
+// Config returns the effective configuration.
+func (o *Optimizer) Config() Config { return o.cfg }
+
+// Steps is the number of Step calls so far (restored by Load).
+func (o *Optimizer) Steps() int64 { return o.steps }
+
+// ZeroGrad clears the gradients of all parameters.
+func (o *Optimizer) ZeroGrad() {
+	for _, pr := range o.params {
+		g := pr.p.MustGrad(false)
+		if g.MustDefined() {
+			g.MustZero_()
+		}
+		g.MustDrop()
+	}
+}
+
+// Step applies one update with learning rate lr to every parameter that has
+// a gradient.
+func (o *Optimizer) Step(lr float64) error {
+	if lr < 0 || math.IsNaN(lr) || math.IsInf(lr, 0) {
+		return fmt.Errorf("optim: learning rate %g must be finite and >= 0", lr)
+	}
+	o.steps++
+	return engine.NoGrad(func() error {
+		for _, pr := range o.params {
+			g := pr.p.MustGrad(false)
+			if !g.MustDefined() {
+				g.MustDrop()
+				continue
+			}
+			if o.cfg.Name == "sgd" {
+				o.sgd(pr, g, lr)
+			} else {
+				o.adamw(pr, g, lr)
+			}
+			g.MustDrop()
+		}
+		return nil
+	})
+}
+
+func (o *Optimizer) adamw(pr *param, g *ts.Tensor, lr float64) {
+	c := o.cfg
+	if pr.m == nil {
+		pr.m = pr.p.MustZerosLike(false)
+		pr.v = pr.p.MustZerosLike(false)
+	}
+	if c.WeightDecay != 0 {
+		pr.p.MustMulScalar_(ts.FloatScalar(1 - lr*c.WeightDecay))
+	}
+	pr.m.MustLerp_(g, ts.FloatScalar(1-c.Beta1))
+	pr.v.MustMulScalar_(ts.FloatScalar(c.Beta2))
+	scaled := g.MustMulScalar(ts.FloatScalar(1-c.Beta2), false)
+	pr.v.MustAddcmul_(g, scaled)
+	scaled.MustDrop()
+	t := float64(o.steps)
+	bc1 := 1 - math.Pow(c.Beta1, t)
+	bc2 := 1 - math.Pow(c.Beta2, t)
+	denom := pr.v.MustSqrt(false)
+	denom.MustDivScalar_(ts.FloatScalar(math.Sqrt(bc2)))
+	denom.MustAddScalar_(ts.FloatScalar(c.Eps))
+	upd := pr.m.MustDiv(denom, false)
+	denom.MustDrop()
+	upd.MustMulScalar_(ts.FloatScalar(-lr / bc1))
+	pr.p.MustAdd_(upd)
+	upd.MustDrop()
+}
+
+func (o *Optimizer) sgd(pr *param, g *ts.Tensor, lr float64) {
+	c := o.cfg
+	d := g.MustShallowClone()
+	if c.WeightDecay != 0 {
+		decay := pr.p.MustMulScalar(ts.FloatScalar(c.WeightDecay), false)
+		d.MustDrop()
+		d = g.MustAdd(decay, false)
+		decay.MustDrop()
+	}
+	if c.Momentum != 0 {
+		if pr.m == nil {
+			// A copy, not a view: the gradient is zeroed before the next step.
+			pr.m = d.MustMulScalar(ts.FloatScalar(1), false)
+		} else {
+			pr.m.MustMulScalar_(ts.FloatScalar(c.Momentum))
+			pr.m.MustAdd_(d)
+		}
+		d.MustDrop()
+		d = pr.m.MustShallowClone()
+	}
+	step := d.MustMulScalar(ts.FloatScalar(-lr), true)
+	pr.p.MustAdd_(step)
+	step.MustDrop()
+}
+
+// Drop frees the optimizer state.
+func (o *Optimizer) Drop() {
+	for _, pr := range o.params {
+		if pr.m != nil {
+			pr.m.MustDrop()
+			pr.m = nil
+		}
+		if pr.v != nil {
+			pr.v.MustDrop()
+			pr.v = nil
+		}
+	}
+}

@@ -1,0 +1,169 @@
+package optim
+
+import (
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/nn"
+	"github.com/sugarme/gotch/ts"
+
+	"github.com/angioseg/dskd/engine"
+)
+
+// quadratic builds a VarStore with one variable w (float64) and returns a
+// function that sets the gradient of the loss sum(c·w²)/2, i.e. g = c·w.
+func quadratic(t *testing.T, w0 []float64) (*nn.VarStore, *ts.Tensor) {
+	vs := nn.NewVarStore(gotch.CPU)
+	init := ts.MustOfSlice(w0)
+	w := vs.Root().MustAdd("w", init, true)
+	init.MustDrop()
+	return vs, w
+}
+
+func lossStep(w *ts.Tensor, c float64) {
+	sq := w.MustMul(w, false)
+	l := sq.MustSum(gotch.Double, true)
+	l2 := l.MustMulScalar(ts.FloatScalar(c/2), true)
+	l2.MustBackward()
+	l2.MustDrop()
+}
+
+// refAdamW is PyTorch's AdamW in float64 for g = c·w.
+func refAdamW(w []float64, c, lr float64, cfg Config, steps int) []float64 {
+	w = append([]float64(nil), w...)
+	m := make([]float64, len(w))
+	v := make([]float64, len(w))
+	for t := 1; t <= steps; t++ {
+		for i := range w {
+			g := c * w[i]
+			w[i] *= 1 - lr*cfg.WeightDecay
+			m[i] = cfg.Beta1*m[i] + (1-cfg.Beta1)*g
+			v[i] = cfg.Beta2*v[i] + (1-cfg.Beta2)*g*g
+			bc1 := 1 - math.Pow(cfg.Beta1, float64(t))
+			bc2 := 1 - math.Pow(cfg.Beta2, float64(t))
+			w[i] -= lr / bc1 * m[i] / (math.Sqrt(v[i])/math.Sqrt(bc2) + cfg.Eps)
+		}
+	}
+	return w
+}
+
+func refSGD(w []float64, c, lr float64, cfg Config, steps int) []float64 {
+	w = append([]float64(nil), w...)
+	b := make([]float64, len(w))
+	for t := 1; t <= steps; t++ {
+		for i := range w {
+			g := c*w[i] + cfg.WeightDecay*w[i]
+			if t == 1 {
+				b[i] = g
+			} else {
+				b[i] = cfg.Momentum*b[i] + g
+			}
+			w[i] -= lr * b[i]
+		}
+	}
+	return w
+}
+
+func run(t *testing.T, cfg Config, steps int) []float64 {
+	var got []float64
+	require.NoError(t, engine.Run(func() error {
+		_, w := quadratic(t, []float64{1, -2, 0.5})
+		vs := w // keep
+		_ = vs
+		vsr, w2 := quadratic(t, []float64{1, -2, 0.5})
+		o, err := New(cfg, vsr)
+		if err != nil {
+			return err
+		}
+		for i := 0; i < steps; i++ {
+			o.ZeroGrad()
+			lossStep(w2, 3)
+			if err := o.Step(0.1); err != nil {
+				return err
+			}
+		}
+		got = w2.Float64Values()
+		return nil
+	}))
+	return got
+}
+
+func TestAdamWMatchesReference(t *testing.T) {
+	cfg, err := Config{WeightDecay: 0.01}.WithDefaults()
+	require.NoError(t, err)
+	got := run(t, cfg, 7)
+	want := refAdamW([]float64{1, -2, 0.5}, 3, 0.1, cfg, 7)
+	assert.InDeltaSlice(t, want, got, 1e-12)
+	assert.NotEqual(t, 1.0, got[0], "the weights moved")
+}
+
+func TestSGDMatchesReference(t *testing.T) {
+	cfg, err := Config{Name: "sgd", WeightDecay: 0.01}.WithDefaults()
+	require.NoError(t, err)
+	got := run(t, cfg, 5)
+	want := refSGD([]float64{1, -2, 0.5}, 3, 0.1, cfg, 5)
+	assert.InDeltaSlice(t, want, got, 1e-12)
+}
+
+// Saving after k steps and continuing in a fresh optimizer gives the same
+// weights as never stopping: the point of this package.
+func TestSaveLoadContinuesExactly(t *testing.T) {
+	for _, name := range []string{"adamw", "sgd"} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "optim.pt")
+			var straight, resumed []float64
+			require.NoError(t, engine.Run(func() error {
+				vs, w := quadratic(t, []float64{1, -2, 0.5})
+				o, err := New(Config{Name: name}, vs)
+				require.NoError(t, err)
+				for i := 0; i < 6; i++ {
+					o.ZeroGrad()
+					lossStep(w, 3)
+					require.NoError(t, o.Step(0.05))
+					if i == 2 {
+						require.NoError(t, o.Save(path))
+						require.NoError(t, vs.Save(path+".w"))
+					}
+				}
+				straight = w.Float64Values()
+
+				vs2, w2 := quadratic(t, []float64{9, 9, 9})
+				require.NoError(t, vs2.Load(path+".w"))
+				o2, err := New(Config{Name: name}, vs2)
+				require.NoError(t, err)
+				require.NoError(t, o2.Load(path))
+				assert.Equal(t, int64(3), o2.Steps())
+				for i := 3; i < 6; i++ {
+					o2.ZeroGrad()
+					lossStep(w2, 3)
+					require.NoError(t, o2.Step(0.05))
+				}
+				resumed = w2.Float64Values()
+				return nil
+			}))
+			assert.Equal(t, straight, resumed)
+		})
+	}
+}
+
+func TestConfigAndLoadErrors(t *testing.T) {
+	_, err := Config{Name: "lbfgs"}.WithDefaults()
+	assert.ErrorContains(t, err, `optim: optimizer "lbfgs"`)
+	_, err = Config{Beta1: 1.5}.WithDefaults()
+	assert.ErrorContains(t, err, "betas")
+	require.NoError(t, engine.Run(func() error {
+		vs, _ := quadratic(t, []float64{1})
+		o, err := New(Config{}, vs)
+		require.NoError(t, err)
+		assert.ErrorContains(t, o.Step(math.NaN()), "learning rate")
+		// A weights file is not an optimizer state.
+		p := filepath.Join(t.TempDir(), "w.pt")
+		require.NoError(t, vs.Save(p))
+		assert.ErrorContains(t, o.Load(p), "not an optimizer state file")
+		return nil
+	}))
+}
