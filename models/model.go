@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"runtime"
 	"sort"
 
 	"github.com/angioseg/dskd/engine"
@@ -216,13 +217,18 @@ func CopyVarStore(dst, src *nn.VarStore) error {
 		t := vars[k]
 		m[k] = &t
 	}
-	if err := copyInto(dst, m); err != nil {
+	err := copyInto(dst, m)
+	// Variables returns struct copies that share the C tensors but not
+	// their finalizers: keep the stores (and so their tensors) alive.
+	runtime.KeepAlive(src)
+	if err != nil {
 		return fmt.Errorf("models: copying weights: %w", err)
 	}
 	return nil
 }
 
 func copyInto(dst *nn.VarStore, src map[string]*ts.Tensor) error {
+	defer runtime.KeepAlive(dst)
 	dvars := dst.Variables()
 	names := make([]string, 0, len(dvars))
 	for k := range dvars {

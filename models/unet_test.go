@@ -3,6 +3,7 @@ package models
 import (
 	"math"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -240,6 +241,10 @@ func TestCopyVarStoreKeepsGradMode(t *testing.T) {
 				}
 			}
 		}
+		// Variables() hands out copies without finalizers: the models must
+		// stay reachable while they are read.
+		runtime.KeepAlive(a)
+		runtime.KeepAlive(b)
 		return nil
 	})
 }
