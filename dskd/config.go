@@ -1,0 +1,194 @@
+package dskd
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/angioseg/dskd/data"
+	"github.com/angioseg/dskd/losses"
+	"github.com/angioseg/dskd/models"
+	"github.com/angioseg/dskd/optim"
+)
+
+// Teacher modes.
+const (
+	TeacherPreviousEpoch = "previous-epoch" // the paper's: a frozen snapshot of the end of the previous epoch
+	TeacherEMA           = "ema"            // exponential moving average of the student, updated every step
+)
+
+// Config is a whole training run. It marshals to JSON (config.json of a run,
+// and --config files of the examples). The zero value means METHOD.md's
+// defaults; each field's default is in its comment.
+type Config struct {
+	Epochs    int     `json:"epochs,omitempty"`     // default 50
+	BatchSize int     `json:"batch_size,omitempty"` // default 4
+	CropSize  int     `json:"crop_size,omitempty"`  // random training crop side; default 256; -1 = full images
+	LR        float64 `json:"lr,omitempty"`         // initial learning rate; default 1e-3
+
+	Optimizer optim.Config       `json:"optimizer"` // default AdamW, weight decay 1e-5
+	Schedule  ScheduleConfig     `json:"schedule"`  // default StepLR(10 epochs, gamma 0.3)
+	Loss      losses.Config      `json:"loss"`      // default full DSKD
+	Model     models.UNetConfig  `json:"model"`     // default depth 4, base 32
+	Augment   *data.AugmentConfig `json:"augment,omitempty"` // nil: flips, 90° rotations, mild intensity jitter and the crop
+
+	// Preset selects the ablation: "unet", "deep-supervision", "psdl",
+	// "ddl" or "dskd". Empty keeps Loss.Preset (default "dskd").
+	Preset string `json:"preset,omitempty"`
+	// Teacher is TeacherPreviousEpoch (default) or TeacherEMA.
+	Teacher  string  `json:"teacher,omitempty"`
+	EMADecay float64 `json:"ema_decay,omitempty"` // EMA teacher decay; default 0.999
+
+	Device  string `json:"device,omitempty"`  // "auto" (default), "cpu", "cuda", "cuda:N"
+	Threads int    `json:"threads,omitempty"` // libtorch intra-op threads; default all cores
+	Workers int    `json:"workers,omitempty"` // data goroutines; default all cores
+	Seed    int64  `json:"seed,omitempty"`    // seeds weights, shuffling, augmentation and splits; default 42
+
+	// Normalize is the per-image input normalisation: "zscore" (default),
+	// "minmax" or "none".
+	Normalize string `json:"normalize,omitempty"`
+
+	OutDir   string `json:"out_dir,omitempty"`   // run folder; default "runs/dskd"
+	KeepLast int    `json:"keep_last,omitempty"` // epoch checkpoints kept; default 2 (the best is kept apart)
+
+	// Threshold binarises probabilities for metrics; default 0.5.
+	Threshold float64 `json:"threshold,omitempty"`
+	// PickThreshold chooses the threshold maximising Dice on the validation
+	// split after training (never on test) and uses it for the test report.
+	PickThreshold bool `json:"pick_threshold,omitempty"`
+	// TTA averages predictions over flips at evaluation (4 passes).
+	TTA bool `json:"tta,omitempty"`
+	// Overlays is the number of validation images drawn as overlays at the
+	// end; default 4; -1 = none.
+	Overlays int `json:"overlays,omitempty"`
+	// StepsPerEpoch caps the batches of an epoch (quick runs); default all.
+	StepsPerEpoch int `json:"steps_per_epoch,omitempty"`
+	// ProgressEvery is the number of steps between progress lines; default
+	// about a tenth of an epoch.
+	ProgressEvery int `json:"progress_every,omitempty"`
+}
+
+// WithDefaults returns c with zero fields set to their defaults, validated.
+func (c Config) WithDefaults() (Config, error) {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&c.Epochs, 50)
+	def(&c.BatchSize, 4)
+	def(&c.CropSize, 256)
+	def(&c.KeepLast, 2)
+	def(&c.Overlays, 4)
+	if c.LR == 0 {
+		c.LR = 1e-3
+	}
+	if c.Seed == 0 {
+		c.Seed = 42
+	}
+	if c.Threshold == 0 {
+		c.Threshold = 0.5
+	}
+	if c.EMADecay == 0 {
+		c.EMADecay = 0.999
+	}
+	if c.Teacher == "" {
+		c.Teacher = TeacherPreviousEpoch
+	}
+	if c.Normalize == "" {
+		c.Normalize = "zscore"
+	}
+	if c.Device == "" {
+		c.Device = "auto"
+	}
+	if c.OutDir == "" {
+		c.OutDir = "runs/dskd"
+	}
+	if c.Preset != "" {
+		c.Loss.Preset = c.Preset
+	}
+	if c.Loss.Preset == "" {
+		c.Loss.Preset = losses.PresetDSKD
+	}
+	c.Preset = c.Loss.Preset
+	if c.Augment == nil {
+		a := defaultAugment(c.CropSize)
+		c.Augment = &a
+	}
+	var err error
+	if c.Optimizer, err = c.Optimizer.WithDefaults(); err != nil {
+		return c, fmt.Errorf("dskd: %w", err)
+	}
+	if c.Schedule, err = c.Schedule.WithDefaults(); err != nil {
+		return c, err
+	}
+	if c.Model, err = c.Model.WithDefaults(); err != nil {
+		return c, fmt.Errorf("dskd: %w", err)
+	}
+	if _, err := losses.NewObjective(c.Loss); err != nil {
+		return c, fmt.Errorf("dskd: %w", err)
+	}
+	if err := c.Augment.Validate(); err != nil {
+		return c, fmt.Errorf("dskd: augment: %w", err)
+	}
+	switch {
+	case c.Epochs < 1:
+		return c, fmt.Errorf("dskd: epochs %d: must be >= 1", c.Epochs)
+	case c.BatchSize < 1:
+		return c, fmt.Errorf("dskd: batch_size %d: must be >= 1", c.BatchSize)
+	case c.LR < 0:
+		return c, fmt.Errorf("dskd: lr %g: must be > 0", c.LR)
+	case c.Teacher != TeacherPreviousEpoch && c.Teacher != TeacherEMA:
+		return c, fmt.Errorf("dskd: teacher %q: want %q or %q", c.Teacher, TeacherPreviousEpoch, TeacherEMA)
+	case c.EMADecay <= 0 || c.EMADecay >= 1:
+		return c, fmt.Errorf("dskd: ema_decay %g: must lie in (0, 1)", c.EMADecay)
+	case c.Threshold <= 0 || c.Threshold >= 1:
+		return c, fmt.Errorf("dskd: threshold %g: must lie in (0, 1)", c.Threshold)
+	case c.Threads < 0 || c.Workers < 0:
+		return c, fmt.Errorf("dskd: threads %d / workers %d: must be >= 0 (0 = all cores)", c.Threads, c.Workers)
+	case c.KeepLast < 1:
+		return c, fmt.Errorf("dskd: keep_last %d: must be >= 1", c.KeepLast)
+	}
+	if _, err := parseNorm(c.Normalize); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+func defaultAugment(crop int) data.AugmentConfig {
+	a := data.AugmentConfig{FlipH: true, FlipV: true, Rot90: true, Brightness: 0.05, Contrast: 0.1, Gamma: 0.1}
+	if crop > 0 {
+		a.CropSize = crop
+	}
+	return a
+}
+
+func parseNorm(s string) (data.Normalization, error) {
+	switch strings.ToLower(s) {
+	case "zscore", "z-score":
+		return data.NormZScore, nil
+	case "minmax", "min-max":
+		return data.NormMinMax, nil
+	case "none":
+		return data.NormNone, nil
+	}
+	return data.NormNone, fmt.Errorf("dskd: normalize %q: want zscore, minmax or none", s)
+}
+
+// LoadConfig reads a JSON config file; unknown fields are errors so that a
+// typo does not silently fall back to a default.
+func LoadConfig(path string) (Config, error) {
+	var c Config
+	f, err := os.Open(path)
+	if err != nil {
+		return c, fmt.Errorf("dskd: %w", err)
+	}
+	defer f.Close()
+	dec := json.NewDecoder(f)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return c, fmt.Errorf("dskd: config %s: %w", path, err)
+	}
+	return c, nil
+}

@@ -1,0 +1,175 @@
+package dskd
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/angioseg/dskd/data"
+	"github.com/angioseg/dskd/metrics"
+	"github.com/angioseg/dskd/models"
+	"github.com/angioseg/dskd/report"
+	"github.com/sugarme/gotch"
+)
+
+// evaluation is the per-image output of an evaluation pass.
+type evaluation struct {
+	names []string
+	probs [][]float32
+	masks [][]float32
+	h, w  []int
+}
+
+// predictSamples runs full-image inference over samples (normalised like
+// training), one image at a time.
+func predictSamples(m models.Model, device gotch.Device, samples []data.Sample, norm data.Normalization, opt InferOptions) (*evaluation, error) {
+	it, err := data.Sequential(samples, norm)
+	if err != nil {
+		return nil, fmt.Errorf("dskd: %w", err)
+	}
+	defer it.Close()
+	ev := &evaluation{}
+	for it.Next() {
+		b := it.Batch()
+		p, err := inferProbs(m, device, b.Images, b.H, b.W, opt)
+		if err != nil {
+			return nil, fmt.Errorf("dskd: predicting %s: %w", b.Names[0], err)
+		}
+		ev.names = append(ev.names, b.Names[0])
+		ev.probs = append(ev.probs, p)
+		ev.masks = append(ev.masks, b.Masks)
+		ev.h, ev.w = append(ev.h, b.H), append(ev.w, b.W)
+	}
+	if err := it.Err(); err != nil {
+		return nil, fmt.Errorf("dskd: %w", err)
+	}
+	return ev, nil
+}
+
+// score accumulates the metrics of an evaluation at threshold.
+func (ev *evaluation) score(threshold float32, clDice bool) (metrics.Result, error) {
+	acc, err := metrics.NewAccumulator(metrics.WithThreshold(threshold), metrics.WithClDice(clDice))
+	if err != nil {
+		return metrics.Result{}, fmt.Errorf("dskd: %w", err)
+	}
+	for i := range ev.names {
+		if ev.masks[i] == nil {
+			return metrics.Result{}, fmt.Errorf("dskd: %s has no mask to evaluate against", ev.names[i])
+		}
+		if err := acc.Add(ev.names[i], ev.probs[i], ev.masks[i], ev.h[i], ev.w[i]); err != nil {
+			return metrics.Result{}, fmt.Errorf("dskd: %w", err)
+		}
+	}
+	return acc.Result(), nil
+}
+
+// evaluate scores the student on samples (validation during training:
+// no clDice, to keep epochs fast).
+func (t *trainer) evaluate(samples []data.Sample, threshold float32, clDice bool) (metrics.Result, *evaluation, error) {
+	ev, err := predictSamples(t.student, t.device, samples, t.norm, InferOptions{TTA: t.cfg.TTA})
+	if err != nil {
+		return metrics.Result{}, nil, err
+	}
+	r, err := ev.score(threshold, clDice)
+	return r, ev, err
+}
+
+// finish reloads the best weights and reports validation and test metrics.
+func (t *trainer) finish(res *Result) (*Result, error) {
+	res.History = t.state.History
+	res.BestEpoch, res.BestScore = t.state.BestEpoch, t.state.BestScore
+	res.Threshold = t.cfg.Threshold
+	if t.state.BestEpoch < 0 {
+		return res, nil // stopped before any epoch finished
+	}
+	best, err := BestCheckpoint(t.cfg.OutDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.student.Load(filepath.Join(best, modelFile)); err != nil {
+		return nil, fmt.Errorf("dskd: %w", err)
+	}
+	ev, err := predictSamples(t.student, t.device, t.split.Val, t.norm, InferOptions{TTA: t.cfg.TTA})
+	if err != nil {
+		return nil, err
+	}
+	if t.cfg.PickThreshold {
+		th, score, err := metrics.SelectThresholdOnValidation(ev.probs, ev.masks, metrics.ThresholdSearch{Metric: metrics.MetricDice})
+		if err != nil {
+			return nil, fmt.Errorf("dskd: %w", err)
+		}
+		res.Threshold = float64(th)
+		t.log.Info().Float32("threshold", th).Float64("val_dice", round4(score)).Msg("threshold picked on validation")
+	}
+	if res.Validation, err = ev.score(float32(res.Threshold), true); err != nil {
+		return nil, err
+	}
+	out := t.cfg.OutDir
+	if err := writeJSON(filepath.Join(out, "val_metrics.json"), res.Validation); err != nil {
+		return nil, err
+	}
+	if err := t.writeOverlays(ev, float32(res.Threshold)); err != nil {
+		return nil, err
+	}
+	if len(t.split.Test) > 0 {
+		tr, tev, err := t.evaluate(t.split.Test, float32(res.Threshold), true)
+		if err != nil {
+			return nil, err
+		}
+		_ = tev
+		res.Test = &tr
+		if err := writeJSON(filepath.Join(out, "test_metrics.json"), tr); err != nil {
+			return nil, err
+		}
+		if err := writeCSV(filepath.Join(out, "test_per_image.csv"), tr.WritePerImageCSV); err != nil {
+			return nil, err
+		}
+		t.log.Info().Int("best_epoch", res.BestEpoch).Float64("threshold", res.Threshold).Msg("test metrics of the best model (per-image mean ± std, and pooled over all pixels)")
+		fmt.Fprintln(os.Stderr, tr.String())
+	}
+	return res, nil
+}
+
+func writeCSV(path string, write func(w io.Writer) error) error {
+	f, err := os.Create(path + ".tmp")
+	if err != nil {
+		return fmt.Errorf("dskd: %w", err)
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("dskd: %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("dskd: %w", err)
+	}
+	return os.Rename(path+".tmp", path)
+}
+
+// writeOverlays draws the first cfg.Overlays validation images.
+func (t *trainer) writeOverlays(ev *evaluation, threshold float32) error {
+	n := min(t.cfg.Overlays, len(ev.names))
+	for i := 0; i < n; i++ {
+		s := t.split.Val[i]
+		img, mask, err := data.LoadSample(s)
+		if err != nil {
+			return fmt.Errorf("dskd: %w", err)
+		}
+		path := filepath.Join(t.cfg.OutDir, "overlays", safeName(s.Name)+".png")
+		if err := report.WriteOverlayPNG(path, img, ev.probs[i], mask, threshold); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// safeName turns a sample name (which may contain folders) into a file name.
+func safeName(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		if c == '/' || c == '\\' || c == ' ' {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}

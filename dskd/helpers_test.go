@@ -1,0 +1,39 @@
+package dskd
+
+import (
+	"io"
+	"testing"
+
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/require"
+
+	"github.com/angioseg/dskd/data"
+	"github.com/angioseg/dskd/data/synth"
+)
+
+// syntheticSplit writes n generated size x size angiograms and splits them
+// into train / val (2) / test (2).
+func syntheticSplit(t testing.TB, n, size int) data.Split {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, synth.WriteGeneric(dir, n, size, 7))
+	samples, err := data.OpenFolder(dir)
+	require.NoError(t, err)
+	require.Len(t, samples, n)
+	return data.Split{Train: samples[:n-4], Val: samples[n-4 : n-2], Test: samples[n-2:]}
+}
+
+// tinyConfig is a run small enough for CI: a depth-2, base-4 U-Net on
+// full 64x64 images.
+func tinyConfig(t testing.TB, epochs int) Config {
+	c := Config{Epochs: epochs, BatchSize: 4, CropSize: -1, LR: 5e-3, Threads: 2, Workers: 2, Overlays: 2, OutDir: t.TempDir()}
+	c.Model.Depth = 2
+	c.Model.Base = 4
+	c.Schedule.Name = "constant"
+	return c
+}
+
+func quietLogger() *zerolog.Logger {
+	l := zerolog.New(io.Discard)
+	return &l
+}

@@ -1,0 +1,509 @@
+package dskd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
+
+	"github.com/angioseg/dskd/data"
+	"github.com/angioseg/dskd/engine"
+	"github.com/angioseg/dskd/losses"
+	"github.com/angioseg/dskd/metrics"
+	"github.com/angioseg/dskd/models"
+	"github.com/angioseg/dskd/optim"
+	"github.com/angioseg/dskd/report"
+)
+
+// Options are the parts of a run that are not configuration.
+type Options struct {
+	Hooks Hooks
+	// Logger receives one line per epoch and progress lines within an epoch.
+	// nil: a console logger on stderr.
+	Logger *zerolog.Logger
+	// Overwrite lets Train start over in a run folder that already holds
+	// checkpoints (they are removed). Without it, Train refuses.
+	Overwrite bool
+	// ValFraction carves a validation split (seeded) from the training
+	// samples when split.Val is empty; default 0.1, at least one sample.
+	ValFraction float64
+}
+
+// Result is what a finished (or stopped) run reports.
+type Result struct {
+	RunDir    string
+	History   []report.EpochRecord
+	BestEpoch int
+	BestScore float64 // pooled validation Dice of the best epoch
+	Threshold float64 // used for the test report
+	// Validation holds the best model's metrics on the validation split.
+	Validation metrics.Result
+	// Test holds the best model's metrics on the test split, nil without one.
+	Test    *metrics.Result
+	Stopped bool // a hook returned ErrStop
+}
+
+// trainer is one run's state; all its tensor work runs on one Worker.
+type trainer struct {
+	cfg     Config
+	split   data.Split
+	opts    Options
+	log     zerolog.Logger
+	device  gotch.Device
+	norm    data.Normalization
+	student *models.UNet
+	teacher *models.UNet // nil when the objective needs none
+	hasT    bool         // teacher holds a valid snapshot
+	opt     *optim.Optimizer
+	obj     *losses.Objective
+	state   State
+}
+
+// Train runs a whole training on split (Train required; Val carved from
+// Train when empty; Test optional) and evaluates the best model.
+func Train(ctx context.Context, cfg Config, split data.Split, opts Options) (*Result, error) {
+	cfg, err := cfg.WithDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if dirs, _ := epochCheckpoints(cfg.OutDir); len(dirs) > 0 {
+		if !opts.Overwrite {
+			return nil, fmt.Errorf("dskd: %s already holds checkpoints: resume it, choose another out_dir, or overwrite", cfg.OutDir)
+		}
+		if err := os.RemoveAll(filepath.Join(cfg.OutDir, checkpointsDir)); err != nil {
+			return nil, fmt.Errorf("dskd: %w", err)
+		}
+	}
+	state := State{Epoch: -1, Config: cfg, BestEpoch: -1, BestScore: -1}
+	return run(ctx, state, "", split, opts)
+}
+
+// Resume continues the run in runDir from its newest checkpoint, with the
+// configuration stored there, and yields the same trajectory as a run that
+// was never interrupted (same libtorch, device and thread count).
+func Resume(ctx context.Context, runDir string, split data.Split, opts Options) (*Result, error) {
+	dir, err := LatestCheckpoint(runDir)
+	if err != nil {
+		return nil, err
+	}
+	st, err := ReadState(dir)
+	if err != nil {
+		return nil, err
+	}
+	st.Config.OutDir = runDir
+	return run(ctx, st, dir, split, opts)
+}
+
+func run(ctx context.Context, st State, from string, split data.Split, opts Options) (*Result, error) {
+	cfg := st.Config
+	if len(split.Train) == 0 {
+		return nil, errors.New("dskd: the training split is empty")
+	}
+	if len(split.Val) == 0 {
+		frac := opts.ValFraction
+		if frac == 0 {
+			frac = 0.1
+		}
+		count := 0
+		if float64(len(split.Train))*frac < 1 {
+			count = 1
+			frac = 0
+		}
+		var err error
+		if split, err = split.WithValidation(frac, count, cfg.Seed); err != nil {
+			return nil, fmt.Errorf("dskd: carving a validation split: %w", err)
+		}
+	}
+	t := &trainer{cfg: cfg, split: split, opts: opts, state: st}
+	if opts.Logger != nil {
+		t.log = *opts.Logger
+	} else {
+		t.log = zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: "15:04:05"}).With().Timestamp().Logger()
+	}
+	t.norm, _ = parseNorm(cfg.Normalize)
+	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("dskd: %w", err)
+	}
+	if err := writeJSON(filepath.Join(cfg.OutDir, "config.json"), cfg); err != nil {
+		return nil, err
+	}
+	var res *Result
+	w := engine.NewWorker()
+	defer w.Close()
+	err := w.Do(func() error {
+		if err := t.build(from); err != nil {
+			return err
+		}
+		defer t.drop()
+		var err error
+		res, err = t.loop(ctx)
+		return err
+	})
+	return res, err
+}
+
+// build creates the models, optimizer and objective on the worker thread,
+// and restores them from a checkpoint folder when from is set.
+func (t *trainer) build(from string) error {
+	cfg := t.cfg
+	threads, err := engine.ThreadsFromConfig(cfg.Threads)
+	if err != nil {
+		return err
+	}
+	engine.SetThreads(threads)
+	engine.ManualSeed(cfg.Seed)
+	if t.device, err = engine.ParseDevice(cfg.Device); err != nil {
+		return err
+	}
+	if t.obj, err = losses.NewObjective(cfg.Loss); err != nil {
+		return fmt.Errorf("dskd: %w", err)
+	}
+	if t.student, err = models.New(cfg.Model, t.device); err != nil {
+		return fmt.Errorf("dskd: %w", err)
+	}
+	if t.obj.NeedsTeacher() {
+		if t.teacher, err = models.New(cfg.Model, t.device); err != nil {
+			return fmt.Errorf("dskd: %w", err)
+		}
+	}
+	if t.opt, err = optim.New(cfg.Optimizer, t.student.VarStore()); err != nil {
+		return fmt.Errorf("dskd: %w", err)
+	}
+	t.state.Model = t.student.Name()
+	if from == "" {
+		t.log.Info().Str("model", t.student.Name()).Int64("parameters", t.student.NumParameters()).
+			Str("preset", cfg.Loss.Preset).Str("device", engine.DeviceName(t.device)).Int("threads", engine.Threads()).
+			Int("train", len(t.split.Train)).Int("val", len(t.split.Val)).Int("test", len(t.split.Test)).Msg("training")
+		return nil
+	}
+	if err := t.student.Load(filepath.Join(from, modelFile)); err != nil {
+		return fmt.Errorf("dskd: resuming: %w", err)
+	}
+	if err := t.opt.Load(filepath.Join(from, optimFile)); err != nil {
+		return fmt.Errorf("dskd: resuming: %w", err)
+	}
+	if t.teacher != nil && t.state.Teacher {
+		if err := t.teacher.Load(filepath.Join(from, teacherFile)); err != nil {
+			return fmt.Errorf("dskd: resuming: %w", err)
+		}
+		t.hasT = true
+	}
+	t.log.Info().Str("from", from).Int("next_epoch", t.state.Epoch+1).Msg("resuming")
+	return nil
+}
+
+func (t *trainer) drop() {
+	t.opt.Drop()
+}
+
+func (t *trainer) loop(ctx context.Context) (*Result, error) {
+	cfg := t.cfg
+	res := &Result{RunDir: cfg.OutDir}
+	for epoch := t.state.Epoch + 1; epoch < cfg.Epochs; epoch++ {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("dskd: %w", err)
+		}
+		rec, err := t.trainEpoch(ctx, epoch)
+		if errors.Is(err, ErrStop) {
+			res.Stopped = true
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		stop, err := t.endEpoch(epoch, rec)
+		if err != nil {
+			return nil, err
+		}
+		if stop {
+			res.Stopped = true
+			break
+		}
+	}
+	return t.finish(res)
+}
+
+// beginTeacher prepares the teacher for epoch: a snapshot of the student as
+// it stood at the end of the previous epoch (or, for EMA, the first such
+// snapshot, then updated every step).
+func (t *trainer) beginTeacher(epoch int) error {
+	if t.teacher == nil || epoch == 0 {
+		return nil
+	}
+	if t.cfg.Teacher == TeacherEMA && t.hasT {
+		return nil
+	}
+	if err := models.CopyVarStore(t.teacher.VarStore(), t.student.VarStore()); err != nil {
+		return fmt.Errorf("dskd: teacher snapshot: %w", err)
+	}
+	t.hasT = true
+	return nil
+}
+
+// emaUpdate moves every teacher variable (weights and BN statistics)
+// towards the student's: T ← d·T + (1−d)·S.
+func (t *trainer) emaUpdate() error {
+	tv := t.teacher.VarStore().Variables()
+	sv := t.student.VarStore().Variables()
+	w := ts.FloatScalar(1 - t.cfg.EMADecay)
+	return engine.NoGrad(func() error {
+		for name, tt := range tv {
+			s, ok := sv[name]
+			if !ok {
+				return fmt.Errorf("dskd: EMA: student has no %q", name)
+			}
+			if tt.DType() != gotch.Float && tt.DType() != gotch.Double {
+				tt.Copy_(&s) // counters such as BN's num_batches_tracked
+				continue
+			}
+			tt.MustLerp_(&s, w)
+		}
+		return nil
+	})
+}
+
+func (t *trainer) trainEpoch(ctx context.Context, epoch int) (report.EpochRecord, error) {
+	cfg := t.cfg
+	start := time.Now()
+	lr := cfg.Schedule.LR(cfg.LR, epoch, cfg.Epochs)
+	if err := t.beginTeacher(epoch); err != nil {
+		return report.EpochRecord{}, err
+	}
+	it, err := data.NewIterator(t.split.Train, data.IteratorConfig{
+		BatchSize: cfg.BatchSize, Workers: cfg.Workers, Seed: cfg.Seed, Shuffle: true,
+		DropLast: len(t.split.Train) >= cfg.BatchSize, Augment: *cfg.Augment, Normalize: t.norm,
+	}, epoch)
+	if err != nil {
+		return report.EpochRecord{}, fmt.Errorf("dskd: %w", err)
+	}
+	defer it.Close()
+	steps := it.Len()
+	if cfg.StepsPerEpoch > 0 && cfg.StepsPerEpoch < steps {
+		steps = cfg.StepsPerEpoch
+	}
+	every := cfg.ProgressEvery
+	if every <= 0 {
+		every = max(1, steps/10)
+	}
+	var sum losses.Breakdown
+	n := 0
+	for step := 0; step < steps && it.Next(); step++ {
+		if err := ctx.Err(); err != nil {
+			return report.EpochRecord{}, fmt.Errorf("dskd: %w", err)
+		}
+		bd, err := t.trainStep(it.Batch(), epoch, step, lr)
+		if err != nil {
+			return report.EpochRecord{}, err
+		}
+		addBreakdown(&sum, bd)
+		n++
+		if t.opts.Hooks.OnStep != nil {
+			if err := t.opts.Hooks.OnStep(StepInfo{Epoch: epoch, Step: step, Steps: steps, GlobalStep: t.state.Step,
+				LR: lr, Loss: bd, Student: t.student}); err != nil {
+				return report.EpochRecord{}, err
+			}
+		}
+		if (step+1)%every == 0 && step+1 < steps {
+			el := time.Since(start)
+			eta := time.Duration(float64(el) / float64(step+1) * float64(steps-step-1))
+			t.log.Info().Int("epoch", epoch).Str("step", fmt.Sprintf("%d/%d", step+1, steps)).
+				Float64("loss", sum.Total/float64(n)).Str("eta", eta.Round(time.Second).String()).Msg("progress")
+		}
+	}
+	if err := it.Err(); err != nil {
+		return report.EpochRecord{}, fmt.Errorf("dskd: epoch %d: %w", epoch, err)
+	}
+	if n == 0 {
+		return report.EpochRecord{}, fmt.Errorf("dskd: epoch %d had no batch (batch size %d, %d training samples)", epoch, cfg.BatchSize, len(t.split.Train))
+	}
+	rec := report.EpochRecord{Epoch: epoch, TrainLoss: sum.Total / float64(n), LR: lr,
+		Alpha: t.obj.Alpha(epoch, cfg.Epochs, t.hasT), Parts: parts(sum, n, t.cfg.Loss.Preset)}
+	rec.Seconds = time.Since(start).Seconds()
+	return rec, nil
+}
+
+func (t *trainer) trainStep(b *data.Batch, epoch, step int, lr float64) (losses.Breakdown, error) {
+	shape := b.Shape()
+	x, err := toTensor(b.Images, shape, t.device)
+	if err != nil {
+		return losses.Breakdown{}, err
+	}
+	defer x.MustDrop()
+	y, err := toTensor(b.Masks, shape, t.device)
+	if err != nil {
+		return losses.Breakdown{}, err
+	}
+	defer y.MustDrop()
+	var tOut *models.Output
+	if t.hasT {
+		err := engine.NoGrad(func() error {
+			var err error
+			tOut, err = t.teacher.Forward(x, false)
+			return err
+		})
+		if err != nil {
+			return losses.Breakdown{}, fmt.Errorf("dskd: teacher forward: %w", err)
+		}
+		defer tOut.Drop()
+	}
+	out, err := t.student.Forward(x, true)
+	if err != nil {
+		return losses.Breakdown{}, fmt.Errorf("dskd: forward: %w", err)
+	}
+	defer out.Drop()
+	loss, bd, err := t.obj.Compute(out, tOut, y, epoch, t.cfg.Epochs)
+	if err != nil {
+		return bd, fmt.Errorf("dskd: loss at epoch %d step %d: %w", epoch, step, err)
+	}
+	defer loss.MustDrop()
+	if !finite(bd.Total) {
+		last := "none (no epoch finished yet)"
+		if dir, err := LatestCheckpoint(t.cfg.OutDir); err == nil {
+			last = dir
+		}
+		return bd, fmt.Errorf("dskd: non-finite loss %v at epoch %d step %d (dice %v, bce %v, psdl %v, ddl %v); the last good checkpoint is %s",
+			bd.Total, epoch, step, bd.Dice, bd.BCE, bd.PSDL, bd.DDL, last)
+	}
+	t.opt.ZeroGrad()
+	if err := loss.Backward(); err != nil {
+		return bd, fmt.Errorf("dskd: backward at epoch %d step %d: %w", epoch, step, err)
+	}
+	if err := t.opt.Step(lr); err != nil {
+		return bd, fmt.Errorf("dskd: %w", err)
+	}
+	t.state.Step++
+	if t.cfg.Teacher == TeacherEMA && t.hasT {
+		if err := t.emaUpdate(); err != nil {
+			return bd, err
+		}
+	}
+	return bd, nil
+}
+
+func addBreakdown(s *losses.Breakdown, b losses.Breakdown) {
+	s.Total += b.Total
+	s.Dice += b.Dice
+	s.BCE += b.BCE
+	s.PSDL += b.PSDL
+	s.DDL += b.DDL
+	s.DeepSup += b.DeepSup
+}
+
+// parts are the epoch means of the loss terms the preset uses.
+func parts(s losses.Breakdown, n int, preset string) map[string]float64 {
+	f := 1 / float64(n)
+	p := map[string]float64{"dice": s.Dice * f}
+	switch preset {
+	case losses.PresetUNet:
+		p["bce"] = s.BCE * f
+	case losses.PresetDeepSupervision:
+		p["bce"] = s.BCE * f
+		p["deep_sup"] = s.DeepSup * f
+	case losses.PresetPSDL:
+		p["psdl"] = s.PSDL * f
+	case losses.PresetDDL:
+		p["bce"] = s.BCE * f
+		p["ddl"] = s.DDL * f
+	default:
+		p["psdl"] = s.PSDL * f
+		p["ddl"] = s.DDL * f
+	}
+	return p
+}
+
+// endEpoch validates, checkpoints, writes the curves and calls the hook.
+func (t *trainer) endEpoch(epoch int, rec report.EpochRecord) (bool, error) {
+	val, _, err := t.evaluate(t.split.Val, float32(t.cfg.Threshold), false)
+	if err != nil {
+		return false, err
+	}
+	dice, _ := val.Get(metrics.MetricDice)
+	rec.ValDice = dice.Pooled
+	rec.ValScores = map[string]float64{}
+	for _, m := range []metrics.Metric{metrics.MetricIoU, metrics.MetricSensitivity, metrics.MetricPrecision, metrics.MetricAUC} {
+		if s, ok := val.Get(m); ok {
+			rec.ValScores[string(m)] = s.Pooled
+		}
+	}
+	t.state.Epoch = epoch
+	t.state.History = append(t.state.History, rec)
+	best := !math.IsNaN(rec.ValDice) && rec.ValDice > t.state.BestScore
+	if best {
+		t.state.BestScore, t.state.BestEpoch = rec.ValDice, epoch
+	}
+	ck := filepath.Join(t.cfg.OutDir, checkpointsDir, epochDirName(epoch))
+	if err := t.saveCheckpoint(ck); err != nil {
+		return false, err
+	}
+	if best {
+		if err := t.saveBest(); err != nil {
+			return false, err
+		}
+	}
+	if err := pruneCheckpoints(t.cfg.OutDir, t.cfg.KeepLast); err != nil {
+		return false, err
+	}
+	if err := report.WriteMetricsCSVFile(filepath.Join(t.cfg.OutDir, "metrics.csv"), t.state.History); err != nil {
+		return false, err
+	}
+	if err := report.WriteCurves(filepath.Join(t.cfg.OutDir, "curves.png"), t.state.History); err != nil {
+		return false, err
+	}
+	ev := t.log.Info().Int("epoch", epoch).Float64("loss", round4(rec.TrainLoss))
+	for _, k := range []string{"dice", "bce", "psdl", "ddl", "deep_sup"} {
+		if v, ok := rec.Parts[k]; ok {
+			ev = ev.Float64(k, round4(v))
+		}
+	}
+	ev.Float64("val_dice", round4(rec.ValDice)).Float64("lr", rec.LR).Float64("alpha", round4(rec.Alpha)).
+		Str("time", fmt.Sprintf("%.1fs", rec.Seconds)).Bool("best", best).Msg("epoch")
+	if t.opts.Hooks.OnEpochEnd != nil {
+		err := t.opts.Hooks.OnEpochEnd(EpochInfo{Record: rec, Best: best, Checkpoint: ck})
+		if errors.Is(err, ErrStop) {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	return false, nil
+}
+
+func round4(v float64) float64 { return math.Round(v*1e4) / 1e4 }
+
+func (t *trainer) saveCheckpoint(dir string) error {
+	st := t.state
+	st.Teacher = t.teacher != nil && t.hasT
+	return writeAtomicDir(dir, func(tmp string) error {
+		if err := t.student.Save(filepath.Join(tmp, modelFile)); err != nil {
+			return fmt.Errorf("dskd: %w", err)
+		}
+		if st.Teacher {
+			if err := t.teacher.Save(filepath.Join(tmp, teacherFile)); err != nil {
+				return fmt.Errorf("dskd: %w", err)
+			}
+		}
+		if err := t.opt.Save(filepath.Join(tmp, optimFile)); err != nil {
+			return fmt.Errorf("dskd: %w", err)
+		}
+		return writeJSON(filepath.Join(tmp, stateFile), st)
+	})
+}
+
+func (t *trainer) saveBest() error {
+	st := t.state
+	st.Teacher = false
+	return writeAtomicDir(filepath.Join(t.cfg.OutDir, checkpointsDir, bestDir), func(tmp string) error {
+		if err := t.student.Save(filepath.Join(tmp, modelFile)); err != nil {
+			return fmt.Errorf("dskd: %w", err)
+		}
+		return writeJSON(filepath.Join(tmp, stateFile), st)
+	})
+}
