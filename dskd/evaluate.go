@@ -126,7 +126,6 @@ func (t *trainer) finish(res *Result) (*Result, error) {
 			return nil, err
 		}
 		t.log.Info().Int("best_epoch", res.BestEpoch).Float64("threshold", res.Threshold).Msg("test metrics of the best model (per-image mean ± std, and pooled over all pixels)")
-		fmt.Fprintln(os.Stderr, tr.String())
 	}
 	return res, nil
 }

@@ -37,3 +37,5 @@ func quietLogger() *zerolog.Logger {
 	l := zerolog.New(io.Discard)
 	return &l
 }
+
+func splitWithoutTrain(s data.Split) data.Split { s.Train = nil; return s }

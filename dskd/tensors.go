@@ -50,7 +50,4 @@ func toFloat32s(t *ts.Tensor) ([]float32, error) {
 	return v, nil
 }
 
-// scalar reads a one-element tensor.
-func scalar(t *ts.Tensor) float64 { return t.Float64Values()[0] }
-
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

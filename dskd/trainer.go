@@ -73,6 +73,9 @@ func Train(ctx context.Context, cfg Config, split data.Split, opts Options) (*Re
 	if err != nil {
 		return nil, err
 	}
+	if len(split.Train) == 0 {
+		return nil, errors.New("dskd: the training split is empty")
+	}
 	if dirs, _ := epochCheckpoints(cfg.OutDir); len(dirs) > 0 {
 		if !opts.Overwrite {
 			return nil, fmt.Errorf("dskd: %s already holds checkpoints: resume it, choose another out_dir, or overwrite", cfg.OutDir)

@@ -1,0 +1,126 @@
+package dskd
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/sugarme/gotch/ts"
+
+	"github.com/angioseg/dskd/engine"
+)
+
+// Stopping after epoch k and resuming must give exactly the run that was
+// never stopped: same losses, same validation scores, same weights.
+func TestResumeReproducesUninterruptedRun(t *testing.T) {
+	for _, teacher := range []string{TeacherPreviousEpoch, TeacherEMA} {
+		t.Run(teacher, func(t *testing.T) {
+			split := syntheticSplit(t, 12, 48)
+			straight := tinyConfig(t, 4)
+			straight.Teacher = teacher
+			straight.EMADecay = 0.9
+			want, err := Train(context.Background(), straight, split, Options{Logger: quietLogger()})
+			require.NoError(t, err)
+
+			cut := straight
+			cut.OutDir = t.TempDir()
+			stopAfter := 1
+			part, err := Train(context.Background(), cut, split, Options{Logger: quietLogger(), Hooks: Hooks{
+				OnEpochEnd: func(e EpochInfo) error {
+					if e.Record.Epoch == stopAfter {
+						return ErrStop
+					}
+					return nil
+				},
+			}})
+			require.NoError(t, err)
+			assert.True(t, part.Stopped)
+			require.Len(t, part.History, 2)
+
+			got, err := Resume(context.Background(), cut.OutDir, split, Options{Logger: quietLogger()})
+			require.NoError(t, err)
+			require.Len(t, got.History, 4)
+			for i := range want.History {
+				assert.Equal(t, want.History[i].TrainLoss, got.History[i].TrainLoss, "epoch %d train loss", i)
+				assert.Equal(t, want.History[i].ValDice, got.History[i].ValDice, "epoch %d val dice", i)
+			}
+			assert.Equal(t, want.BestEpoch, got.BestEpoch)
+			assert.Equal(t, weights(t, straight.OutDir), weights(t, cut.OutDir))
+		})
+	}
+}
+
+// weights reads the final epoch's student weights of a run.
+func weights(t *testing.T, runDir string) map[string][]float64 {
+	dir, err := LatestCheckpoint(runDir)
+	require.NoError(t, err)
+	out := map[string][]float64{}
+	require.NoError(t, engine.Run(func() error {
+		named, err := ts.LoadMulti(dir + "/" + modelFile)
+		if err != nil {
+			return err
+		}
+		for _, nt := range named {
+			out[nt.Name] = nt.Tensor.Float64Values(true)
+		}
+		return nil
+	}))
+	require.NotEmpty(t, out)
+	return out
+}
+
+func TestNonFiniteLossStopsWithEpochAndStep(t *testing.T) {
+	split := syntheticSplit(t, 12, 48)
+	cfg := tinyConfig(t, 3)
+	_, err := Train(context.Background(), cfg, split, Options{Logger: quietLogger(), Hooks: Hooks{
+		OnStep: func(s StepInfo) error {
+			if s.Epoch == 1 && s.Step == 0 {
+				// Poison one weight: the next forward pass yields NaN.
+				for _, v := range s.Student.VarStore().Variables() {
+					if v.MustRequiresGrad() {
+						return engine.NoGrad(func() error {
+							v.MustFill_(ts.FloatScalar(math.NaN()))
+							return nil
+						})
+					}
+				}
+			}
+			return nil
+		},
+	}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "non-finite loss NaN at epoch 1 step 1")
+	assert.Contains(t, err.Error(), "epoch-0000", "names the last good checkpoint")
+	last, err := LatestCheckpoint(cfg.OutDir)
+	require.NoError(t, err)
+	st, err := ReadState(last)
+	require.NoError(t, err)
+	assert.Equal(t, 0, st.Epoch, "the good checkpoint of epoch 0 is kept")
+}
+
+func TestTrainRefusesToOverwriteAndValidates(t *testing.T) {
+	split := syntheticSplit(t, 8, 32)
+	cfg := tinyConfig(t, 1)
+	_, err := Train(context.Background(), cfg, split, Options{Logger: quietLogger()})
+	require.NoError(t, err)
+	_, err = Train(context.Background(), cfg, split, Options{Logger: quietLogger()})
+	assert.ErrorContains(t, err, "already holds checkpoints")
+	_, err = Train(context.Background(), cfg, split, Options{Logger: quietLogger(), Overwrite: true})
+	assert.NoError(t, err)
+
+	bad := cfg
+	bad.Teacher = "oracle"
+	_, err = Train(context.Background(), bad, split, Options{})
+	assert.ErrorContains(t, err, `teacher "oracle"`)
+	bad = cfg
+	bad.Device = "cuda:7"
+	bad.OutDir = t.TempDir()
+	_, err = Train(context.Background(), bad, split, Options{Logger: quietLogger()})
+	assert.Error(t, err)
+	_, err = Train(context.Background(), cfg, splitWithoutTrain(split), Options{})
+	assert.ErrorContains(t, err, "training split is empty")
+	_, err = Resume(context.Background(), t.TempDir(), split, Options{})
+	assert.ErrorContains(t, err, "no checkpoint")
+}
