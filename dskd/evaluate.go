@@ -100,6 +100,9 @@ func (t *trainer) finish(res *Result) (*Result, error) {
 			return nil, fmt.Errorf("dskd: %w", err)
 		}
 		res.Threshold = float64(th)
+		if err := os.WriteFile(filepath.Join(t.cfg.OutDir, "threshold.txt"), []byte(fmt.Sprintf("%g\n", th)), 0o644); err != nil {
+			return nil, fmt.Errorf("dskd: %w", err)
+		}
 		t.log.Info().Float32("threshold", th).Float64("val_dice", round4(score)).Msg("threshold picked on validation")
 	}
 	if res.Validation, err = ev.score(float32(res.Threshold), true); err != nil {

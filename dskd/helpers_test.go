@@ -1,6 +1,7 @@
 package dskd
 
 import (
+	"fmt"
 	"io"
 	"testing"
 
@@ -16,11 +17,28 @@ import (
 func syntheticSplit(t testing.TB, n, size int) data.Split {
 	t.Helper()
 	dir := t.TempDir()
-	require.NoError(t, synth.WriteGeneric(dir, n, size, 7))
-	samples, err := data.OpenFolder(dir)
+	writeSyntheticFolder(t, dir, n, size)
+	split, err := splitFromDir(dir)
 	require.NoError(t, err)
-	require.Len(t, samples, n)
-	return data.Split{Train: samples[:n-4], Val: samples[n-4 : n-2], Test: samples[n-2:]}
+	return split
+}
+
+func writeSyntheticFolder(t testing.TB, dir string, n, size int) {
+	t.Helper()
+	require.NoError(t, synth.WriteGeneric(dir, n, size, 7))
+}
+
+// splitFromDir splits a generic folder into train / val (2) / test (2).
+func splitFromDir(dir string) (data.Split, error) {
+	samples, err := data.OpenFolder(dir)
+	if err != nil {
+		return data.Split{}, err
+	}
+	n := len(samples)
+	if n < 6 {
+		return data.Split{}, fmt.Errorf("%d samples in %s, want >= 6", n, dir)
+	}
+	return data.Split{Train: samples[:n-4], Val: samples[n-4 : n-2], Test: samples[n-2:]}, nil
 }
 
 // tinyConfig is a run small enough for CI: a depth-2, base-4 U-Net on

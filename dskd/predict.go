@@ -1,0 +1,176 @@
+package dskd
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sugarme/gotch"
+
+	"github.com/angioseg/dskd/data"
+	"github.com/angioseg/dskd/engine"
+	"github.com/angioseg/dskd/metrics"
+	"github.com/angioseg/dskd/models"
+	"github.com/angioseg/dskd/report"
+)
+
+// PredictOptions configure a Predictor. The zero value predicts on the
+// best available device with the run's threshold, without TTA.
+type PredictOptions struct {
+	InferOptions
+	// Threshold binarises probabilities; 0 means the run's (0.5 unless the
+	// run picked one on validation).
+	Threshold float64
+	Device    string // "" or "auto" (default), "cpu", "cuda:N"
+	Threads   int    // libtorch threads; 0 = all cores
+}
+
+// Predictor holds a trained model on its own locked Worker.
+type Predictor struct {
+	worker    *engine.Worker
+	model     *models.UNet
+	device    gotch.Device
+	norm      data.Normalization
+	threshold float64
+	opts      InferOptions
+	State     State // the checkpoint's state: config, epoch, best score
+}
+
+// LoadPredictor loads a model from a run folder (its best checkpoint), or
+// from a checkpoint folder holding model.pt and state.json.
+func LoadPredictor(path string, opts PredictOptions) (*Predictor, error) {
+	dir := path
+	if _, err := os.Stat(filepath.Join(path, stateFile)); err != nil {
+		best, err := BestCheckpoint(path)
+		if err != nil {
+			return nil, fmt.Errorf("dskd: %s is neither a run folder nor a checkpoint folder", path)
+		}
+		dir = best
+	}
+	st, err := ReadState(dir)
+	if err != nil {
+		return nil, err
+	}
+	norm, err := parseNorm(st.Config.Normalize)
+	if err != nil {
+		return nil, err
+	}
+	p := &Predictor{worker: engine.NewWorker(), norm: norm, opts: opts.InferOptions, State: st}
+	p.threshold = opts.Threshold
+	if p.threshold == 0 {
+		p.threshold = st.Config.Threshold
+		if tf, err := readPickedThreshold(filepath.Dir(filepath.Dir(dir))); err == nil {
+			p.threshold = tf
+		}
+	}
+	if p.threshold <= 0 || p.threshold >= 1 {
+		p.threshold = 0.5
+	}
+	err = p.worker.Do(func() error {
+		threads, err := engine.ThreadsFromConfig(opts.Threads)
+		if err != nil {
+			return err
+		}
+		engine.SetThreads(threads)
+		if p.device, err = engine.ParseDevice(opts.Device); err != nil {
+			return err
+		}
+		if p.model, err = models.New(st.Config.Model, p.device); err != nil {
+			return fmt.Errorf("dskd: %w", err)
+		}
+		if err := p.model.Load(filepath.Join(dir, modelFile)); err != nil {
+			return fmt.Errorf("dskd: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		p.worker.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// readPickedThreshold reads the threshold a run chose on validation, if any.
+func readPickedThreshold(runDir string) (float64, error) {
+	b, err := os.ReadFile(filepath.Join(runDir, "threshold.txt"))
+	if err != nil {
+		return 0, err
+	}
+	var t float64
+	_, err = fmt.Sscan(string(b), &t)
+	return t, err
+}
+
+// Threshold is the binarisation threshold in use.
+func (p *Predictor) Threshold() float64 { return p.threshold }
+
+// Close releases the model's thread.
+func (p *Predictor) Close() { p.worker.Close() }
+
+// Predict returns the vessel probability of every pixel of img (values in
+// [0,1], any size), normalised the way the model was trained.
+func (p *Predictor) Predict(img *data.Image) ([]float32, error) {
+	if img == nil || img.W <= 0 || img.H <= 0 || len(img.Pix) != img.W*img.H {
+		return nil, fmt.Errorf("dskd: predict: invalid image")
+	}
+	in := img.Clone()
+	p.norm.Apply(in)
+	var probs []float32
+	err := p.worker.Do(func() error {
+		var err error
+		probs, err = inferProbs(p.model, p.device, in.Pix, in.H, in.W, p.opts)
+		return err
+	})
+	return probs, err
+}
+
+// Outputs are the files PredictFile writes.
+type Outputs struct {
+	Probability, Mask, Overlay string
+}
+
+// PredictFile predicts one image file and writes into outDir:
+// NAME_prob.png (probability x 255), NAME_mask.png (0/255 at the
+// threshold) and NAME_overlay.png (predicted vessels tinted red over the
+// angiogram).
+func (p *Predictor) PredictFile(path, outDir string) (Outputs, error) {
+	img, err := data.LoadImage(path)
+	if err != nil {
+		return Outputs{}, fmt.Errorf("dskd: %w", err)
+	}
+	probs, err := p.Predict(img)
+	if err != nil {
+		return Outputs{}, fmt.Errorf("dskd: %s: %w", path, err)
+	}
+	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	o := Outputs{
+		Probability: filepath.Join(outDir, base+"_prob.png"),
+		Mask:        filepath.Join(outDir, base+"_mask.png"),
+		Overlay:     filepath.Join(outDir, base+"_overlay.png"),
+	}
+	if err := report.WriteProbabilityPNG(o.Probability, probs, img.W, img.H); err != nil {
+		return o, err
+	}
+	if err := report.WriteMaskPNG(o.Mask, probs, img.W, img.H, float32(p.threshold)); err != nil {
+		return o, err
+	}
+	if err := report.WriteOverlayPNG(o.Overlay, img, probs, nil, float32(p.threshold)); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+// Evaluate scores the model on labelled samples (per image and pooled).
+func (p *Predictor) Evaluate(samples []data.Sample, clDice bool) (metrics.Result, error) {
+	var ev *evaluation
+	err := p.worker.Do(func() error {
+		var err error
+		ev, err = predictSamples(p.model, p.device, samples, p.norm, p.opts)
+		return err
+	})
+	if err != nil {
+		return metrics.Result{}, err
+	}
+	return ev.score(float32(p.threshold), clDice)
+}
