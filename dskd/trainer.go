@@ -432,7 +432,7 @@ func (t *trainer) endEpoch(epoch int, rec report.EpochRecord) (bool, error) {
 	rec.ValScores = map[string]float64{}
 	for _, m := range []metrics.Metric{metrics.MetricIoU, metrics.MetricSensitivity, metrics.MetricPrecision, metrics.MetricAUC} {
 		if s, ok := val.Get(m); ok {
-			rec.ValScores[string(m)] = s.Pooled
+			rec.ValScores["val_"+string(m)] = s.Pooled
 		}
 	}
 	t.state.Epoch = epoch

@@ -14,22 +14,22 @@ type DDLOptions struct {
 	// pooling bins, so any H, W >= g works; when g does not divide a side,
 	// neighbouring patches overlap by one row/column, exactly as PyTorch's
 	// adaptive_avg_pool2d bins). 0 means 4.
-	Grid int
+	Grid int `json:"grid,omitempty"`
 	// Tau is the softmax temperature τ. 0 means 3.
-	Tau float64
+	Tau float64 `json:"tau,omitempty"`
 	// Eps is added to the fractions before the log (log-space softening
 	// only). 0 means 1e-6.
-	Eps float64
+	Eps float64 `json:"eps,omitempty"`
 	// RawCounts softens the raw soft counts, softmax([fg, area-fg]/τ), as
 	// the paper literally states, instead of the default
 	// softmax(log([fg, bg]/area + eps)/τ). Counts in the hundreds saturate
 	// the softmax: kept for fidelity tests and ablations.
-	RawCounts bool
+	RawCounts bool `json:"raw_counts,omitempty"`
 	// ReverseKL uses KL(student ‖ teacher) instead of the default
 	// KL(teacher ‖ student).
-	ReverseKL bool
+	ReverseKL bool `json:"reverse_kl,omitempty"`
 	// NoTauSquared drops the τ² factor (on by default, as in standard KD).
-	NoTauSquared bool
+	NoTauSquared bool `json:"no_tau_squared,omitempty"`
 }
 
 // WithDefaults fills zero fields and validates.

@@ -39,31 +39,31 @@ const (
 type Config struct {
 	// Preset is one of PresetUNet, PresetDeepSupervision, PresetPSDL,
 	// PresetDDL, PresetDSKD. "" means PresetDSKD.
-	Preset string
+	Preset string `json:"preset,omitempty"`
 	// LambdaPSDL weighs the pixel term on the main output (PSDL, or plain
 	// BCE in presets without PSDL). 0 means 1.
-	LambdaPSDL float64
+	LambdaPSDL float64 `json:"lambda_psdl,omitempty"`
 	// LambdaDDL is the DDL weight before the schedule. 0 means 1.
-	LambdaDDL float64
+	LambdaDDL float64 `json:"lambda_ddl,omitempty"`
 	// LambdaDS weighs the deep-supervision term (PresetDeepSupervision
 	// only). 0 means 1.
-	LambdaDS float64
+	LambdaDS float64 `json:"lambda_ds,omitempty"`
 	// DSWeights are per-side-output weights, coarse to fine, one per side
 	// output (Depth-1 entries: the main output always gets Dice+BCE with
 	// weight 1). nil means equal weights 1/(Depth-1), i.e. the mean.
-	DSWeights []float64
+	DSWeights []float64 `json:"ds_weights,omitempty"`
 	// AlphaT is α_T, the final PSDL teacher weight: α_t = α_T·t/T.
 	// 0 means 0.5. Valid: (0, 1].
-	AlphaT float64
+	AlphaT float64 `json:"alpha_t,omitempty"`
 	// DDLSchedule is ScheduleRamp (default, also for ""), ScheduleConstant
 	// or ScheduleStart.
-	DDLSchedule string
+	DDLSchedule string `json:"ddl_schedule,omitempty"`
 	// DDLStartEpoch is the first epoch with DDL under ScheduleStart.
 	// 0 means 1 (the first epoch that has a teacher).
-	DDLStartEpoch int
+	DDLStartEpoch int `json:"ddl_start_epoch,omitempty"`
 	// DDL holds the Deep Distribution Loss options (grid 4, τ 3, log-space
 	// softening of fractions, KL(teacher‖student), τ² factor on).
-	DDL DDLOptions
+	DDL DDLOptions `json:"ddl,omitempty"`
 }
 
 // Breakdown reports the parts of one objective evaluation for logging.

@@ -27,19 +27,19 @@ type UNetConfig struct {
 	// Depth is the number of 2x2 max-pool steps (the encoder has Depth+1
 	// stages, the decoder Depth stages) and also the number of hierarchical
 	// outputs. 0 means 4. Valid: 1..8.
-	Depth int
+	Depth int `json:"depth,omitempty"`
 	// Base is the channel width of the first encoder stage; stage k has
 	// Base·2^k channels. 0 means 32.
-	Base int
+	Base int `json:"base,omitempty"`
 	// InChannels is the number of input image channels. 0 means 1.
-	InChannels int
+	InChannels int `json:"in_channels,omitempty"`
 	// Upsample is UpsampleBilinear (default, also for "") or UpsampleTranspose.
-	Upsample string
+	Upsample string `json:"upsample,omitempty"`
 	// BNMomentum is the BatchNorm running-statistics momentum (PyTorch
 	// convention). 0 means 0.1.
-	BNMomentum float64
+	BNMomentum float64 `json:"bn_momentum,omitempty"`
 	// BNEps is the BatchNorm epsilon. 0 means 1e-5.
-	BNEps float64
+	BNEps float64 `json:"bn_eps,omitempty"`
 }
 
 // WithDefaults returns the config with every zero field replaced by its

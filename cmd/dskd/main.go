@@ -1,0 +1,187 @@
+// Command dskd trains, evaluates and applies DSKD segmentation models
+// without writing Go.
+//
+//	dskd train   --dataset xcad|dca1|folder --data DIR [training flags]
+//	dskd eval    --run RUN --dataset xcad|dca1|folder --data DIR [--on test|val|all]
+//	dskd predict --run RUN --out DIR [--tta] [--threshold T] IMAGE...
+//
+// RUN is a run folder written by train (its best checkpoint is used) or a
+// checkpoint folder. Each subcommand prints its flags with -h.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/angioseg/dskd/data"
+	"github.com/angioseg/dskd/dskd"
+	"github.com/angioseg/dskd/internal/cli"
+)
+
+const usage = `usage:
+  dskd train   --dataset xcad|dca1|folder --data DIR [training flags]
+  dskd eval    --run RUN --dataset xcad|dca1|folder --data DIR [--on test|val|all]
+  dskd predict --run RUN --out DIR [--tta] [--threshold T] IMAGE...
+run "dskd SUBCOMMAND -h" for the flags of each`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "train":
+		err = train(os.Args[2:])
+	case "eval":
+		err = eval(os.Args[2:])
+	case "predict":
+		err = predict(os.Args[2:])
+	case "-h", "--help", "help":
+		fmt.Println(usage)
+		return
+	default:
+		err = fmt.Errorf("unknown subcommand %q\n%s", os.Args[1], usage)
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dskd:", err)
+		os.Exit(1)
+	}
+}
+
+// datasetFlags select and split a data set.
+type datasetFlags struct {
+	kind, dir, split string
+	folds, fold      int
+}
+
+func (d *datasetFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&d.kind, "dataset", "", "xcad, dca1 or folder (images/ + masks/)")
+	fs.StringVar(&d.dir, "data", "", "the data set's folder")
+	fs.StringVar(&d.split, "split", "kfold", "xcad: kfold (seeded) or fixed (100/26)")
+	fs.IntVar(&d.folds, "folds", 5, "xcad: number of folds")
+	fs.IntVar(&d.fold, "fold", 0, "xcad: the test fold")
+}
+
+func (d *datasetFlags) open(seed int64) (data.Split, error) {
+	if d.dir == "" {
+		return data.Split{}, errors.New("--data is required")
+	}
+	switch d.kind {
+	case "xcad":
+		return cli.XCADSplit(d.dir, d.split, d.folds, d.fold, seed)
+	case "dca1":
+		return cli.DCA1Split(d.dir, os.Stderr)
+	case "folder":
+		s, err := data.OpenFolder(d.dir)
+		return data.Split{Train: s}, err
+	}
+	return data.Split{}, fmt.Errorf("--dataset %q: want xcad, dca1 or folder", d.kind)
+}
+
+func train(args []string) error {
+	fs := flag.NewFlagSet("dskd train", flag.ContinueOnError)
+	var ds datasetFlags
+	ds.register(fs)
+	var tf cli.TrainFlags
+	tf.Register(fs, "runs/dskd")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := tf.Config(dskd.Config{})
+	if err != nil {
+		return err
+	}
+	split, err := ds.open(cfg.Seed)
+	if err != nil {
+		return err
+	}
+	_, err = cli.Train(cfg, &tf, split, os.Stdout)
+	return err
+}
+
+func eval(args []string) error {
+	fs := flag.NewFlagSet("dskd eval", flag.ContinueOnError)
+	var ds datasetFlags
+	ds.register(fs)
+	runDir := fs.String("run", "", "run folder or checkpoint folder")
+	on := fs.String("on", "test", "which samples: test, val (xcad/dca1 carve it as training did) or all")
+	tta := fs.Bool("tta", false, "flip test-time augmentation")
+	threshold := fs.Float64("threshold", 0, "binarisation threshold (default: the run's)")
+	jsonOut := fs.String("json", "", "also write the metrics as JSON to this file")
+	device := fs.String("device", "", "auto (default), cpu, cuda:N")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	p, err := dskd.LoadPredictor(*runDir, dskd.PredictOptions{InferOptions: dskd.InferOptions{TTA: *tta}, Threshold: *threshold, Device: *device})
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	split, err := ds.open(p.State.Config.Seed)
+	if err != nil {
+		return err
+	}
+	var samples []data.Sample
+	switch *on {
+	case "test":
+		samples = split.Test
+	case "all":
+		samples = append(append(append(samples, split.Train...), split.Val...), split.Test...)
+	case "val":
+		return errors.New("--on val: evaluate the validation split from the run folder's val_metrics.json (the carve depends on the training options)")
+	default:
+		return fmt.Errorf("--on %q: want test or all", *on)
+	}
+	if len(samples) == 0 {
+		return fmt.Errorf("no %s samples in %s", *on, ds.dir)
+	}
+	res, err := p.Evaluate(samples, true)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s, epoch %d of %s:\n%s\n", *on, p.State.Epoch, *runDir, res.String())
+	if *jsonOut != "" {
+		b, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(*jsonOut, append(b, '\n'), 0o644)
+	}
+	return nil
+}
+
+func predict(args []string) error {
+	fs := flag.NewFlagSet("dskd predict", flag.ContinueOnError)
+	runDir := fs.String("run", "", "run folder or checkpoint folder")
+	out := fs.String("out", "predictions", "output folder")
+	tta := fs.Bool("tta", false, "flip test-time augmentation")
+	threshold := fs.Float64("threshold", 0, "binarisation threshold (default: the run's)")
+	tile := fs.Int("tile", 0, "sliding-window tile side for large images (default 1024)")
+	device := fs.String("device", "", "auto (default), cpu, cuda:N")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return errors.New("predict: no image given")
+	}
+	p, err := dskd.LoadPredictor(*runDir, dskd.PredictOptions{InferOptions: dskd.InferOptions{TTA: *tta, TileSize: *tile}, Threshold: *threshold, Device: *device})
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	for _, img := range fs.Args() {
+		o, err := p.PredictFile(img, *out)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%s -> %s, %s, %s\n", img, o.Probability, o.Mask, o.Overlay)
+	}
+	return nil
+}
