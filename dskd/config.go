@@ -49,6 +49,11 @@ type Config struct {
 	// "minmax" or "none".
 	Normalize string `json:"normalize,omitempty"`
 
+	// ValFraction is the share of the training samples carved out
+	// (seeded) for validation when the split has no validation samples;
+	// default 0.1, and at least one sample.
+	ValFraction float64 `json:"val_fraction,omitempty"`
+
 	OutDir   string `json:"out_dir,omitempty"`   // run folder; default "runs/dskd"
 	KeepLast int    `json:"keep_last,omitempty"` // epoch checkpoints kept; default 2 (the best is kept apart)
 
@@ -86,6 +91,9 @@ func (c Config) WithDefaults() (Config, error) {
 	}
 	if c.Seed == 0 {
 		c.Seed = 42
+	}
+	if c.ValFraction == 0 {
+		c.ValFraction = 0.1
 	}
 	if c.Threshold == 0 {
 		c.Threshold = 0.5
@@ -147,6 +155,8 @@ func (c Config) WithDefaults() (Config, error) {
 		return c, fmt.Errorf("dskd: threshold %g: must lie in (0, 1)", c.Threshold)
 	case c.Threads < 0 || c.Workers < 0:
 		return c, fmt.Errorf("dskd: threads %d / workers %d: must be >= 0 (0 = all cores)", c.Threads, c.Workers)
+	case c.ValFraction <= 0 || c.ValFraction >= 1:
+		return c, fmt.Errorf("dskd: val_fraction %g: must lie in (0, 1)", c.ValFraction)
 	case c.KeepLast < 1:
 		return c, fmt.Errorf("dskd: keep_last %d: must be >= 1", c.KeepLast)
 	}

@@ -31,9 +31,6 @@ type Options struct {
 	// Overwrite lets Train start over in a run folder that already holds
 	// checkpoints (they are removed). Without it, Train refuses.
 	Overwrite bool
-	// ValFraction carves a validation split (seeded) from the training
-	// samples when split.Val is empty; default 0.1, at least one sample.
-	ValFraction float64
 }
 
 // Result is what a finished (or stopped) run reports.
@@ -110,10 +107,7 @@ func run(ctx context.Context, st State, from string, split data.Split, opts Opti
 		return nil, errors.New("dskd: the training split is empty")
 	}
 	if len(split.Val) == 0 {
-		frac := opts.ValFraction
-		if frac == 0 {
-			frac = 0.1
-		}
+		frac := cfg.ValFraction
 		count := 0
 		if float64(len(split.Train))*frac < 1 {
 			count = 1

@@ -1,12 +1,3 @@
-// Command dskd trains, evaluates and applies DSKD segmentation models
-// without writing Go.
-//
-//	dskd train   --dataset xcad|dca1|folder --data DIR [training flags]
-//	dskd eval    --run RUN --dataset xcad|dca1|folder --data DIR [--on test|val|all]
-//	dskd predict --run RUN --out DIR [--tta] [--threshold T] IMAGE...
-//
-// RUN is a run folder written by train (its best checkpoint is used) or a
-// checkpoint folder. Each subcommand prints its flags with -h.
 package main
 
 import (
