@@ -99,6 +99,7 @@ func (f *TrainFlags) Config(defaults dskd.Config) (dskd.Config, error) {
 		"tta":             func() { cfg.TTA = f.TTA },
 		"pick-threshold":  func() { cfg.PickThreshold = f.PickThreshold },
 		"steps-per-epoch": func() { cfg.StepsPerEpoch = f.StepsPerEpoch },
+		"val-fraction":    func() { cfg.ValFraction = f.ValFraction },
 	}
 	for name, fn := range apply {
 		if f.Set(name) {
@@ -111,8 +112,8 @@ func (f *TrainFlags) Config(defaults dskd.Config) (dskd.Config, error) {
 	if f.Quiet {
 		cfg.ProgressEvery = 1 << 30
 	}
-	if f.ValFraction < 0 || f.ValFraction >= 1 {
-		return cfg, fmt.Errorf("--val-fraction %g: must lie in [0, 1)", f.ValFraction)
+	if f.ValCount < 0 {
+		return cfg, fmt.Errorf("--val-count %d: must be >= 0", f.ValCount)
 	}
 	return cfg.WithDefaults()
 }

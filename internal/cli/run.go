@@ -17,12 +17,10 @@ import (
 func Train(cfg dskd.Config, f *TrainFlags, split data.Split, w io.Writer) (*dskd.Result, error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if f.ValCount > 0 || f.ValFraction > 0 {
-		if len(split.Val) == 0 {
-			var err error
-			if split, err = split.WithValidation(f.ValFraction, f.ValCount, cfg.Seed); err != nil {
-				return nil, err
-			}
+	if f.ValCount > 0 && len(split.Val) == 0 { // deterministic: pass it again with --resume
+		var err error
+		if split, err = split.WithValidation(0, f.ValCount, cfg.Seed); err != nil {
+			return nil, err
 		}
 	}
 	opts := dskd.Options{Overwrite: f.Overwrite}
