@@ -14,8 +14,8 @@ import (
 	"github.com/angioseg/dskd/engine"
 )
 
-// quadratic builds a VarStore with one variable w (float64) and returns a
-// function that sets the gradient of the loss sum(c·w²)/2, i.e. g = c·w.
+// quadratic builds a VarStore with one float64 variable w; lossStep then
+// sets the gradient of sum(c·w²)/2, i.e. g = c·w.
 func quadratic(t *testing.T, w0 []float64) (*nn.VarStore, *ts.Tensor) {
 	vs := nn.NewVarStore(gotch.CPU)
 	init := ts.MustOfSlice(w0)
@@ -71,9 +71,6 @@ func refSGD(w []float64, c, lr float64, cfg Config, steps int) []float64 {
 func run(t *testing.T, cfg Config, steps int) []float64 {
 	var got []float64
 	require.NoError(t, engine.Run(func() error {
-		_, w := quadratic(t, []float64{1, -2, 0.5})
-		vs := w // keep
-		_ = vs
 		vsr, w2 := quadratic(t, []float64{1, -2, 0.5})
 		o, err := New(cfg, vsr)
 		if err != nil {
