@@ -122,7 +122,7 @@ func run(ctx context.Context, st State, from string, split data.Split, opts Opti
 	if opts.Logger != nil {
 		t.log = *opts.Logger
 	} else {
-		t.log = zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: "15:04:05"}).With().Timestamp().Logger()
+		t.log = zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: "15:04:05", NoColor: !isTerminal(os.Stderr)}).With().Timestamp().Logger()
 	}
 	t.norm, _ = parseNorm(cfg.Normalize)
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
@@ -311,7 +311,7 @@ func (t *trainer) trainEpoch(ctx context.Context, epoch int) (report.EpochRecord
 			el := time.Since(start)
 			eta := time.Duration(float64(el) / float64(step+1) * float64(steps-step-1))
 			t.log.Info().Int("epoch", epoch).Str("step", fmt.Sprintf("%d/%d", step+1, steps)).
-				Float64("loss", sum.Total/float64(n)).Str("eta", eta.Round(time.Second).String()).Msg("progress")
+				Float64("loss", round4(sum.Total/float64(n))).Str("eta", eta.Round(time.Second).String()).Msg("progress")
 		}
 	}
 	if err := it.Err(); err != nil {
@@ -471,6 +471,12 @@ func (t *trainer) endEpoch(epoch int, rec report.EpochRecord) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// isTerminal reports whether f is a character device (colours only there).
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 func round4(v float64) float64 { return math.Round(v*1e4) / 1e4 }
