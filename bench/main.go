@@ -1,0 +1,441 @@
+// Command bench times one training step of the DSKD objective (and a plain
+// U-Net step, inference, and the data iterator) for a given model config,
+// image size, batch and thread count, and reports median/min step time,
+// per-phase medians, peak RSS and RSS drift as text or JSON.
+//
+//	go run ./bench --base 16 --size 256 --batch 4 --threads 2 --steps 20 --mode dskd --json
+//
+// bench/twin.py is the PyTorch twin (same flags, same JSON); bench/compare
+// runs both side by side. See bench/README.md.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/nn"
+	"github.com/sugarme/gotch/ts"
+
+	"github.com/angioseg/dskd/data"
+	"github.com/angioseg/dskd/data/synth"
+	"github.com/angioseg/dskd/engine"
+	"github.com/angioseg/dskd/losses"
+	"github.com/angioseg/dskd/models"
+	"github.com/angioseg/dskd/optim"
+)
+
+// Result is the JSON both this program and twin.py print.
+type Result struct {
+	Impl      string             `json:"impl"`
+	Mode      string             `json:"mode"`
+	Base      int                `json:"base"`
+	Depth     int                `json:"depth"`
+	Size      int                `json:"size"`
+	Batch     int                `json:"batch"`
+	Threads   int                `json:"threads"`
+	Steps     int                `json:"steps"`
+	Warmup    int                `json:"warmup"`
+	Optim     string             `json:"optim,omitempty"`
+	MedianS   float64            `json:"median_s"`
+	MinS      float64            `json:"min_s"`
+	MeanS     float64            `json:"mean_s"`
+	PerImageS float64            `json:"per_image_s,omitempty"`
+	Phases    map[string]float64 `json:"phases,omitempty"` // median seconds per phase
+	PeakRSS   float64            `json:"peak_rss_mib"`
+	RSSWarm   float64            `json:"rss_after_warmup_mib"`
+	RSSEnd    float64            `json:"rss_end_mib"`
+	DriftPct  float64            `json:"drift_pct"`
+	BatchesPS float64            `json:"batches_per_s,omitempty"`
+	Loss      float64            `json:"loss,omitempty"`
+}
+
+type flags struct {
+	base, depth, size, batch, threads, steps, warmup int
+	mode, optimName, cpuprofile, memprofile          string
+	jsonOut                                          bool
+	seed                                             int64
+	dataImage, dataImages                            int
+}
+
+func main() {
+	var f flags
+	flag.IntVar(&f.base, "base", 16, "U-Net base width")
+	flag.IntVar(&f.depth, "depth", 4, "U-Net depth")
+	flag.IntVar(&f.size, "size", 256, "image side (square)")
+	flag.IntVar(&f.batch, "batch", 4, "batch size")
+	flag.IntVar(&f.threads, "threads", 2, "libtorch intra-op threads (0 = all cores)")
+	flag.IntVar(&f.steps, "steps", 20, "timed steps")
+	flag.IntVar(&f.warmup, "warmup", 3, "untimed steps first")
+	flag.StringVar(&f.mode, "mode", "dskd", "dskd | unet | infer | data")
+	flag.StringVar(&f.optimName, "optim", "go", "optimizer: go (optim.AdamW) or gotch (nn.AdamW)")
+	flag.BoolVar(&f.jsonOut, "json", false, "print one JSON object")
+	flag.Int64Var(&f.seed, "seed", 1, "seed")
+	flag.StringVar(&f.cpuprofile, "cpuprofile", "", "write a Go CPU profile of the timed steps")
+	flag.StringVar(&f.memprofile, "memprofile", "", "write a Go heap profile at the end")
+	flag.IntVar(&f.dataImage, "data-image", 512, "--mode data: side of the generated images (cropped to --size)")
+	flag.IntVar(&f.dataImages, "data-images", 16, "--mode data: number of generated images")
+	flag.Parse()
+	res, err := run(f)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	if f.jsonOut {
+		b, _ := json.Marshal(res)
+		fmt.Println(string(b))
+		return
+	}
+	printText(res)
+}
+
+func printText(r *Result) {
+	fmt.Printf("%s %s base %d depth %d size %d batch %d threads %d: median %.4f s  min %.4f s  mean %.4f s (%d steps, %d warmup)\n",
+		r.Impl, r.Mode, r.Base, r.Depth, r.Size, r.Batch, r.Threads, r.MedianS, r.MinS, r.MeanS, r.Steps, r.Warmup)
+	if r.PerImageS > 0 {
+		fmt.Printf("  per image %.4f s\n", r.PerImageS)
+	}
+	if r.BatchesPS > 0 {
+		fmt.Printf("  %.2f batches/s\n", r.BatchesPS)
+	}
+	if len(r.Phases) > 0 {
+		keys := make([]string, 0, len(r.Phases))
+		for k := range r.Phases {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Printf("  %-16s %.4f s\n", k, r.Phases[k])
+		}
+	}
+	fmt.Printf("  peak RSS %.0f MiB, RSS after warmup %.0f MiB, at end %.0f MiB, drift %+.2f %%\n",
+		r.PeakRSS, r.RSSWarm, r.RSSEnd, r.DriftPct)
+}
+
+// procStatus reads a kB field of /proc/self/status in MiB.
+func procStatus(field string) float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
+			fs := strings.Fields(rest)
+			if len(fs) > 0 {
+				v, _ := strconv.ParseFloat(fs[0], 64)
+				return v / 1024
+			}
+		}
+	}
+	return 0
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+func minOf(v []float64) float64 {
+	m := v[0]
+	for _, x := range v {
+		m = min(m, x)
+	}
+	return m
+}
+
+func meanOf(v []float64) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
+func run(f flags) (*Result, error) {
+	if f.steps < 1 || f.warmup < 0 {
+		return nil, fmt.Errorf("--steps %d must be >= 1 and --warmup %d >= 0", f.steps, f.warmup)
+	}
+	res := &Result{Impl: "gotch", Mode: f.mode, Base: f.base, Depth: f.depth, Size: f.size, Batch: f.batch,
+		Steps: f.steps, Warmup: f.warmup}
+	if f.mode == "data" {
+		return res, runData(f, res)
+	}
+	if f.mode != "dskd" && f.mode != "unet" && f.mode != "infer" {
+		return nil, fmt.Errorf("--mode %q: want dskd, unet, infer or data", f.mode)
+	}
+	if f.mode != "infer" {
+		res.Optim = f.optimName
+	}
+	err := engine.Run(func() error { return runModel(f, res) })
+	return res, err
+}
+
+// stepper is one timed unit of work; phases accumulates named durations.
+type stepper func(phases map[string]float64) error
+
+func runModel(f flags, res *Result) error {
+	res.Threads = engine.SetThreads(f.threads)
+	engine.ManualSeed(f.seed)
+	cfg := models.UNetConfig{Depth: f.depth, Base: f.base}
+	student, err := models.New(cfg, gotch.CPU)
+	if err != nil {
+		return err
+	}
+	shape := []int64{int64(f.batch), 1, int64(f.size), int64(f.size)}
+	x, err := ts.Randn(shape, gotch.Float, gotch.CPU)
+	if err != nil {
+		return err
+	}
+	defer x.MustDrop()
+	r, err := ts.Rand(shape, gotch.Float, gotch.CPU)
+	if err != nil {
+		return err
+	}
+	y := r.MustLt(ts.FloatScalar(0.1), true).MustTotype(gotch.Float, true) // ~10 % foreground
+	defer y.MustDrop()
+
+	var step stepper
+	switch f.mode {
+	case "infer":
+		step = func(ph map[string]float64) error {
+			return engine.NoGrad(func() error {
+				out, err := student.Forward(x, false)
+				if err != nil {
+					return err
+				}
+				p, err := out.Main.Sigmoid(false)
+				out.Drop()
+				if err != nil {
+					return err
+				}
+				p.MustDrop()
+				return nil
+			})
+		}
+	default:
+		preset := losses.PresetDSKD
+		var teacher *models.UNet
+		if f.mode == "unet" {
+			preset = losses.PresetUNet
+		} else {
+			if teacher, err = models.New(cfg, gotch.CPU); err != nil {
+				return err
+			}
+			if err := models.CopyVarStore(teacher.VarStore(), student.VarStore()); err != nil {
+				return err
+			}
+		}
+		obj, err := losses.NewObjective(losses.Config{Preset: preset})
+		if err != nil {
+			return err
+		}
+		zero, stepFn, err := newOptimizer(f.optimName, student.VarStore())
+		if err != nil {
+			return err
+		}
+		// epoch 5 of 10: α_t = 0.25 and λ_DDL = 0.5, so every term is live.
+		const epoch, total = 5, 10
+		step = func(ph map[string]float64) error {
+			t0 := time.Now()
+			var tOut *models.Output
+			if teacher != nil {
+				err := engine.NoGrad(func() error {
+					var err error
+					tOut, err = teacher.Forward(x, false)
+					return err
+				})
+				if err != nil {
+					return err
+				}
+				defer tOut.Drop()
+			}
+			t1 := time.Now()
+			out, err := student.Forward(x, true)
+			if err != nil {
+				return err
+			}
+			defer out.Drop()
+			t2 := time.Now()
+			loss, bd, err := obj.Compute(out, tOut, y, epoch, total)
+			if err != nil {
+				return err
+			}
+			res.Loss = bd.Total
+			t3 := time.Now()
+			zero()
+			err = loss.Backward()
+			loss.MustDrop()
+			if err != nil {
+				return err
+			}
+			t4 := time.Now()
+			if err := stepFn(1e-3); err != nil {
+				return err
+			}
+			t5 := time.Now()
+			if teacher != nil {
+				ph["forward_teacher"] += t1.Sub(t0).Seconds()
+			}
+			ph["forward"] += t2.Sub(t1).Seconds()
+			ph["loss"] += t3.Sub(t2).Seconds()
+			ph["backward"] += t4.Sub(t3).Seconds()
+			ph["optimizer"] += t5.Sub(t4).Seconds()
+			return nil
+		}
+	}
+
+	for i := 0; i < f.warmup; i++ {
+		if err := step(map[string]float64{}); err != nil {
+			return fmt.Errorf("warmup step %d: %w", i, err)
+		}
+	}
+	res.RSSWarm = procStatus("VmRSS")
+	if f.cpuprofile != "" {
+		pf, err := os.Create(f.cpuprofile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); pf.Close() }()
+	}
+	times := make([]float64, 0, f.steps)
+	phaseRuns := map[string][]float64{}
+	for i := 0; i < f.steps; i++ {
+		ph := map[string]float64{}
+		t0 := time.Now()
+		if err := step(ph); err != nil {
+			return fmt.Errorf("step %d: %w", i, err)
+		}
+		times = append(times, time.Since(t0).Seconds())
+		for k, v := range ph {
+			phaseRuns[k] = append(phaseRuns[k], v)
+		}
+	}
+	res.RSSEnd = procStatus("VmRSS")
+	res.PeakRSS = procStatus("VmHWM")
+	if res.RSSWarm > 0 {
+		res.DriftPct = 100 * (res.RSSEnd - res.RSSWarm) / res.RSSWarm
+	}
+	res.MedianS, res.MinS, res.MeanS = median(times), minOf(times), meanOf(times)
+	if f.mode == "infer" {
+		res.PerImageS = res.MedianS / float64(f.batch)
+	}
+	if len(phaseRuns) > 0 {
+		res.Phases = map[string]float64{}
+		for k, v := range phaseRuns {
+			res.Phases[k] = median(v)
+		}
+	}
+	if f.memprofile != "" {
+		mf, err := os.Create(f.memprofile)
+		if err != nil {
+			return err
+		}
+		runtime.GC()
+		err = pprof.WriteHeapProfile(mf)
+		mf.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newOptimizer returns zero-grad and step functions for our Go AdamW
+// (optim package) or gotch's nn.AdamW, both lr-per-step, wd 1e-5.
+func newOptimizer(name string, vs *nn.VarStore) (zero func(), step func(lr float64) error, err error) {
+	switch name {
+	case "go":
+		o, err := optim.New(optim.Config{}, vs)
+		if err != nil {
+			return nil, nil, err
+		}
+		return o.ZeroGrad, o.Step, nil
+	case "gotch":
+		cfg := nn.DefaultAdamWConfig()
+		cfg.Wd = 1e-5
+		o, err := cfg.Build(vs, 1e-3)
+		if err != nil {
+			return nil, nil, err
+		}
+		return o.MustZeroGrad, func(lr float64) error { o.SetLR(lr); return o.Step() }, nil
+	}
+	return nil, nil, fmt.Errorf("--optim %q: want go or gotch", name)
+}
+
+// runData measures the data iterator: decoding + DefaultAugment(size) +
+// z-score on generated PNGs, batches of --batch, over repeated epochs.
+func runData(f flags, res *Result) error {
+	res.Threads = runtime.GOMAXPROCS(0)
+	if f.dataImage < f.size {
+		f.dataImage = f.size
+	}
+	dir, err := os.MkdirTemp("", "dskd-bench-data-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if err := synth.WriteGeneric(dir, f.dataImages, f.dataImage, f.seed); err != nil {
+		return err
+	}
+	samples, err := data.OpenFolder(dir)
+	if err != nil {
+		return err
+	}
+	cfg := data.IteratorConfig{BatchSize: f.batch, Shuffle: true, DropLast: true, Seed: f.seed,
+		Augment: data.DefaultAugment(f.size), Normalize: data.NormZScore}
+	var times []float64
+	total := f.warmup + f.steps
+	n := 0
+	start := time.Now()
+	last := start
+	for epoch := 0; n < total; epoch++ {
+		it, err := data.NewIterator(samples, cfg, epoch)
+		if err != nil {
+			return err
+		}
+		for n < total && it.Next() {
+			now := time.Now()
+			if n >= f.warmup {
+				times = append(times, now.Sub(last).Seconds())
+			} else {
+				res.RSSWarm = procStatus("VmRSS")
+			}
+			last = now
+			n++
+		}
+		if err := it.Err(); err != nil {
+			it.Close()
+			return err
+		}
+		it.Close()
+	}
+	res.RSSEnd = procStatus("VmRSS")
+	res.PeakRSS = procStatus("VmHWM")
+	if res.RSSWarm > 0 {
+		res.DriftPct = 100 * (res.RSSEnd - res.RSSWarm) / res.RSSWarm
+	}
+	res.MedianS, res.MinS, res.MeanS = median(times), minOf(times), meanOf(times)
+	res.BatchesPS = float64(len(times)) / sumOf(times)
+	return nil
+}
+
+func sumOf(v []float64) float64 { return meanOf(v) * float64(len(v)) }
