@@ -24,7 +24,23 @@ import (
 // the final weights instead of running the tests (see TestMain).
 const childEnv = "DSKD_REPEAT_CHILD_DIR"
 
+// killChildEnv makes the test binary train into the run folder it names
+// until the parent kills it (see TestResumeAfterKill).
+const killChildEnv = "DSKD_KILL_CHILD_RUN"
+
 func TestMain(m *testing.M) {
+	if run := os.Getenv(killChildEnv); run != "" {
+		dataDir := os.Getenv(childEnv)
+		split, err := splitFromDir(dataDir)
+		if err == nil {
+			_, err = Train(context.Background(), killConfig(run), split, Options{Logger: quietLogger()})
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "child:", err)
+			os.Exit(3)
+		}
+		os.Exit(0)
+	}
 	if dir := os.Getenv(childEnv); dir != "" {
 		hash, err := childTraining(dir)
 		if err != nil {
