@@ -127,7 +127,7 @@ func (d *doubleConv) forward(x *ts.Tensor, train, del bool) (*ts.Tensor, error) 
 	if h, err = d.bn1.forward(h, train, true); err != nil {
 		return nil, err
 	}
-	if err = h.Relu_(); err != nil {
+	if err = reluInPlace(h); err != nil {
 		h.MustDrop()
 		return nil, err
 	}
@@ -137,7 +137,7 @@ func (d *doubleConv) forward(x *ts.Tensor, train, del bool) (*ts.Tensor, error) 
 	if h, err = d.bn2.forward(h, train, true); err != nil {
 		return nil, err
 	}
-	if err = h.Relu_(); err != nil {
+	if err = reluInPlace(h); err != nil {
 		h.MustDrop()
 		return nil, err
 	}

@@ -110,7 +110,10 @@ func (o *Optimizer) ZeroGrad() {
 	for _, pr := range o.params {
 		g := pr.p.MustGrad(false)
 		if g.MustDefined() {
-			g.MustZero_()
+			if err := zero_(g); err != nil {
+				g.MustDrop()
+				panic(err) // as gotch's MustZero_ did; the Worker turns it into an error
+			}
 		}
 		g.MustDrop()
 	}
@@ -130,45 +133,73 @@ func (o *Optimizer) Step(lr float64) error {
 				g.MustDrop()
 				continue
 			}
+			var err error
 			if o.cfg.Name == "sgd" {
-				o.sgd(pr, g, lr)
+				err = o.sgd(pr, g, lr)
 			} else {
-				o.adamw(pr, g, lr)
+				err = o.adamw(pr, g, lr)
 			}
 			g.MustDrop()
+			if err != nil {
+				return fmt.Errorf("optim: %s step on %s: %w", o.cfg.Name, pr.name, err)
+			}
 		}
 		return nil
 	})
 }
 
-func (o *Optimizer) adamw(pr *param, g *ts.Tensor, lr float64) {
+// adamw is PyTorch's single-tensor AdamW. In-place updates go through the
+// leak-free helpers of inplace.go (gotch's Tensor.X_ methods leak the
+// previous handle and, for the temporaries denom and upd, their storage).
+func (o *Optimizer) adamw(pr *param, g *ts.Tensor, lr float64) error {
 	c := o.cfg
 	if pr.m == nil {
 		pr.m = pr.p.MustZerosLike(false)
 		pr.v = pr.p.MustZerosLike(false)
 	}
+	var errs [6]error
 	if c.WeightDecay != 0 {
-		pr.p.MustMulScalar_(ts.FloatScalar(1 - lr*c.WeightDecay))
+		errs[0] = mulScalar_(pr.p, 1-lr*c.WeightDecay)
 	}
-	pr.m.MustLerp_(g, ts.FloatScalar(1-c.Beta1))
-	pr.v.MustMulScalar_(ts.FloatScalar(c.Beta2))
-	scaled := g.MustMulScalar(ts.FloatScalar(1-c.Beta2), false)
-	pr.v.MustAddcmul_(g, scaled)
+	errs[1] = lerp_(pr.m, g, 1-c.Beta1)
+	errs[2] = mulScalar_(pr.v, c.Beta2)
+	scaled, err := g.MulScalar(ts.FloatScalar(1-c.Beta2), false)
+	if err != nil {
+		return err
+	}
+	errs[3] = addcmul_(pr.v, g, scaled)
 	scaled.MustDrop()
 	t := float64(o.steps)
 	bc1 := 1 - math.Pow(c.Beta1, t)
 	bc2 := 1 - math.Pow(c.Beta2, t)
-	denom := pr.v.MustSqrt(false)
-	denom.MustDivScalar_(ts.FloatScalar(math.Sqrt(bc2)))
-	denom.MustAddScalar_(ts.FloatScalar(c.Eps))
-	upd := pr.m.MustDiv(denom, false)
+	denom, err := pr.v.Sqrt(false)
+	if err != nil {
+		return err
+	}
+	errs[4] = divScalar_(denom, math.Sqrt(bc2))
+	errs[5] = addScalar_(denom, c.Eps)
+	upd, err := pr.m.Div(denom, false)
 	denom.MustDrop()
-	upd.MustMulScalar_(ts.FloatScalar(-lr / bc1))
-	pr.p.MustAdd_(upd)
+	if err != nil {
+		return err
+	}
+	err = mulScalar_(upd, -lr/bc1)
+	if err == nil {
+		err = add_(pr.p, upd)
+	}
 	upd.MustDrop()
+	if err != nil {
+		return err
+	}
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
 }
 
-func (o *Optimizer) sgd(pr *param, g *ts.Tensor, lr float64) {
+func (o *Optimizer) sgd(pr *param, g *ts.Tensor, lr float64) error {
 	c := o.cfg
 	d := g.MustShallowClone()
 	if c.WeightDecay != 0 {
@@ -182,15 +213,22 @@ func (o *Optimizer) sgd(pr *param, g *ts.Tensor, lr float64) {
 			// A copy, not a view: the gradient is zeroed before the next step.
 			pr.m = d.MustMulScalar(ts.FloatScalar(1), false)
 		} else {
-			pr.m.MustMulScalar_(ts.FloatScalar(c.Momentum))
-			pr.m.MustAdd_(d)
+			err := mulScalar_(pr.m, c.Momentum)
+			if err == nil {
+				err = add_(pr.m, d)
+			}
+			if err != nil {
+				d.MustDrop()
+				return err
+			}
 		}
 		d.MustDrop()
 		d = pr.m.MustShallowClone()
 	}
 	step := d.MustMulScalar(ts.FloatScalar(-lr), true)
-	pr.p.MustAdd_(step)
+	err := add_(pr.p, step)
 	step.MustDrop()
+	return err
 }
 
 // Drop frees the optimizer state.
