@@ -76,15 +76,17 @@ func inferWhole(m models.Model, device gotch.Device, img []float32, h, w int, tt
 			if dims != nil {
 				p = p.MustFlip(dims, true) // flipping back
 			}
+			// No in-place ops: gotch's generated ones leak a handle that
+			// keeps the tensor alive (see models/inplace.go).
 			if sum == nil {
 				sum = p
 			} else {
-				sum.MustAdd_(p)
+				sum = sum.MustAdd(p, true)
 				p.MustDrop()
 			}
 		}
 		if len(flips) > 1 {
-			sum.MustDivScalar_(ts.FloatScalar(float64(len(flips))))
+			sum = sum.MustDivScalar(ts.FloatScalar(float64(len(flips))), true)
 		}
 		defer sum.MustDrop()
 		probs, err = toFloat32s(sum)

@@ -260,7 +260,11 @@ func (t *trainer) emaUpdate() error {
 				tt.Copy_(&s) // counters such as BN's num_batches_tracked
 				continue
 			}
-			tt.MustLerp_(&s, w)
+			// Lerp then Copy_: gotch's generated in-place Lerp_ leaks a
+			// tensor handle per call (see models/inplace.go); Copy_ does not.
+			next := tt.MustLerp(&s, w, false)
+			tt.Copy_(next)
+			next.MustDrop()
 		}
 		return nil
 	})
