@@ -56,6 +56,9 @@ type Result struct {
 	DriftPct  float64            `json:"drift_pct"`
 	BatchesPS float64            `json:"batches_per_s,omitempty"`
 	Loss      float64            `json:"loss,omitempty"`
+	// TensorsPerStep counts gotch tensor handles created per timed step
+	// (gotch only: each cgo op returns at least one).
+	TensorsPerStep float64 `json:"tensors_per_step,omitempty"`
 }
 
 type flags struct {
@@ -115,6 +118,9 @@ func printText(r *Result) {
 		for _, k := range keys {
 			fmt.Printf("  %-16s %.4f s\n", k, r.Phases[k])
 		}
+	}
+	if r.TensorsPerStep > 0 {
+		fmt.Printf("  %.0f gotch tensors per step\n", r.TensorsPerStep)
 	}
 	fmt.Printf("  peak RSS %.0f MiB, RSS after warmup %.0f MiB, at end %.0f MiB, drift %+.2f %%\n",
 		r.PeakRSS, r.RSSWarm, r.RSSEnd, r.DriftPct)
@@ -316,6 +322,7 @@ func runModel(f flags, res *Result) error {
 		}
 		defer func() { pprof.StopCPUProfile(); pf.Close() }()
 	}
+	count0 := ts.TensorCount
 	times := make([]float64, 0, f.steps)
 	phaseRuns := map[string][]float64{}
 	for i := 0; i < f.steps; i++ {
@@ -329,6 +336,7 @@ func runModel(f flags, res *Result) error {
 			phaseRuns[k] = append(phaseRuns[k], v)
 		}
 	}
+	res.TensorsPerStep = float64(ts.TensorCount-count0) / float64(f.steps)
 	res.RSSEnd = procStatus("VmRSS")
 	res.PeakRSS = procStatus("VmHWM")
 	if res.RSSWarm > 0 {

@@ -75,6 +75,15 @@ func addcmul_(t, a, b *ts.Tensor) error {
 	return freeExtra(t, e)
 }
 
+// addcdiv_: t += a / b.
+func addcdiv_(t, a, b *ts.Tensor) error {
+	var e lib.Ctensor
+	lib.AtgAddcdiv_(&e, ct(t), ct(a), ct(b))
+	runtime.KeepAlive(a)
+	runtime.KeepAlive(b)
+	return freeExtra(t, e)
+}
+
 // add_: t += o.
 func add_(t, o *ts.Tensor) error {
 	var e lib.Ctensor

@@ -1,0 +1,383 @@
+// Command compare runs the Go benchmark (bench/main.go) and its PyTorch twin
+// (bench/twin.py) side by side, interleaved (A B B A A B ...) in fresh
+// processes at equal threads, prints the table with the ratios and, with
+// --write, replaces the results section of bench/README.md.
+//
+//	go run ./bench/compare --reps 3 --write
+//
+// The PyTorch twin needs a Python with torch built on the same libtorch
+// (Debian 12: /usr/bin/python3 with python3-torch 1.13.1).
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Result mirrors bench/main.go's JSON.
+type Result struct {
+	Impl           string             `json:"impl"`
+	Mode           string             `json:"mode"`
+	Base           int                `json:"base"`
+	Depth          int                `json:"depth"`
+	Size           int                `json:"size"`
+	Batch          int                `json:"batch"`
+	Threads        int                `json:"threads"`
+	Steps          int                `json:"steps"`
+	MedianS        float64            `json:"median_s"`
+	MinS           float64            `json:"min_s"`
+	PerImageS      float64            `json:"per_image_s"`
+	Phases         map[string]float64 `json:"phases"`
+	PeakRSS        float64            `json:"peak_rss_mib"`
+	RSSWarm        float64            `json:"rss_after_warmup_mib"`
+	RSSEnd         float64            `json:"rss_end_mib"`
+	DriftPct       float64            `json:"drift_pct"`
+	BatchesPS      float64            `json:"batches_per_s"`
+	TensorsPerStep float64            `json:"tensors_per_step"`
+}
+
+type config struct{ base, size, batch int }
+
+func (c config) String() string {
+	return fmt.Sprintf("base %d, %d², batch %d", c.base, c.size, c.batch)
+}
+
+func parseConfigs(s string) ([]config, error) {
+	var out []config
+	for _, part := range strings.Split(s, ",") {
+		f := strings.Split(strings.TrimSpace(part), ":")
+		if len(f) != 3 {
+			return nil, fmt.Errorf("config %q: want base:size:batch", part)
+		}
+		var v [3]int
+		for i := range f {
+			n, err := strconv.Atoi(f[i])
+			if err != nil || n < 1 {
+				return nil, fmt.Errorf("config %q: %q is not a positive number", part, f[i])
+			}
+			v[i] = n
+		}
+		out = append(out, config{v[0], v[1], v[2]})
+	}
+	return out, nil
+}
+
+type opts struct {
+	reps, threads, steps, warmup, depth int
+	driftSteps                          int
+	configs, modes, python, readme      string
+	drift                               string
+	write, quiet                        bool
+}
+
+func main() {
+	var o opts
+	flag.IntVar(&o.reps, "reps", 3, "repetitions per implementation (fresh processes, interleaved)")
+	flag.IntVar(&o.threads, "threads", 2, "libtorch intra-op threads for both")
+	flag.IntVar(&o.steps, "steps", 10, "timed steps per run")
+	flag.IntVar(&o.warmup, "warmup", 3, "warm-up steps per run")
+	flag.IntVar(&o.depth, "depth", 4, "U-Net depth")
+	flag.StringVar(&o.configs, "configs", "16:256:4,16:256:2,32:256:2,16:512:2", "comma-separated base:size:batch")
+	flag.StringVar(&o.modes, "modes", "dskd,unet,infer", "modes to compare")
+	flag.StringVar(&o.drift, "drift", "16:128:2", "base:size:batch of the long RSS drift run ('' skips it)")
+	flag.IntVar(&o.driftSteps, "drift-steps", 2000, "steps of the drift run (dskd mode)")
+	flag.StringVar(&o.python, "python", "/usr/bin/python3", "Python with torch on the same libtorch")
+	flag.StringVar(&o.readme, "readme", "bench/README.md", "README whose results section --write replaces")
+	flag.BoolVar(&o.write, "write", false, "write the results into --readme")
+	flag.Parse()
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "compare:", err)
+		os.Exit(1)
+	}
+}
+
+// runner runs one implementation and parses its JSON.
+type runner struct {
+	name string
+	cmd  func(args []string) *exec.Cmd
+}
+
+func (r runner) run(args []string) (*Result, error) {
+	c := r.cmd(args)
+	var out, errb bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errb
+	if err := c.Run(); err != nil {
+		return nil, fmt.Errorf("%s %v: %w\n%s", r.name, args, err, errb.String())
+	}
+	var res Result
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil {
+		return nil, fmt.Errorf("%s %v: parsing %q: %w", r.name, args, out.String(), err)
+	}
+	return &res, nil
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	n := len(s)
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// agg summarises the repetitions of one implementation on one row.
+type agg struct {
+	median, min, perImage, peak, drift float64
+	phases                             map[string]float64
+	medians                            []float64
+}
+
+func summarise(rs []*Result) agg {
+	var a agg
+	var meds, mins, peaks, drifts, per []float64
+	ph := map[string][]float64{}
+	for _, r := range rs {
+		meds = append(meds, r.MedianS)
+		mins = append(mins, r.MinS)
+		peaks = append(peaks, r.PeakRSS)
+		drifts = append(drifts, r.DriftPct)
+		per = append(per, r.PerImageS)
+		for k, v := range r.Phases {
+			ph[k] = append(ph[k], v)
+		}
+	}
+	a.medians = meds
+	a.median = median(meds)
+	a.min = mins[0]
+	for _, m := range mins {
+		a.min = min(a.min, m)
+	}
+	a.peak = median(peaks)
+	a.drift = median(drifts)
+	a.perImage = median(per)
+	a.phases = map[string]float64{}
+	for k, v := range ph {
+		a.phases[k] = median(v)
+	}
+	return a
+}
+
+type row struct {
+	cfg       config
+	mode      string
+	go_, py   agg
+	timeRatio float64
+	rssRatio  float64
+}
+
+func run(o opts) error {
+	cfgs, err := parseConfigs(o.configs)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "dskd-compare-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	bin := filepath.Join(tmp, "dskd-bench")
+	build := exec.Command("go", "build", "-o", bin, "./bench")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("building ./bench: %w", err)
+	}
+	goR := runner{"gotch", func(a []string) *exec.Cmd { return exec.Command(bin, a...) }}
+	pyR := runner{"pytorch", func(a []string) *exec.Cmd {
+		return exec.Command(o.python, append([]string{"bench/twin.py"}, a...)...)
+	}}
+	started := time.Now()
+	var rows []row
+	modes := strings.Split(o.modes, ",")
+	for _, c := range cfgs {
+		for _, mode := range modes {
+			mode = strings.TrimSpace(mode)
+			args := []string{"--json", "--mode", mode, "--base", strconv.Itoa(c.base), "--depth", strconv.Itoa(o.depth),
+				"--size", strconv.Itoa(c.size), "--batch", strconv.Itoa(c.batch), "--threads", strconv.Itoa(o.threads),
+				"--steps", strconv.Itoa(o.steps), "--warmup", strconv.Itoa(o.warmup)}
+			var gos, pys []*Result
+			for rep := 0; rep < o.reps; rep++ {
+				// A B, then B A: each implementation runs first half the time.
+				order := []runner{goR, pyR}
+				if rep%2 == 1 {
+					order = []runner{pyR, goR}
+				}
+				for _, r := range order {
+					res, err := r.run(args)
+					if err != nil {
+						return err
+					}
+					if r.name == "gotch" {
+						gos = append(gos, res)
+					} else {
+						pys = append(pys, res)
+					}
+					fmt.Fprintf(os.Stderr, "%-7s %-5s %s rep %d: median %.4f s, peak %.0f MiB\n", r.name, mode, c, rep, res.MedianS, res.PeakRSS)
+				}
+			}
+			rw := row{cfg: c, mode: mode, go_: summarise(gos), py: summarise(pys)}
+			rw.timeRatio = rw.go_.median / rw.py.median
+			rw.rssRatio = rw.go_.peak / rw.py.peak
+			rows = append(rows, rw)
+		}
+	}
+
+	// Data iterator throughput against the dskd step rate.
+	var dataLines []string
+	for _, c := range cfgs {
+		var stepS float64
+		for _, rw := range rows {
+			if rw.cfg == c && rw.mode == "dskd" {
+				stepS = rw.go_.median
+			}
+		}
+		if stepS == 0 {
+			continue
+		}
+		res, err := goR.run([]string{"--json", "--mode", "data", "--size", strconv.Itoa(c.size), "--batch", strconv.Itoa(c.batch),
+			"--steps", "40", "--warmup", "4", "--data-images", "32"})
+		if err != nil {
+			return err
+		}
+		dataLines = append(dataLines, fmt.Sprintf("| %s | %.1f | %.2f | %.1f× |", c, res.BatchesPS, 1/stepS, res.BatchesPS*stepS))
+	}
+
+	// Long drift run.
+	var driftLines []string
+	if o.drift != "" {
+		dc, err := parseConfigs(o.drift)
+		if err != nil {
+			return err
+		}
+		c := dc[0]
+		args := []string{"--json", "--mode", "dskd", "--base", strconv.Itoa(c.base), "--depth", strconv.Itoa(o.depth),
+			"--size", strconv.Itoa(c.size), "--batch", strconv.Itoa(c.batch), "--threads", strconv.Itoa(o.threads),
+			"--steps", strconv.Itoa(o.driftSteps), "--warmup", "20"}
+		for _, r := range []runner{goR, pyR} {
+			res, err := r.run(args)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "%-7s drift %s %d steps: %.0f -> %.0f MiB (%+.2f %%)\n", r.name, c, o.driftSteps, res.RSSWarm, res.RSSEnd, res.DriftPct)
+			driftLines = append(driftLines, fmt.Sprintf("| %s | %s | %d | %.0f | %.0f | %+.2f %% | %.0f | %.4f |",
+				r.name, c, o.driftSteps, res.RSSWarm, res.RSSEnd, res.DriftPct, res.PeakRSS, res.MedianS))
+		}
+	}
+
+	md := render(o, rows, dataLines, driftLines, time.Since(started))
+	fmt.Print(md)
+	if o.write {
+		return writeReadme(o.readme, md)
+	}
+	return nil
+}
+
+func machine() string {
+	model := "unknown CPU"
+	if out, err := exec.Command("lscpu").Output(); err == nil {
+		for _, l := range strings.Split(string(out), "\n") {
+			if rest, ok := strings.CutPrefix(l, "Model name:"); ok {
+				model = strings.TrimSpace(rest)
+			}
+		}
+	}
+	mem := ""
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		f := strings.Fields(strings.SplitN(string(b), "\n", 2)[0])
+		if len(f) >= 2 {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			mem = fmt.Sprintf(", %.0f GiB RAM", kb/1024/1024)
+		}
+	}
+	return fmt.Sprintf("%s, %d cores%s", model, runtime.NumCPU(), mem)
+}
+
+func versions(python string) string {
+	tv := "?"
+	if out, err := exec.Command(python, "-c", "import torch; print(torch.__version__)").Output(); err == nil {
+		tv = strings.TrimSpace(string(out))
+	}
+	gv := "?"
+	if out, err := exec.Command("go", "env", "GOVERSION").Output(); err == nil {
+		gv = strings.TrimSpace(string(out))
+	}
+	return fmt.Sprintf("PyTorch %s (same libtorch as gotch v0.9.1), %s", tv, gv)
+}
+
+func render(o opts, rows []row, dataLines, driftLines []string, took time.Duration) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Measured %s on %s; %s. `go run ./bench/compare --reps %d --threads %d --steps %d --warmup %d --configs %s --modes %s",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), machine(), versions(o.python), o.reps, o.threads, o.steps, o.warmup, o.configs, o.modes)
+	if o.drift != "" {
+		fmt.Fprintf(&b, " --drift %s --drift-steps %d", o.drift, o.driftSteps)
+	}
+	fmt.Fprintf(&b, " --write` (took %s).\n\n", took.Round(time.Second))
+	fmt.Fprintf(&b, "Step time: median over %d runs of each run's median of %d steps (runs interleaved, fresh processes, %d threads each); min is the fastest single step seen. "+
+		"Peak RSS: VmHWM of the whole process (median over runs). Drift: RSS after warm-up vs after the %d timed steps.\n\n", o.reps, o.steps, o.threads, o.steps)
+	b.WriteString("| config | mode | gotch s/step | PyTorch s/step | ratio | gotch min | PyTorch min | gotch peak MiB | PyTorch peak MiB | RSS ratio | drift gotch | drift PyTorch |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, r := range rows {
+		mode := r.mode
+		gm, pm := r.go_.median, r.py.median
+		if r.mode == "infer" {
+			mode = "infer (s/image)"
+			gm, pm = r.go_.perImage, r.py.perImage
+		}
+		fmt.Fprintf(&b, "| %s | %s | %.4f | %.4f | **%.3f** | %.4f | %.4f | %.0f | %.0f | **%.3f** | %+.1f %% | %+.1f %% |\n",
+			r.cfg, mode, gm, pm, r.timeRatio, r.go_.min, r.py.min, r.go_.peak, r.py.peak, r.rssRatio, r.go_.drift, r.py.drift)
+	}
+	b.WriteString("\nPer-phase medians of the DSKD step (seconds; gotch / PyTorch):\n\n")
+	phases := []string{"forward_teacher", "forward", "loss", "backward", "optimizer"}
+	b.WriteString("| config | " + strings.Join(phases, " | ") + " |\n|---|" + strings.Repeat("---:|", len(phases)) + "\n")
+	for _, r := range rows {
+		if r.mode != "dskd" {
+			continue
+		}
+		fmt.Fprintf(&b, "| %s |", r.cfg)
+		for _, p := range phases {
+			fmt.Fprintf(&b, " %.4f / %.4f |", r.go_.phases[p], r.py.phases[p])
+		}
+		b.WriteString("\n")
+	}
+	if len(dataLines) > 0 {
+		b.WriteString("\nData iterator (`--mode data`: PNG decoding, DefaultAugment crop, z-score; 32 generated 512² images, all cores) against the gotch DSKD step rate of the same config:\n\n")
+		b.WriteString("| config | iterator batches/s | step rate (steps/s) | headroom |\n|---|---:|---:|---:|\n")
+		b.WriteString(strings.Join(dataLines, "\n") + "\n")
+	}
+	if len(driftLines) > 0 {
+		b.WriteString("\nLong RSS drift run (DSKD step, the smallest config so that 2,000 steps fit on this machine):\n\n")
+		b.WriteString("| impl | config | steps | RSS after warm-up MiB | RSS at end MiB | drift | peak MiB | s/step |\n|---|---|---:|---:|---:|---:|---:|---:|\n")
+		b.WriteString(strings.Join(driftLines, "\n") + "\n")
+	}
+	return b.String()
+}
+
+const beginMark, endMark = "<!-- results:begin (written by go run ./bench/compare --write) -->", "<!-- results:end -->"
+
+func writeReadme(path, md string) error {
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	s := string(old)
+	i, j := strings.Index(s, beginMark), strings.Index(s, endMark)
+	if i < 0 || j < i {
+		return fmt.Errorf("%s has no %q ... %q section", path, beginMark, endMark)
+	}
+	s = s[:i+len(beginMark)] + "\n" + md + s[j:]
+	return os.WriteFile(path, []byte(s), 0o644)
+}
