@@ -67,6 +67,7 @@ type flags struct {
 	jsonOut                                          bool
 	seed                                             int64
 	dataImage, dataImages                            int
+	rssEvery                                         int
 }
 
 func main() {
@@ -86,6 +87,7 @@ func main() {
 	flag.StringVar(&f.memprofile, "memprofile", "", "write a Go heap profile at the end")
 	flag.IntVar(&f.dataImage, "data-image", 512, "--mode data: side of the generated images (cropped to --size)")
 	flag.IntVar(&f.dataImages, "data-images", 16, "--mode data: number of generated images")
+	flag.IntVar(&f.rssEvery, "rss-every", 0, "print the step number, RSS and gotch tensor count to stderr every N timed steps (0: never)")
 	flag.Parse()
 	res, err := run(f)
 	if err != nil {
@@ -332,6 +334,9 @@ func runModel(f flags, res *Result) error {
 			return fmt.Errorf("step %d: %w", i, err)
 		}
 		times = append(times, time.Since(t0).Seconds())
+		if f.rssEvery > 0 && (i+1)%f.rssEvery == 0 {
+			fmt.Fprintf(os.Stderr, "step %d rss %.1f MiB tensors %d live %d\n", i+1, procStatus("VmRSS"), ts.TensorCount, len(ts.ExistingTensors))
+		}
 		for k, v := range ph {
 			phaseRuns[k] = append(phaseRuns[k], v)
 		}

@@ -91,7 +91,7 @@ func (c *conv) forward(x *ts.Tensor, del bool) (*ts.Tensor, error) {
 	if c.b != nil {
 		b = c.b
 	}
-	y, err := ts.Conv2d(x, c.w, b, []int64{1, 1}, []int64{c.pad, c.pad}, []int64{1, 1}, 1)
+	y, err := conv2d(x, c.w, b, []int64{1, 1}, []int64{c.pad, c.pad})
 	if del {
 		x.MustDrop()
 	}
@@ -106,7 +106,7 @@ type batchNorm struct {
 }
 
 func (bn *batchNorm) forward(x *ts.Tensor, train, del bool) (*ts.Tensor, error) {
-	y, err := ts.BatchNorm(x, bn.w, bn.b, bn.mean, bn.variance, train, bn.momentum, bn.eps, true)
+	y, err := batchNorm2d(x, bn.w, bn.b, bn.mean, bn.variance, train, bn.momentum, bn.eps)
 	if del {
 		x.MustDrop()
 	}
@@ -428,7 +428,7 @@ func (m *UNet) forwardPadded(x *ts.Tensor, delX, train bool, h, w int64) (out *O
 	}
 	for k := 1; k <= d; k++ {
 		skips = append(skips, cur)
-		pooled, e := cur.MaxPool2d([]int64{2, 2}, []int64{2, 2}, []int64{0, 0}, []int64{1, 1}, false, false)
+		pooled, e := maxPool2x2(cur)
 		if e != nil {
 			cur = nil
 			return nil, e
@@ -452,7 +452,8 @@ func (m *UNet) forwardPadded(x *ts.Tensor, delX, train bool, h, w int64) (out *O
 			cur.MustDrop()
 		} else {
 			var interp *ts.Tensor
-			interp, err = cur.UpsampleBilinear2d([]int64{ss[2], ss[3]}, false, nil, nil, true)
+			interp, err = upsampleBilinear(cur, ss[2], ss[3])
+			cur.MustDrop()
 			if err == nil {
 				up, err = u.up.forward(interp, true)
 			}
@@ -462,7 +463,7 @@ func (m *UNet) forwardPadded(x *ts.Tensor, delX, train bool, h, w int64) (out *O
 			skip.MustDrop()
 			return nil, err
 		}
-		cat, e := ts.Cat([]*ts.Tensor{up, skip}, 1)
+		cat, e := cat2(up, skip, 1)
 		up.MustDrop()
 		skip.MustDrop()
 		if e != nil {
@@ -476,7 +477,9 @@ func (m *UNet) forwardPadded(x *ts.Tensor, delX, train bool, h, w int64) (out *O
 		if u.side != nil {
 			logit, err = u.side.forward(cur, false)
 			if err == nil {
-				logit, err = logit.UpsampleBilinear2d([]int64{fullH, fullW}, false, nil, nil, true)
+				small := logit
+				logit, err = upsampleBilinear(small, fullH, fullW)
+				small.MustDrop()
 			}
 		} else {
 			logit, err = m.head.forward(cur, false)

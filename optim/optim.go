@@ -3,9 +3,11 @@ package optim
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"sort"
 	"strings"
 
+	lib "github.com/sugarme/gotch/libtch"
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
@@ -112,15 +114,18 @@ func (o *Optimizer) Steps() int64 { return o.steps }
 
 // ZeroGrad clears the gradients of all parameters.
 func (o *Optimizer) ZeroGrad() {
+	defer runtime.KeepAlive(o)
 	for _, pr := range o.params {
-		g := pr.p.MustGrad(false)
-		if g.MustDefined() {
-			if err := zero_(g); err != nil {
-				g.MustDrop()
-				panic(err) // as gotch's MustZero_ did; the Worker turns it into an error
-			}
+		g, ok, err := gradOf(ct(pr.p))
+		if err == nil && ok {
+			err = zero_(g)
 		}
-		g.MustDrop()
+		if g != nil {
+			lib.AtFree(g)
+		}
+		if err != nil {
+			panic(err) // as gotch's MustZero_ did; the Worker turns it into an error
+		}
 	}
 }
 
@@ -131,20 +136,21 @@ func (o *Optimizer) Step(lr float64) error {
 		return fmt.Errorf("optim: learning rate %g must be finite and >= 0", lr)
 	}
 	o.steps++
+	defer runtime.KeepAlive(o)
 	return engine.NoGrad(func() error {
 		for _, pr := range o.params {
-			g := pr.p.MustGrad(false)
-			if !g.MustDefined() {
-				g.MustDrop()
-				continue
+			g, ok, err := gradOf(ct(pr.p))
+			if err != nil {
+				return fmt.Errorf("optim: gradient of %s: %w", pr.name, err)
 			}
-			var err error
-			if o.cfg.Name == "sgd" {
-				err = o.sgd(pr, g, lr)
-			} else {
-				err = o.adamw(pr, g, lr)
+			if ok {
+				if o.cfg.Name == "sgd" {
+					err = o.sgd(pr, g, lr)
+				} else {
+					err = o.adamw(pr, g, lr)
+				}
 			}
-			g.MustDrop()
+			lib.AtFree(g)
 			if err != nil {
 				return fmt.Errorf("optim: %s step on %s: %w", o.cfg.Name, pr.name, err)
 			}
@@ -157,31 +163,33 @@ func (o *Optimizer) Step(lr float64) error {
 // the step size folded into the denominator as PyTorch's capturable path
 // does, so the update is one addcdiv_ and each parameter costs 9 ATen ops
 // with 2 temporaries (like PyTorch's); the first version took 11 ops with
-// 3 temporaries. In-place updates go through the leak-free helpers of
-// inplace.go (gotch's Tensor.X_ methods leak the previous handle and, for
-// temporaries, their storage).
-func (o *Optimizer) adamw(pr *param, g *ts.Tensor, lr float64) error {
+// 3 temporaries. All ops go through ops.go (no leaked handles).
+func (o *Optimizer) adamw(pr *param, g lib.Ctensor, lr float64) error {
 	c := o.cfg
 	if pr.m == nil {
 		pr.m = pr.p.MustZerosLike(false)
 		pr.v = pr.p.MustZerosLike(false)
 	}
-	var errs [4]error
+	p, m, v := ct(pr.p), ct(pr.m), ct(pr.v)
 	if c.WeightDecay != 0 {
-		errs[0] = mulScalar_(pr.p, 1-lr*c.WeightDecay)
+		if err := mulScalar_(p, 1-lr*c.WeightDecay); err != nil {
+			return err
+		}
 	}
-	errs[1] = lerp_(pr.m, g, 1-c.Beta1)
-	errs[2] = mulScalar_(pr.v, c.Beta2)
-	scaled, err := g.MulScalar(ts.FloatScalar(1-c.Beta2), false)
+	if err := lerp_(m, g, 1-c.Beta1); err != nil {
+		return err
+	}
+	if err := mulScalar_(v, c.Beta2); err != nil {
+		return err
+	}
+	scaled, err := mulScalar(g, 1-c.Beta2)
 	if err != nil {
 		return err
 	}
-	errs[3] = addcmul_(pr.v, g, scaled)
-	scaled.MustDrop()
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
+	err = addcmul_(v, g, scaled)
+	lib.AtFree(scaled)
+	if err != nil {
+		return err
 	}
 	t := float64(o.steps)
 	bc1 := 1 - math.Pow(c.Beta1, t)
@@ -190,9 +198,9 @@ func (o *Optimizer) adamw(pr *param, g *ts.Tensor, lr float64) error {
 	//                           = √v / (√bc2·(−lr/bc1)) + eps/(−lr/bc1).
 	stepNeg := -lr / bc1
 	if stepNeg == 0 {
-		return nil // lr = 0: only the weight decay factor (1) applies
+		return nil // lr = 0: nothing moves
 	}
-	denom, err := pr.v.Sqrt(false)
+	denom, err := sqrt(v)
 	if err != nil {
 		return err
 	}
@@ -201,42 +209,53 @@ func (o *Optimizer) adamw(pr *param, g *ts.Tensor, lr float64) error {
 		err = addScalar_(denom, c.Eps/stepNeg)
 	}
 	if err == nil {
-		err = addcdiv_(pr.p, pr.m, denom)
+		err = addcdiv_(p, m, denom)
 	}
-	denom.MustDrop()
+	lib.AtFree(denom)
 	return err
 }
 
-func (o *Optimizer) sgd(pr *param, g *ts.Tensor, lr float64) error {
+func (o *Optimizer) sgd(pr *param, g lib.Ctensor, lr float64) error {
 	c := o.cfg
-	d := g.MustShallowClone()
+	p := ct(pr.p)
+	// d = g + wd·p, a new tensor (the gradient is zeroed before the next step).
+	d, err := mulScalar(g, 1)
+	if err != nil {
+		return err
+	}
+	defer func() { lib.AtFree(d) }()
 	if c.WeightDecay != 0 {
-		decay := pr.p.MustMulScalar(ts.FloatScalar(c.WeightDecay), false)
-		d.MustDrop()
-		d = g.MustAdd(decay, false)
-		decay.MustDrop()
+		decay, err := mulScalar(p, c.WeightDecay)
+		if err != nil {
+			return err
+		}
+		err = add_(d, decay)
+		lib.AtFree(decay)
+		if err != nil {
+			return err
+		}
 	}
 	if c.Momentum != 0 {
 		if pr.m == nil {
-			// A copy, not a view: the gradient is zeroed before the next step.
-			pr.m = d.MustMulScalar(ts.FloatScalar(1), false)
+			pr.m = ts.New(lib.AtShallowClone(d)) // d is a fresh copy: take it over as the buffer
 		} else {
-			err := mulScalar_(pr.m, c.Momentum)
-			if err == nil {
-				err = add_(pr.m, d)
+			if err := mulScalar_(ct(pr.m), c.Momentum); err != nil {
+				return err
 			}
-			if err != nil {
-				d.MustDrop()
+			if err := add_(ct(pr.m), d); err != nil {
 				return err
 			}
 		}
-		d.MustDrop()
-		d = pr.m.MustShallowClone()
+		lib.AtFree(d)
+		if d, err = mulScalar(ct(pr.m), 1); err != nil {
+			d = nil
+			return err
+		}
 	}
-	step := d.MustMulScalar(ts.FloatScalar(-lr), true)
-	err := add_(pr.p, step)
-	step.MustDrop()
-	return err
+	if err := mulScalar_(d, -lr); err != nil {
+		return err
+	}
+	return add_(p, d)
 }
 
 // Drop frees the optimizer state.
