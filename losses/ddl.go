@@ -114,20 +114,20 @@ func ddl(student, teacher []*ts.Tensor, o DDLOptions) (*ts.Tensor, error) {
 			lt, ls = ls, lt
 		}
 		// KL(P‖Q) per patch = Σ_c P_c (log P_c - log Q_c), P = exp(lt).
-		diff := lt.MustSub(ls, false)
+		diff := mustT(sub(lt, ls, false))
 		ls.MustDrop()
-		kl := lt.MustExp(true).MustMul(diff, true).MustSumDimIntlist([]int64{1}, false, diff.DType(), true)
+		kl := mustT(sumDims(mustT(mul(mustT(expT(lt, true)), diff, true)), []int64{1}, diff.DType(), true))
 		diff.MustDrop()
-		m := kl.MustMean(kl.DType(), true)
+		m := mustT(mean(kl, kl.DType(), true))
 		if total == nil {
 			total = m
 		} else {
-			total = total.MustAdd(m, true)
+			total = mustT(addT(total, m, true))
 			m.MustDrop()
 		}
 	}
 	if !o.NoTauSquared {
-		total = total.MustMulScalar(ts.FloatScalar(o.Tau*o.Tau), true)
+		total = mustT(mulScalar(total, o.Tau*o.Tau, true))
 	}
 	return total, nil
 }
@@ -140,20 +140,20 @@ func dropIf(t *ts.Tensor) {
 
 // patchLogDist returns log P, [B, 2, g, g]: the tempered log-distribution
 // over [foreground, background] of every patch of sigmoid(logits).
-func patchLogDist(logits *ts.Tensor, o DDLOptions, detach bool) (*ts.Tensor, error) {
+func patchLogDist(logits *ts.Tensor, o DDLOptions, detachIt bool) (*ts.Tensor, error) {
 	x := logits
-	if detach {
+	if detachIt {
 		var err error
-		if x, err = logits.Detach(false); err != nil {
+		if x, err = detach(logits, false); err != nil {
 			return nil, err
 		}
 	}
 	g := int64(o.Grid)
-	p, err := x.Sigmoid(detach)
+	p, err := sigmoid(x, detachIt)
 	if err != nil {
 		return nil, err
 	}
-	frac, err := p.AdaptiveAvgPool2d([]int64{g, g}, true) // [B,1,g,g] foreground fraction
+	frac, err := adaptiveAvgPool2d(p, g, true) // [B,1,g,g] foreground fraction
 	if err != nil {
 		return nil, err
 	}
@@ -164,20 +164,20 @@ func patchLogDist(logits *ts.Tensor, o DDLOptions, detach bool) (*ts.Tensor, err
 			frac.MustDrop()
 			return nil, err
 		}
-		fg := frac.MustMul(area, true)
-		bg := area.MustSub(fg, true)
-		z = ts.MustCat([]*ts.Tensor{fg, bg}, 1)
+		fg := mustT(mul(frac, area, true))
+		bg := mustT(sub(area, fg, true))
+		z = mustT(cat2(fg, bg, 1))
 		fg.MustDrop()
 		bg.MustDrop()
 	} else {
-		bg := frac.MustMulScalar(ts.FloatScalar(-1), false).MustAddScalar(ts.FloatScalar(1), true)
-		z = ts.MustCat([]*ts.Tensor{frac, bg}, 1)
+		bg := mustT(addScalar(mustT(mulScalar(frac, -1, false)), 1, true))
+		z = mustT(cat2(frac, bg, 1))
 		frac.MustDrop()
 		bg.MustDrop()
-		z = z.MustAddScalar(ts.FloatScalar(o.Eps), true).MustLog(true)
+		z = mustT(logT(mustT(addScalar(z, o.Eps, true)), true))
 	}
-	z = z.MustMulScalar(ts.FloatScalar(1/o.Tau), true)
-	return z.LogSoftmax(1, z.DType(), true)
+	z = mustT(mulScalar(z, 1/o.Tau, true))
+	return logSoftmax(z, 1, z.DType(), true)
 }
 
 // patchAreas returns the pixel count of each adaptive-pooling patch,
@@ -249,12 +249,12 @@ func deepSup(side []*ts.Tensor, target *ts.Tensor, weights []float64) (*ts.Tenso
 			dropIf(total)
 			return nil, err
 		}
-		term := d.MustAdd(b, true).MustMulScalar(ts.FloatScalar(w), true)
+		term := mustT(mulScalar(mustT(addT(d, b, true)), w, true))
 		b.MustDrop()
 		if total == nil {
 			total = term
 		} else {
-			total = total.MustAdd(term, true)
+			total = mustT(addT(total, term, true))
 			term.MustDrop()
 		}
 	}

@@ -68,12 +68,7 @@ func Scalar(t *ts.Tensor) (float64, error) {
 	if t.Numel() != 1 {
 		return 0, fmt.Errorf("losses: Scalar of a tensor with %d elements", t.Numel())
 	}
-	flat, err := t.Reshape([]int64{1}, false)
-	if err != nil {
-		return 0, err
-	}
-	defer flat.MustDrop()
-	return flat.Float64Value([]int64{0})
+	return scalarValue(t)
 }
 
 // Dice is the soft Dice loss on logits [B,1,H,W] against target [B,1,H,W]:
@@ -89,38 +84,38 @@ func Dice(logits, target *ts.Tensor) (*ts.Tensor, error) {
 func dice(logits, target *ts.Tensor) (*ts.Tensor, error) {
 	dims := []int64{1, 2, 3}
 	dt := logits.DType()
-	p, err := logits.Sigmoid(false)
+	p, err := sigmoid(logits, false)
 	if err != nil {
 		return nil, err
 	}
-	inter, err := p.Mul(target, false)
+	inter, err := mul(p, target, false)
 	if err != nil {
 		p.MustDrop()
 		return nil, err
 	}
-	if inter, err = inter.SumDimIntlist(dims, false, dt, true); err != nil {
+	if inter, err = sumDims(inter, dims, dt, true); err != nil {
 		p.MustDrop()
 		return nil, err
 	}
-	ps, err := p.SumDimIntlist(dims, false, dt, true)
+	ps, err := sumDims(p, dims, dt, true)
 	if err != nil {
 		inter.MustDrop()
 		return nil, err
 	}
-	ys, err := target.SumDimIntlist(dims, false, dt, false)
+	ys, err := sumDims(target, dims, dt, false)
 	if err != nil {
 		inter.MustDrop()
 		ps.MustDrop()
 		return nil, err
 	}
 	// num = 2·inter + s; den = ps + ys + s; loss = mean(1 - num/den).
-	num := inter.MustMulScalar(ts.FloatScalar(2), true).MustAddScalar(ts.FloatScalar(DiceSmooth), true)
-	den := ps.MustAdd(ys, true).MustAddScalar(ts.FloatScalar(DiceSmooth), true)
+	num := mustT(addScalar(mustT(mulScalar(inter, 2, true)), DiceSmooth, true))
+	den := mustT(addScalar(mustT(addT(ps, ys, true)), DiceSmooth, true))
 	ys.MustDrop()
-	ratio := num.MustDiv(den, true)
+	ratio := mustT(div(num, den, true))
 	den.MustDrop()
-	mean := ratio.MustMean(dt, true)
-	return mean.MustMulScalar(ts.FloatScalar(-1), true).MustAddScalar(ts.FloatScalar(1), true), nil
+	m := mustT(mean(ratio, dt, true))
+	return addScalar(mustT(mulScalar(m, -1, true)), 1, true)
 }
 
 // BCEWithLogits is binary cross-entropy on logits [B,1,H,W] against a
@@ -135,7 +130,7 @@ func BCEWithLogits(logits, target *ts.Tensor) (*ts.Tensor, error) {
 
 func bce(logits, target *ts.Tensor) (*ts.Tensor, error) {
 	// ts.None is an undefined tensor: ATen's "no weight / no pos_weight".
-	return logits.BinaryCrossEntropyWithLogits(target, ts.None, ts.None, reductionMean, false)
+	return bceWithLogitsMean(logits, target)
 }
 
 // PixelwiseSelfKD is the PSDL of METHOD.md: BCE-with-logits of the student
@@ -172,13 +167,13 @@ func psdl(student, teacher, target *ts.Tensor, alpha float64) (*ts.Tensor, error
 
 // softTarget returns the detached α·sigmoid(teacher) + (1-α)·target.
 func softTarget(teacher, target *ts.Tensor, alpha float64) (*ts.Tensor, error) {
-	td, err := teacher.Detach(false)
+	td, err := detach(teacher, false)
 	if err != nil {
 		return nil, err
 	}
-	pt := td.MustSigmoid(true).MustMulScalar(ts.FloatScalar(alpha), true)
-	ty := target.MustMulScalar(ts.FloatScalar(1-alpha), false)
-	soft := pt.MustAdd(ty, true)
+	pt := mustT(mulScalar(mustT(sigmoid(td, true)), alpha, true))
+	ty := mustT(mulScalar(target, 1-alpha, false))
+	soft := mustT(addT(pt, ty, true))
 	ty.MustDrop()
-	return soft.Detach(true)
+	return detach(soft, true)
 }

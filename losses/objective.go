@@ -270,7 +270,7 @@ func (o *Objective) Compute(student, teacher *models.Output, target *ts.Tensor, 
 		}
 		*into = v
 		if w != 1 {
-			t = t.MustMulScalar(ts.FloatScalar(w), true)
+			t = mustT(mulScalar(t, w, true))
 		}
 		parts = append(parts, t)
 		return nil
@@ -329,7 +329,7 @@ func (o *Objective) Compute(student, teacher *models.Output, target *ts.Tensor, 
 	}
 	total := parts[0]
 	for _, p := range parts[1:] {
-		total = total.MustAdd(p, true)
+		total = mustT(addT(total, p, true))
 		p.MustDrop()
 	}
 	if bd.Total, err = Scalar(total); err != nil {
