@@ -56,6 +56,7 @@ type Result struct {
 	DriftPct  float64            `json:"drift_pct"`
 	BatchesPS float64            `json:"batches_per_s,omitempty"`
 	Loss      float64            `json:"loss,omitempty"`
+	Params    int64              `json:"params,omitempty"` // trainable scalars of the U-Net
 	// TensorsPerStep counts gotch tensor handles created per timed step
 	// (gotch only: each cgo op returns at least one).
 	TensorsPerStep float64 `json:"tensors_per_step,omitempty"`
@@ -146,6 +147,22 @@ func procStatus(field string) float64 {
 	return 0
 }
 
+// drift is the RSS growth over the timed steps in percent: the median RSS
+// of the last tenth of the steps against that of the first tenth (at least
+// one step each), so that the saw-tooth of a garbage collector or allocator
+// does not decide it; rss holds one sample per step.
+func drift(rss []float64) float64 {
+	if len(rss) == 0 {
+		return 0
+	}
+	k := max(1, len(rss)/10)
+	first, last := median(rss[:k]), median(rss[len(rss)-k:])
+	if first == 0 {
+		return 0
+	}
+	return 100 * (last - first) / first
+}
+
 func median(v []float64) float64 {
 	if len(v) == 0 {
 		return 0
@@ -205,6 +222,7 @@ func runModel(f flags, res *Result) error {
 	if err != nil {
 		return err
 	}
+	res.Params = student.NumParameters()
 	shape := []int64{int64(f.batch), 1, int64(f.size), int64(f.size)}
 	x, err := ts.Randn(shape, gotch.Float, gotch.CPU)
 	if err != nil {
@@ -326,6 +344,7 @@ func runModel(f flags, res *Result) error {
 	}
 	count0 := ts.TensorCount
 	times := make([]float64, 0, f.steps)
+	rss := make([]float64, 0, f.steps)
 	phaseRuns := map[string][]float64{}
 	for i := 0; i < f.steps; i++ {
 		ph := map[string]float64{}
@@ -334,6 +353,7 @@ func runModel(f flags, res *Result) error {
 			return fmt.Errorf("step %d: %w", i, err)
 		}
 		times = append(times, time.Since(t0).Seconds())
+		rss = append(rss, procStatus("VmRSS"))
 		if f.rssEvery > 0 && (i+1)%f.rssEvery == 0 {
 			fmt.Fprintf(os.Stderr, "step %d rss %.1f MiB tensors %d live %d\n", i+1, procStatus("VmRSS"), ts.TensorCount, len(ts.ExistingTensors))
 		}
@@ -344,9 +364,7 @@ func runModel(f flags, res *Result) error {
 	res.TensorsPerStep = float64(ts.TensorCount-count0) / float64(f.steps)
 	res.RSSEnd = procStatus("VmRSS")
 	res.PeakRSS = procStatus("VmHWM")
-	if res.RSSWarm > 0 {
-		res.DriftPct = 100 * (res.RSSEnd - res.RSSWarm) / res.RSSWarm
-	}
+	res.DriftPct = drift(rss)
 	res.MedianS, res.MinS, res.MeanS = median(times), minOf(times), meanOf(times)
 	if f.mode == "infer" {
 		res.PerImageS = res.MedianS / float64(f.batch)

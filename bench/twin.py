@@ -208,12 +208,13 @@ def main():
         torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     student = UNet(a.depth, a.base)
+    n_params = sum(p.numel() for p in student.parameters())
     shape = (a.batch, 1, a.size, a.size)
     x = torch.randn(shape)
     y = (torch.rand(shape) < 0.1).float()
     phases_runs = {}
     res = dict(impl="pytorch", mode=a.mode, base=a.base, depth=a.depth, size=a.size, batch=a.batch,
-               threads=torch.get_num_threads(), steps=a.steps, warmup=a.warmup)
+               threads=torch.get_num_threads(), steps=a.steps, warmup=a.warmup, params=n_params)
 
     if a.mode == "infer":
         student.eval()
@@ -261,17 +262,22 @@ def main():
     for _ in range(a.warmup):
         step({})
     res["rss_after_warmup_mib"] = proc_status("VmRSS")
-    times = []
+    times, rss = [], []
     for _ in range(a.steps):
         ph = {}
         t0 = time.perf_counter()
         step(ph)
         times.append(time.perf_counter() - t0)
+        rss.append(proc_status("VmRSS"))
         for k, v in ph.items():
             phases_runs.setdefault(k, []).append(v)
     res["rss_end_mib"] = proc_status("VmRSS")
     res["peak_rss_mib"] = proc_status("VmHWM")
-    res["drift_pct"] = 100 * (res["rss_end_mib"] - res["rss_after_warmup_mib"]) / res["rss_after_warmup_mib"]
+    # Same definition as bench/main.go: median RSS of the last tenth of the
+    # steps against the first tenth.
+    k = max(1, len(rss) // 10)
+    first, last = statistics.median(rss[:k]), statistics.median(rss[-k:])
+    res["drift_pct"] = 100 * (last - first) / first
     res["median_s"] = statistics.median(times)
     res["min_s"] = min(times)
     res["mean_s"] = statistics.fmean(times)

@@ -76,7 +76,7 @@ type opts struct {
 	reps, threads, steps, warmup, depth int
 	driftSteps                          int
 	configs, modes, python, readme      string
-	drift                               string
+	drift, before, beforeLabel          string
 	write, quiet                        bool
 }
 
@@ -94,6 +94,8 @@ func main() {
 	flag.StringVar(&o.python, "python", "/usr/bin/python3", "Python with torch on the same libtorch")
 	flag.StringVar(&o.readme, "readme", "bench/README.md", "README whose results section --write replaces")
 	flag.BoolVar(&o.write, "write", false, "write the results into --readme")
+	flag.StringVar(&o.before, "before", "", "a bench binary built from an older tree: compared with the current one on the first config (dskd and unet), interleaved")
+	flag.StringVar(&o.beforeLabel, "before-label", "before", "what --before was built from, for the table")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "compare:", err)
@@ -256,6 +258,40 @@ func run(o opts) error {
 		dataLines = append(dataLines, fmt.Sprintf("| %s | %.1f | %.2f | %.1f× |", c, res.BatchesPS, 1/stepS, res.BatchesPS*stepS))
 	}
 
+	// Before/after on the first config.
+	var beforeLines []string
+	if o.before != "" {
+		bR := runner{"before", func(a []string) *exec.Cmd { return exec.Command(o.before, a...) }}
+		c := cfgs[0]
+		for _, mode := range []string{"dskd", "unet"} {
+			args := []string{"--json", "--mode", mode, "--base", strconv.Itoa(c.base), "--depth", strconv.Itoa(o.depth),
+				"--size", strconv.Itoa(c.size), "--batch", strconv.Itoa(c.batch), "--threads", strconv.Itoa(o.threads),
+				"--steps", strconv.Itoa(o.steps), "--warmup", strconv.Itoa(o.warmup)}
+			var bs, as []*Result
+			for rep := 0; rep < o.reps; rep++ {
+				order := []runner{bR, goR}
+				if rep%2 == 1 {
+					order = []runner{goR, bR}
+				}
+				for _, r := range order {
+					res, err := r.run(args)
+					if err != nil {
+						return err
+					}
+					if r.name == "before" {
+						bs = append(bs, res)
+					} else {
+						as = append(as, res)
+					}
+					fmt.Fprintf(os.Stderr, "%-7s %-5s %s rep %d: median %.4f s, peak %.0f MiB\n", r.name, mode, c, rep, res.MedianS, res.PeakRSS)
+				}
+			}
+			b, a := summarise(bs), summarise(as)
+			beforeLines = append(beforeLines, fmt.Sprintf("| %s | %s | %.4f | %.4f | %.3f | %.0f | %.0f | %+.1f %% | %+.1f %% |",
+				c, mode, b.median, a.median, a.median/b.median, b.peak, a.peak, b.drift, a.drift))
+		}
+	}
+
 	// Long drift run.
 	var driftLines []string
 	if o.drift != "" {
@@ -278,7 +314,7 @@ func run(o opts) error {
 		}
 	}
 
-	md := render(o, rows, dataLines, driftLines, time.Since(started))
+	md := render(o, rows, dataLines, driftLines, beforeLines, time.Since(started))
 	fmt.Print(md)
 	if o.write {
 		return writeReadme(o.readme, md)
@@ -318,16 +354,20 @@ func versions(python string) string {
 	return fmt.Sprintf("PyTorch %s (same libtorch as gotch v0.9.1), %s", tv, gv)
 }
 
-func render(o opts, rows []row, dataLines, driftLines []string, took time.Duration) string {
+func render(o opts, rows []row, dataLines, driftLines, beforeLines []string, took time.Duration) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Measured %s on %s; %s. `go run ./bench/compare --reps %d --threads %d --steps %d --warmup %d --configs %s --modes %s",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), machine(), versions(o.python), o.reps, o.threads, o.steps, o.warmup, o.configs, o.modes)
 	if o.drift != "" {
 		fmt.Fprintf(&b, " --drift %s --drift-steps %d", o.drift, o.driftSteps)
 	}
+	if o.before != "" {
+		fmt.Fprintf(&b, " --before <bench built at %s>", o.beforeLabel)
+	}
 	fmt.Fprintf(&b, " --write` (took %s).\n\n", took.Round(time.Second))
 	fmt.Fprintf(&b, "Step time: median over %d runs of each run's median of %d steps (runs interleaved, fresh processes, %d threads each); min is the fastest single step seen. "+
-		"Peak RSS: VmHWM of the whole process (median over runs). Drift: RSS after warm-up vs after the %d timed steps.\n\n", o.reps, o.steps, o.threads, o.steps)
+		"Peak RSS: VmHWM of the whole process (median over runs). Drift: median RSS over the last tenth of the %d timed steps against the first tenth "+
+		"(over so few steps it mostly shows the allocators settling; the long run below is the real test).\n\n", o.reps, o.steps, o.threads, o.steps)
 	b.WriteString("| config | mode | gotch s/step | PyTorch s/step | ratio | gotch min | PyTorch min | gotch peak MiB | PyTorch peak MiB | RSS ratio | drift gotch | drift PyTorch |\n")
 	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rows {
@@ -357,6 +397,11 @@ func render(o opts, rows []row, dataLines, driftLines []string, took time.Durati
 		b.WriteString("\nData iterator (`--mode data`: PNG decoding, DefaultAugment crop, z-score; 32 generated 512² images, all cores) against the gotch DSKD step rate of the same config:\n\n")
 		b.WriteString("| config | iterator batches/s | step rate (steps/s) | headroom |\n|---|---:|---:|---:|\n")
 		b.WriteString(strings.Join(dataLines, "\n") + "\n")
+	}
+	if len(beforeLines) > 0 {
+		fmt.Fprintf(&b, "\nThis library before the changes of bench/README.md (%s) against now, gotch only, same flags, interleaved:\n\n", o.beforeLabel)
+		b.WriteString("| config | mode | before s/step | now s/step | now/before | before peak MiB | now peak MiB | before drift | now drift |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+		b.WriteString(strings.Join(beforeLines, "\n") + "\n")
 	}
 	if len(driftLines) > 0 {
 		b.WriteString("\nLong RSS drift run (DSKD step, the smallest config so that 2,000 steps fit on this machine):\n\n")
