@@ -77,6 +77,7 @@ type opts struct {
 	driftSteps                          int
 	configs, modes, python, readme      string
 	drift, before, beforeLabel          string
+	driftJSON                           string
 	write, quiet                        bool
 }
 
@@ -91,6 +92,7 @@ func main() {
 	flag.StringVar(&o.modes, "modes", "dskd,unet,infer", "modes to compare")
 	flag.StringVar(&o.drift, "drift", "16:128:2", "base:size:batch of the long RSS drift run ('' skips it)")
 	flag.IntVar(&o.driftSteps, "drift-steps", 2000, "steps of the drift run (dskd mode)")
+	flag.StringVar(&o.driftJSON, "drift-json", "", "gotch.json,pytorch.json: take the drift rows from these earlier --json outputs of bench and twin.py instead of running --drift")
 	flag.StringVar(&o.python, "python", "/usr/bin/python3", "Python with torch on the same libtorch")
 	flag.StringVar(&o.readme, "readme", "bench/README.md", "README whose results section --write replaces")
 	flag.BoolVar(&o.write, "write", false, "write the results into --readme")
@@ -294,7 +296,31 @@ func run(o opts) error {
 
 	// Long drift run.
 	var driftLines []string
-	if o.drift != "" {
+	driftLine := func(r string, res *Result) string {
+		c := config{res.Base, res.Size, res.Batch}
+		return fmt.Sprintf("| %s | %s | %d | %d | %.0f | %.0f | %+.2f %% | %.0f | %.4f |",
+			r, c, res.Threads, res.Steps, res.RSSWarm, res.RSSEnd, res.DriftPct, res.PeakRSS, res.MedianS)
+	}
+	switch {
+	case o.driftJSON != "":
+		files := strings.Split(o.driftJSON, ",")
+		for i, name := range files {
+			b, err := os.ReadFile(name)
+			if err != nil {
+				return err
+			}
+			var res Result
+			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			impl := res.Impl
+			if impl == "" {
+				impl = fmt.Sprint(i)
+			}
+			driftLines = append(driftLines, driftLine(impl, &res))
+		}
+	case o.drift != "":
 		dc, err := parseConfigs(o.drift)
 		if err != nil {
 			return err
@@ -309,8 +335,7 @@ func run(o opts) error {
 				return err
 			}
 			fmt.Fprintf(os.Stderr, "%-7s drift %s %d steps: %.0f -> %.0f MiB (%+.2f %%)\n", r.name, c, o.driftSteps, res.RSSWarm, res.RSSEnd, res.DriftPct)
-			driftLines = append(driftLines, fmt.Sprintf("| %s | %s | %d | %.0f | %.0f | %+.2f %% | %.0f | %.4f |",
-				r.name, c, o.driftSteps, res.RSSWarm, res.RSSEnd, res.DriftPct, res.PeakRSS, res.MedianS))
+			driftLines = append(driftLines, driftLine(r.name, res))
 		}
 	}
 
@@ -358,7 +383,9 @@ func render(o opts, rows []row, dataLines, driftLines, beforeLines []string, too
 	var b strings.Builder
 	fmt.Fprintf(&b, "Measured %s on %s; %s. `go run ./bench/compare --reps %d --threads %d --steps %d --warmup %d --configs %s --modes %s",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), machine(), versions(o.python), o.reps, o.threads, o.steps, o.warmup, o.configs, o.modes)
-	if o.drift != "" {
+	if o.driftJSON != "" {
+		fmt.Fprintf(&b, " --drift-json %s", o.driftJSON)
+	} else if o.drift != "" {
 		fmt.Fprintf(&b, " --drift %s --drift-steps %d", o.drift, o.driftSteps)
 	}
 	if o.before != "" {
@@ -404,8 +431,8 @@ func render(o opts, rows []row, dataLines, driftLines, beforeLines []string, too
 		b.WriteString(strings.Join(beforeLines, "\n") + "\n")
 	}
 	if len(driftLines) > 0 {
-		b.WriteString("\nLong RSS drift run (DSKD step, the smallest config so that 2,000 steps fit on this machine):\n\n")
-		b.WriteString("| impl | config | steps | RSS after warm-up MiB | RSS at end MiB | drift | peak MiB | s/step |\n|---|---|---:|---:|---:|---:|---:|---:|\n")
+		b.WriteString("\nLong RSS drift run (DSKD step, a config smaller than the table's so that 2,000 steps fit on this machine; drift = median RSS of the last tenth of the steps against the first tenth):\n\n")
+		b.WriteString("| impl | config | threads | steps | RSS after warm-up MiB | RSS at end MiB | drift | peak MiB | s/step |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
 		b.WriteString(strings.Join(driftLines, "\n") + "\n")
 	}
 	return b.String()
