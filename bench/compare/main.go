@@ -400,12 +400,14 @@ func render(o opts, rows []row, dataLines, driftLines, beforeLines []string, too
 	for _, r := range rows {
 		mode := r.mode
 		gm, pm := r.go_.median, r.py.median
+		gmin, pmin := r.go_.min, r.py.min
 		if r.mode == "infer" {
 			mode = "infer (s/image)"
 			gm, pm = r.go_.perImage, r.py.perImage
+			gmin, pmin = gmin/float64(r.cfg.batch), pmin/float64(r.cfg.batch)
 		}
 		fmt.Fprintf(&b, "| %s | %s | %.4f | %.4f | **%.3f** | %.4f | %.4f | %.0f | %.0f | **%.3f** | %+.1f %% | %+.1f %% |\n",
-			r.cfg, mode, gm, pm, r.timeRatio, r.go_.min, r.py.min, r.go_.peak, r.py.peak, r.rssRatio, r.go_.drift, r.py.drift)
+			r.cfg, mode, gm, pm, r.timeRatio, gmin, pmin, r.go_.peak, r.py.peak, r.rssRatio, r.go_.drift, r.py.drift)
 	}
 	b.WriteString("\nPer-phase medians of the DSKD step (seconds; gotch / PyTorch):\n\n")
 	phases := []string{"forward_teacher", "forward", "loss", "backward", "optimizer"}
