@@ -66,13 +66,12 @@ func (ev *evaluation) score(threshold float32, clDice bool) (metrics.Result, err
 
 // evaluate scores the student on samples (validation during training:
 // no clDice, to keep epochs fast).
-func (t *trainer) evaluate(samples []data.Sample, threshold float32, clDice bool) (metrics.Result, *evaluation, error) {
+func (t *trainer) evaluate(samples []data.Sample, threshold float32, clDice bool) (metrics.Result, error) {
 	ev, err := predictSamples(t.student, t.device, samples, t.norm, InferOptions{TTA: t.cfg.TTA})
 	if err != nil {
-		return metrics.Result{}, nil, err
+		return metrics.Result{}, err
 	}
-	r, err := ev.score(threshold, clDice)
-	return r, ev, err
+	return ev.score(threshold, clDice)
 }
 
 // finish reloads the best weights and reports validation and test metrics.
@@ -116,11 +115,10 @@ func (t *trainer) finish(res *Result) (*Result, error) {
 		return nil, err
 	}
 	if len(t.split.Test) > 0 {
-		tr, tev, err := t.evaluate(t.split.Test, float32(res.Threshold), true)
+		tr, err := t.evaluate(t.split.Test, float32(res.Threshold), true)
 		if err != nil {
 			return nil, err
 		}
-		_ = tev
 		res.Test = &tr
 		if err := writeJSON(filepath.Join(out, "test_metrics.json"), tr); err != nil {
 			return nil, err

@@ -7,9 +7,11 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
+	"github.com/sugarme/gotch/ts"
 
 	"github.com/angioseg/dskd/data"
 	"github.com/angioseg/dskd/data/synth"
+	"github.com/angioseg/dskd/engine"
 )
 
 // syntheticSplit writes n generated size x size angiograms and splits them
@@ -43,12 +45,31 @@ func splitFromDir(dir string) (data.Split, error) {
 
 // tinyConfig is a run small enough for CI: a depth-2, base-4 U-Net on
 // full 64x64 images.
-func tinyConfig(t testing.TB, epochs int) Config {
-	c := Config{Epochs: epochs, BatchSize: 4, CropSize: -1, LR: 5e-3, Threads: 2, Workers: 2, Overlays: 2, OutDir: t.TempDir()}
+func tinyConfig(t testing.TB, epochs int) Config { return tinyConfigIn(t.TempDir(), epochs) }
+
+// tinyConfigIn is tinyConfig writing into outDir (for child processes).
+func tinyConfigIn(outDir string, epochs int) Config {
+	c := Config{Epochs: epochs, BatchSize: 4, CropSize: -1, LR: 5e-3, Threads: 2, Workers: 2, Overlays: 2, OutDir: outDir}
 	c.Model.Depth = 2
 	c.Model.Base = 4
 	c.Schedule.Name = "constant"
 	return c
+}
+
+// loadWeights reads a saved model file into name -> values.
+func loadWeights(path string) (map[string][]float64, error) {
+	out := map[string][]float64{}
+	err := engine.Run(func() error {
+		named, err := ts.LoadMulti(path)
+		if err != nil {
+			return err
+		}
+		for _, nt := range named {
+			out[nt.Name] = nt.Tensor.Float64Values(true)
+		}
+		return nil
+	})
+	return out, err
 }
 
 func quietLogger() *zerolog.Logger {

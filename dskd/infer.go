@@ -77,7 +77,7 @@ func inferWhole(m models.Model, device gotch.Device, img []float32, h, w int, tt
 				p = p.MustFlip(dims, true) // flipping back
 			}
 			// No in-place ops: gotch's generated ones leak a handle that
-			// keeps the tensor alive (see models/inplace.go).
+			// keeps the tensor alive (see models/ops.go).
 			if sum == nil {
 				sum = p
 			} else {

@@ -13,9 +13,8 @@ import (
 )
 
 func killConfig(outDir string) Config {
-	c := Config{Epochs: 6, BatchSize: 4, CropSize: -1, LR: 5e-3, Threads: 2, Workers: 2, Overlays: -1, OutDir: outDir}
-	c.Model.Depth, c.Model.Base = 2, 4
-	c.Schedule.Name = "constant"
+	c := tinyConfigIn(outDir, 6)
+	c.Overlays = -1
 	return c
 }
 

@@ -15,9 +15,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/sugarme/gotch/ts"
-
-	"github.com/angioseg/dskd/engine"
 )
 
 // childEnv makes the test binary run one short training and print a hash of
@@ -65,8 +62,8 @@ func childTraining(dataDir string) (string, error) {
 		return "", err
 	}
 	defer os.RemoveAll(out)
-	cfg := Config{Epochs: 2, BatchSize: 4, CropSize: -1, LR: 5e-3, Threads: 2, Workers: 2, Overlays: -1, OutDir: out}
-	cfg.Model.Depth, cfg.Model.Base = 2, 4
+	cfg := tinyConfigIn(out, 2)
+	cfg.Overlays = -1
 	if _, err := Train(context.Background(), cfg, split, Options{Logger: quietLogger()}); err != nil {
 		return "", err
 	}
@@ -78,22 +75,23 @@ func childTraining(dataDir string) (string, error) {
 }
 
 func hashWeights(path string) (string, error) {
+	w, err := loadWeights(path)
+	if err != nil {
+		return "", err
+	}
+	names := make([]string, 0, len(w))
+	for n := range w {
+		names = append(names, n)
+	}
+	sort.Strings(names)
 	h := sha256.New()
-	err := engine.Run(func() error {
-		named, err := ts.LoadMulti(path)
-		if err != nil {
-			return err
+	for _, n := range names {
+		h.Write([]byte(n))
+		for _, v := range w[n] {
+			_ = binary.Write(h, binary.LittleEndian, math.Float64bits(v))
 		}
-		sort.Slice(named, func(i, j int) bool { return named[i].Name < named[j].Name })
-		for _, nt := range named {
-			h.Write([]byte(nt.Name))
-			for _, v := range nt.Tensor.Float64Values(true) {
-				_ = binary.Write(h, binary.LittleEndian, math.Float64bits(v))
-			}
-		}
-		return nil
-	})
-	return fmt.Sprintf("%x", h.Sum(nil))[:16], err
+	}
+	return fmt.Sprintf("%x", h.Sum(nil))[:16], nil
 }
 
 // A short training run repeated in 20 fresh processes never fails and always

@@ -3,6 +3,7 @@ package dskd
 import (
 	"context"
 	"math"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -56,17 +57,8 @@ func TestResumeReproducesUninterruptedRun(t *testing.T) {
 func weights(t *testing.T, runDir string) map[string][]float64 {
 	dir, err := LatestCheckpoint(runDir)
 	require.NoError(t, err)
-	out := map[string][]float64{}
-	require.NoError(t, engine.Run(func() error {
-		named, err := ts.LoadMulti(dir + "/" + modelFile)
-		if err != nil {
-			return err
-		}
-		for _, nt := range named {
-			out[nt.Name] = nt.Tensor.Float64Values(true)
-		}
-		return nil
-	}))
+	out, err := loadWeights(filepath.Join(dir, modelFile))
+	require.NoError(t, err)
 	require.NotEmpty(t, out)
 	return out
 }

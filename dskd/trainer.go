@@ -58,6 +58,7 @@ type trainer struct {
 	student *models.UNet
 	teacher *models.UNet // nil when the objective needs none
 	hasT    bool         // teacher holds a valid snapshot
+	ema     []emaPair    // teacher/student variable pairs, built on the first EMA update
 	opt     *optim.Optimizer
 	obj     *losses.Objective
 	state   State
@@ -150,12 +151,9 @@ func run(ctx context.Context, st State, from string, split data.Split, opts Opti
 // and restores them from a checkpoint folder when from is set.
 func (t *trainer) build(from string) error {
 	cfg := t.cfg
-	threads, err := engine.ThreadsFromConfig(cfg.Threads)
-	if err != nil {
-		return err
-	}
-	engine.SetThreads(threads)
+	engine.SetThreads(cfg.Threads) // validated >= 0 by WithDefaults; 0 = all cores
 	engine.ManualSeed(cfg.Seed)
+	var err error
 	if t.device, err = engine.ParseDevice(cfg.Device); err != nil {
 		return err
 	}
@@ -244,25 +242,44 @@ func (t *trainer) beginTeacher(epoch int) error {
 	return nil
 }
 
+// emaPair is one teacher variable and the student variable it follows.
+type emaPair struct{ teacher, student ts.Tensor }
+
+// emaPairs matches teacher and student variables by name, once per run:
+// the VarStores never change their variables after the models are built.
+func (t *trainer) emaPairs() ([]emaPair, error) {
+	if t.ema != nil {
+		return t.ema, nil
+	}
+	sv := t.student.VarStore().Variables()
+	for name, tt := range t.teacher.VarStore().Variables() {
+		s, ok := sv[name]
+		if !ok {
+			return nil, fmt.Errorf("dskd: EMA: student has no %q", name)
+		}
+		t.ema = append(t.ema, emaPair{teacher: tt, student: s})
+	}
+	return t.ema, nil
+}
+
 // emaUpdate moves every teacher variable (weights and BN statistics)
 // towards the student's: T ← d·T + (1−d)·S.
 func (t *trainer) emaUpdate() error {
-	tv := t.teacher.VarStore().Variables()
-	sv := t.student.VarStore().Variables()
+	pairs, err := t.emaPairs()
+	if err != nil {
+		return err
+	}
 	w := ts.FloatScalar(1 - t.cfg.EMADecay)
 	return engine.NoGrad(func() error {
-		for name, tt := range tv {
-			s, ok := sv[name]
-			if !ok {
-				return fmt.Errorf("dskd: EMA: student has no %q", name)
-			}
+		for i := range pairs {
+			tt, s := &pairs[i].teacher, &pairs[i].student
 			if tt.DType() != gotch.Float && tt.DType() != gotch.Double {
-				tt.Copy_(&s) // counters such as BN's num_batches_tracked
+				tt.Copy_(s) // counters such as BN's num_batches_tracked
 				continue
 			}
 			// Lerp then Copy_: gotch's generated in-place Lerp_ leaks a
-			// tensor handle per call (see models/inplace.go); Copy_ does not.
-			next := tt.MustLerp(&s, w, false)
+			// tensor handle per call (see models/ops.go); Copy_ does not.
+			next := tt.MustLerp(s, w, false)
 			tt.Copy_(next)
 			next.MustDrop()
 		}
@@ -421,7 +438,7 @@ func parts(s losses.Breakdown, n int, preset string) map[string]float64 {
 
 // endEpoch validates, checkpoints, writes the curves and calls the hook.
 func (t *trainer) endEpoch(epoch int, rec report.EpochRecord) (bool, error) {
-	val, _, err := t.evaluate(t.split.Val, float32(t.cfg.Threshold), false)
+	val, err := t.evaluate(t.split.Val, float32(t.cfg.Threshold), false)
 	if err != nil {
 		return false, err
 	}

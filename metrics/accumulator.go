@@ -168,7 +168,7 @@ func (a *Accumulator) Result() Result {
 		Images:       append([]ImageResult(nil), a.images...),
 	}
 	ps := a.counts.Scores(a.zd)
-	pooledAUC := math.NaN()
+	var pooledAUC float64
 	if a.hist != nil {
 		r.AUCMethod = fmt.Sprintf("histogram-%d", len(a.hist.pos))
 		pooledAUC, r.AUCErrorBound = a.hist.AUC()

@@ -69,7 +69,7 @@ type opts struct {
 	configs, modes, python, readme      string
 	drift, before, beforeLabel          string
 	driftJSON                           string
-	write, quiet                        bool
+	write                               bool
 }
 
 func main() {
