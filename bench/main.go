@@ -13,12 +13,11 @@ import (
 	"time"
 
 	"github.com/sugarme/gotch"
-	"github.com/sugarme/gotch/nn"
-	"github.com/sugarme/gotch/ts"
 
 	"github.com/angioseg/dskd/data"
 	"github.com/angioseg/dskd/data/synth"
 	"github.com/angioseg/dskd/engine"
+	"github.com/angioseg/dskd/internal/aten"
 	"github.com/angioseg/dskd/losses"
 	"github.com/angioseg/dskd/models"
 	"github.com/angioseg/dskd/optim"
@@ -48,14 +47,22 @@ type Result struct {
 	BatchesPS float64            `json:"batches_per_s,omitempty"`
 	Loss      float64            `json:"loss,omitempty"`
 	Params    int64              `json:"params,omitempty"` // trainable scalars of the U-Net
-	// TensorsPerStep counts gotch tensor handles created per timed step
-	// (gotch only: each cgo op returns at least one).
+	// TensorsPerStep counts tensor handles created per timed step (gotch
+	// side only: each libtorch op returns at least one).
 	TensorsPerStep float64 `json:"tensors_per_step,omitempty"`
+	// LeakedPerStep is the growth of live handles per timed step (0 when
+	// every step frees what it creates).
+	LeakedPerStep float64 `json:"leaked_per_step,omitempty"`
+	// Malloc is the allocator setting in effect (gotch side: "tuned" or
+	// "system", see DSKD_MALLOC).
+	Malloc string `json:"malloc,omitempty"`
+	// ChannelsLast: the model ran in channels-last memory.
+	ChannelsLast bool `json:"channels_last,omitempty"`
 }
 
 type flags struct {
 	base, depth, size, batch, threads, steps, warmup int
-	mode, optimName, cpuprofile, memprofile          string
+	mode, cpuprofile, memprofile, memoryFormat       string
 	jsonOut                                          bool
 	seed                                             int64
 	dataImage, dataImages                            int
@@ -72,7 +79,7 @@ func main() {
 	flag.IntVar(&f.steps, "steps", 20, "timed steps")
 	flag.IntVar(&f.warmup, "warmup", 3, "untimed steps first")
 	flag.StringVar(&f.mode, "mode", "dskd", "dskd | unet | infer | data")
-	flag.StringVar(&f.optimName, "optim", "go", "optimizer: go (optim.AdamW) or gotch (nn.AdamW)")
+	flag.StringVar(&f.memoryFormat, "memory-format", "", "U-Net memory format: auto (default: channels-last on CPU), channels-last or contiguous")
 	flag.BoolVar(&f.jsonOut, "json", false, "print one JSON object")
 	flag.Int64Var(&f.seed, "seed", 1, "seed")
 	flag.StringVar(&f.cpuprofile, "cpuprofile", "", "write a Go CPU profile of the timed steps")
@@ -196,7 +203,7 @@ func run(f flags) (*Result, error) {
 		return nil, fmt.Errorf("--mode %q: want dskd, unet, infer or data", f.mode)
 	}
 	if f.mode != "infer" {
-		res.Optim = f.optimName
+		res.Optim = "go"
 	}
 	err := engine.Run(func() error { return runModel(f, res) })
 	return res, err
@@ -207,25 +214,23 @@ type stepper func(phases map[string]float64) error
 
 func runModel(f flags, res *Result) error {
 	res.Threads = engine.SetThreads(f.threads)
+	res.Malloc = aten.MallocPolicy()
 	engine.ManualSeed(f.seed)
-	cfg := models.UNetConfig{Depth: f.depth, Base: f.base}
+	cfg := models.UNetConfig{Depth: f.depth, Base: f.base, MemoryFormat: f.memoryFormat}
 	student, err := models.New(cfg, gotch.CPU)
 	if err != nil {
 		return err
 	}
 	res.Params = student.NumParameters()
+	res.ChannelsLast = student.ChannelsLast()
+	s := aten.NewScope()
+	defer s.Close()
 	shape := []int64{int64(f.batch), 1, int64(f.size), int64(f.size)}
-	x, err := ts.Randn(shape, gotch.Float, gotch.CPU)
-	if err != nil {
+	x := s.Randn(shape, gotch.Float, gotch.CPU)
+	y := s.ToDType(s.Lt(s.Rand(shape, gotch.Float, gotch.CPU), 0.1), gotch.Float) // ~10 % foreground
+	if err := s.Err(); err != nil {
 		return err
 	}
-	defer x.MustDrop()
-	r, err := ts.Rand(shape, gotch.Float, gotch.CPU)
-	if err != nil {
-		return err
-	}
-	y := r.MustLt(ts.FloatScalar(0.1), true).MustTotype(gotch.Float, true) // ~10 % foreground
-	defer y.MustDrop()
 
 	var step stepper
 	switch f.mode {
@@ -236,13 +241,10 @@ func runModel(f flags, res *Result) error {
 				if err != nil {
 					return err
 				}
-				p, err := out.Main.Sigmoid(false)
+				p, err := out.MainProbs()
 				out.Drop()
-				if err != nil {
-					return err
-				}
-				p.MustDrop()
-				return nil
+				p.Free()
+				return err
 			})
 		}
 	default:
@@ -262,7 +264,7 @@ func runModel(f flags, res *Result) error {
 		if err != nil {
 			return err
 		}
-		zero, stepFn, err := newOptimizer(f.optimName, student.VarStore())
+		opt, err := optim.New(optim.Config{}, student.VarStore())
 		if err != nil {
 			return err
 		}
@@ -295,14 +297,18 @@ func runModel(f flags, res *Result) error {
 			}
 			res.Loss = bd.Total
 			t3 := time.Now()
-			zero()
-			err = loss.Backward()
-			loss.MustDrop()
-			if err != nil {
+			if err := opt.ZeroGrad(); err != nil {
+				return err
+			}
+			ls := aten.NewScope()
+			ls.Adopt(loss)
+			ls.Backward(loss)
+			ls.Close()
+			if err := ls.Err(); err != nil {
 				return err
 			}
 			t4 := time.Now()
-			if err := stepFn(1e-3); err != nil {
+			if err := opt.Step(1e-3); err != nil {
 				return err
 			}
 			t5 := time.Now()
@@ -333,7 +339,7 @@ func runModel(f flags, res *Result) error {
 		}
 		defer func() { pprof.StopCPUProfile(); pf.Close() }()
 	}
-	count0 := ts.TensorCount
+	created0, live0 := aten.Created(), aten.Live()
 	times := make([]float64, 0, f.steps)
 	rss := make([]float64, 0, f.steps)
 	phaseRuns := map[string][]float64{}
@@ -346,13 +352,14 @@ func runModel(f flags, res *Result) error {
 		times = append(times, time.Since(t0).Seconds())
 		rss = append(rss, procStatus("VmRSS"))
 		if f.rssEvery > 0 && (i+1)%f.rssEvery == 0 {
-			fmt.Fprintf(os.Stderr, "step %d rss %.1f MiB tensors %d live %d\n", i+1, procStatus("VmRSS"), ts.TensorCount, len(ts.ExistingTensors))
+			fmt.Fprintf(os.Stderr, "step %d rss %.1f MiB tensors %d live %d\n", i+1, procStatus("VmRSS"), aten.Created(), aten.Live())
 		}
 		for k, v := range ph {
 			phaseRuns[k] = append(phaseRuns[k], v)
 		}
 	}
-	res.TensorsPerStep = float64(ts.TensorCount-count0) / float64(f.steps)
+	res.TensorsPerStep = float64(aten.Created()-created0) / float64(f.steps)
+	res.LeakedPerStep = float64(aten.Live()-live0) / float64(f.steps)
 	res.RSSEnd = procStatus("VmRSS")
 	res.PeakRSS = procStatus("VmHWM")
 	res.DriftPct = drift(rss)
@@ -379,28 +386,6 @@ func runModel(f flags, res *Result) error {
 		}
 	}
 	return nil
-}
-
-// newOptimizer returns zero-grad and step functions for our Go AdamW
-// (optim package) or gotch's nn.AdamW, both lr-per-step, wd 1e-5.
-func newOptimizer(name string, vs *nn.VarStore) (zero func(), step func(lr float64) error, err error) {
-	switch name {
-	case "go":
-		o, err := optim.New(optim.Config{}, vs)
-		if err != nil {
-			return nil, nil, err
-		}
-		return o.ZeroGrad, o.Step, nil
-	case "gotch":
-		cfg := nn.DefaultAdamWConfig()
-		cfg.Wd = 1e-5
-		o, err := cfg.Build(vs, 1e-3)
-		if err != nil {
-			return nil, nil, err
-		}
-		return o.MustZeroGrad, func(lr float64) error { o.SetLR(lr); return o.Step() }, nil
-	}
-	return nil, nil, fmt.Errorf("--optim %q: want go or gotch", name)
 }
 
 // runData measures the data iterator: decoding + DefaultAugment(size) +

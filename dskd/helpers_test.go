@@ -7,11 +7,12 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
-	"github.com/sugarme/gotch/ts"
+	"github.com/sugarme/gotch"
 
 	"github.com/angioseg/dskd/data"
 	"github.com/angioseg/dskd/data/synth"
 	"github.com/angioseg/dskd/engine"
+	"github.com/angioseg/dskd/internal/aten"
 )
 
 // syntheticSplit writes n generated size x size angiograms and splits them
@@ -60,14 +61,12 @@ func tinyConfigIn(outDir string, epochs int) Config {
 func loadWeights(path string) (map[string][]float64, error) {
 	out := map[string][]float64{}
 	err := engine.Run(func() error {
-		named, err := ts.LoadMulti(path)
-		if err != nil {
-			return err
+		s := aten.NewScope()
+		defer s.Close()
+		for name, t := range s.LoadNamed(path, gotch.CPU) {
+			out[name] = s.Float64s(t)
 		}
-		for _, nt := range named {
-			out[nt.Name] = nt.Tensor.Float64Values(true)
-		}
-		return nil
+		return s.Err()
 	})
 	return out, err
 }

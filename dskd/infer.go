@@ -4,9 +4,9 @@ import (
 	"fmt"
 
 	"github.com/sugarme/gotch"
-	"github.com/sugarme/gotch/ts"
 
 	"github.com/angioseg/dskd/engine"
+	"github.com/angioseg/dskd/internal/aten"
 	"github.com/angioseg/dskd/models"
 )
 
@@ -49,50 +49,43 @@ func inferProbs(m models.Model, device gotch.Device, img []float32, h, w int, op
 func inferWhole(m models.Model, device gotch.Device, img []float32, h, w int, tta bool) ([]float32, error) {
 	var probs []float32
 	err := engine.NoGrad(func() error {
-		x, err := toTensor(img, []int64{1, 1, int64(h), int64(w)}, device)
-		if err != nil {
-			return err
-		}
-		defer x.MustDrop()
+		s := aten.NewScope()
+		defer s.Close()
+		x := input(s, img, []int64{1, 1, int64(h), int64(w)}, device)
 		flips := [][]int64{nil}
 		if tta {
 			flips = [][]int64{nil, {3}, {2}, {2, 3}}
 		}
-		var sum *ts.Tensor
+		var sum *aten.Tensor
 		for _, dims := range flips {
 			in := x
 			if dims != nil {
-				in = x.MustFlip(dims, false)
+				in = s.Flip(x, dims...)
+			}
+			if err := s.Err(); err != nil {
+				return err
 			}
 			out, err := m.Forward(in, false)
-			if dims != nil {
-				in.MustDrop()
-			}
 			if err != nil {
 				return err
 			}
-			p := out.Main.MustSigmoid(false)
+			p := s.Sigmoid(out.Main)
 			out.Drop()
 			if dims != nil {
-				p = p.MustFlip(dims, true) // flipping back
+				p = s.Flip(p, dims...) // flipping back
 			}
-			// No in-place ops: gotch's generated ones leak a handle that
-			// keeps the tensor alive (see models/ops.go).
-			if sum == nil {
-				sum = p
-			} else {
-				sum = sum.MustAdd(p, true)
-				p.MustDrop()
-			}
+			sum = s.Totals(sum, p)
 		}
 		if len(flips) > 1 {
-			sum = sum.MustDivScalar(ts.FloatScalar(float64(len(flips))), true)
+			sum = s.DivScalar(sum, float64(len(flips)))
 		}
-		defer sum.MustDrop()
-		probs, err = toFloat32s(sum)
-		return err
+		probs = s.Float32s(sum)
+		return s.Err()
 	})
-	return probs, err
+	if err != nil {
+		return nil, fmt.Errorf("dskd: inference: %w", err)
+	}
+	return probs, nil
 }
 
 // tileStarts covers [0, n) with windows of size tile overlapping by at least

@@ -8,9 +8,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/sugarme/gotch/ts"
 
 	"github.com/angioseg/dskd/engine"
+	"github.com/angioseg/dskd/internal/aten"
 )
 
 // Stopping after epoch k and resuming must give exactly the run that was
@@ -70,11 +70,13 @@ func TestNonFiniteLossStopsWithEpochAndStep(t *testing.T) {
 		OnStep: func(s StepInfo) error {
 			if s.Epoch == 1 && s.Step == 0 {
 				// Poison one weight: the next forward pass yields NaN.
-				for _, v := range s.Student.VarStore().Variables() {
-					if v.MustRequiresGrad() {
+				for _, v := range aten.Vars(s.Student.VarStore()) {
+					if v.Trainable {
 						return engine.NoGrad(func() error {
-							v.MustFill_(ts.FloatScalar(math.NaN()))
-							return nil
+							sc := aten.NewScope()
+							defer sc.Close()
+							sc.FillInPlace(v.T, math.NaN())
+							return sc.Err()
 						})
 					}
 				}

@@ -7,14 +7,15 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/sugarme/gotch"
-	"github.com/sugarme/gotch/ts"
 
 	"github.com/angioseg/dskd/data"
 	"github.com/angioseg/dskd/engine"
+	"github.com/angioseg/dskd/internal/aten"
 	"github.com/angioseg/dskd/losses"
 	"github.com/angioseg/dskd/metrics"
 	"github.com/angioseg/dskd/models"
@@ -147,12 +148,25 @@ func run(ctx context.Context, st State, from string, split data.Split, opts Opti
 	return res, err
 }
 
+// generatorMu guards libtorch's random generator, which is one per process:
+// runs started at once in one process (a study with several jobs) would
+// otherwise draw each other's initial weights.
+var generatorMu sync.Mutex
+
+// seeded runs fn, which draws from libtorch's generator, right after
+// seeding it, with no other draw in between.
+func seeded(seed int64, fn func() error) error {
+	generatorMu.Lock()
+	defer generatorMu.Unlock()
+	engine.ManualSeed(seed)
+	return fn()
+}
+
 // build creates the models, optimizer and objective on the worker thread,
 // and restores them from a checkpoint folder when from is set.
 func (t *trainer) build(from string) error {
 	cfg := t.cfg
 	engine.SetThreads(cfg.Threads) // validated >= 0 by WithDefaults; 0 = all cores
-	engine.ManualSeed(cfg.Seed)
 	var err error
 	if t.device, err = engine.ParseDevice(cfg.Device); err != nil {
 		return err
@@ -160,13 +174,19 @@ func (t *trainer) build(from string) error {
 	if t.obj, err = losses.NewObjective(cfg.Loss); err != nil {
 		return fmt.Errorf("dskd: %w", err)
 	}
-	if t.student, err = models.New(cfg.Model, t.device); err != nil {
-		return fmt.Errorf("dskd: %w", err)
-	}
-	if t.obj.NeedsTeacher() {
-		if t.teacher, err = models.New(cfg.Model, t.device); err != nil {
+	err = seeded(cfg.Seed, func() error {
+		if t.student, err = models.New(cfg.Model, t.device); err != nil {
 			return fmt.Errorf("dskd: %w", err)
 		}
+		if t.obj.NeedsTeacher() {
+			if t.teacher, err = models.New(cfg.Model, t.device); err != nil {
+				return fmt.Errorf("dskd: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if t.opt, err = optim.New(cfg.Optimizer, t.student.VarStore()); err != nil {
 		return fmt.Errorf("dskd: %w", err)
@@ -242,8 +262,9 @@ func (t *trainer) beginTeacher(epoch int) error {
 	return nil
 }
 
-// emaPair is one teacher variable and the student variable it follows.
-type emaPair struct{ teacher, student ts.Tensor }
+// emaPair is one teacher variable and the student variable it follows
+// (borrowed handles; the models keep their VarStores alive).
+type emaPair struct{ teacher, student *aten.Tensor }
 
 // emaPairs matches teacher and student variables by name, once per run:
 // the VarStores never change their variables after the models are built.
@@ -251,13 +272,16 @@ func (t *trainer) emaPairs() ([]emaPair, error) {
 	if t.ema != nil {
 		return t.ema, nil
 	}
-	sv := t.student.VarStore().Variables()
-	for name, tt := range t.teacher.VarStore().Variables() {
-		s, ok := sv[name]
+	sv := map[string]*aten.Tensor{}
+	for _, v := range aten.Vars(t.student.VarStore()) {
+		sv[v.Name] = v.T
+	}
+	for _, v := range aten.Vars(t.teacher.VarStore()) {
+		s, ok := sv[v.Name]
 		if !ok {
-			return nil, fmt.Errorf("dskd: EMA: student has no %q", name)
+			return nil, fmt.Errorf("dskd: EMA: student has no %q", v.Name)
 		}
-		t.ema = append(t.ema, emaPair{teacher: tt, student: s})
+		t.ema = append(t.ema, emaPair{teacher: v.T, student: s})
 	}
 	return t.ema, nil
 }
@@ -269,19 +293,18 @@ func (t *trainer) emaUpdate() error {
 	if err != nil {
 		return err
 	}
-	w := ts.FloatScalar(1 - t.cfg.EMADecay)
 	return engine.NoGrad(func() error {
-		for i := range pairs {
-			tt, s := &pairs[i].teacher, &pairs[i].student
-			if tt.DType() != gotch.Float && tt.DType() != gotch.Double {
-				tt.Copy_(s) // counters such as BN's num_batches_tracked
-				continue
+		s := aten.NewScope()
+		defer s.Close()
+		for _, p := range pairs {
+			if p.teacher.IsFloat() {
+				s.LerpInPlace(p.teacher, p.student, 1-t.cfg.EMADecay)
+			} else {
+				s.CopyInPlace(p.teacher, p.student) // counters such as BN's num_batches_tracked
 			}
-			// Lerp then Copy_: gotch's generated in-place Lerp_ leaks a
-			// tensor handle per call (see models/ops.go); Copy_ does not.
-			next := tt.MustLerp(s, w, false)
-			tt.Copy_(next)
-			next.MustDrop()
+		}
+		if err := s.Err(); err != nil {
+			return fmt.Errorf("dskd: EMA update: %w", err)
 		}
 		return nil
 	})
@@ -296,7 +319,7 @@ func (t *trainer) trainEpoch(ctx context.Context, epoch int) (report.EpochRecord
 	}
 	it, err := data.NewIterator(t.split.Train, data.IteratorConfig{
 		BatchSize: cfg.BatchSize, Workers: cfg.Workers, Seed: cfg.Seed, Shuffle: true,
-		DropLast: len(t.split.Train) >= cfg.BatchSize, Augment: *cfg.Augment, Normalize: t.norm,
+		DropLast: len(t.split.Train) >= cfg.BatchSize, Augment: *cfg.Augment, Normalize: t.norm, Logger: &t.log,
 	}, epoch)
 	if err != nil {
 		return report.EpochRecord{}, fmt.Errorf("dskd: %w", err)
@@ -310,7 +333,7 @@ func (t *trainer) trainEpoch(ctx context.Context, epoch int) (report.EpochRecord
 	if every <= 0 {
 		every = max(1, steps/10)
 	}
-	var sum losses.Breakdown
+	var sum losses.Breakdown // the epoch's sums, then means
 	n := 0
 	for step := 0; step < steps && it.Next(); step++ {
 		if err := ctx.Err(); err != nil {
@@ -320,7 +343,7 @@ func (t *trainer) trainEpoch(ctx context.Context, epoch int) (report.EpochRecord
 		if err != nil {
 			return report.EpochRecord{}, err
 		}
-		addBreakdown(&sum, bd)
+		sum.Add(bd)
 		n++
 		if t.opts.Hooks.OnStep != nil {
 			if err := t.opts.Hooks.OnStep(StepInfo{Epoch: epoch, Step: step, Steps: steps, GlobalStep: t.state.Step,
@@ -341,24 +364,22 @@ func (t *trainer) trainEpoch(ctx context.Context, epoch int) (report.EpochRecord
 	if n == 0 {
 		return report.EpochRecord{}, fmt.Errorf("dskd: epoch %d had no batch (batch size %d, %d training samples)", epoch, cfg.BatchSize, len(t.split.Train))
 	}
-	rec := report.EpochRecord{Epoch: epoch, TrainLoss: sum.Total / float64(n), LR: lr,
-		Alpha: t.obj.Alpha(epoch, cfg.Epochs, t.hasT), Parts: parts(sum, n, t.cfg.Loss.Preset)}
+	mean := sum.Mean(n)
+	rec := report.EpochRecord{Epoch: epoch, TrainLoss: mean.Total, LR: lr,
+		Alpha: t.obj.Alpha(epoch, cfg.Epochs, t.hasT), Parts: mean.Values()}
 	rec.Seconds = time.Since(start).Seconds()
 	return rec, nil
 }
 
 func (t *trainer) trainStep(b *data.Batch, epoch, step int, lr float64) (losses.Breakdown, error) {
+	s := aten.NewScope()
+	defer s.Close()
 	shape := b.Shape()
-	x, err := toTensor(b.Images, shape, t.device)
-	if err != nil {
-		return losses.Breakdown{}, err
+	x := input(s, b.Images, shape, t.device)
+	y := input(s, b.Masks, shape, t.device)
+	if err := s.Err(); err != nil {
+		return losses.Breakdown{}, fmt.Errorf("dskd: batch to %s: %w", engine.DeviceName(t.device), err)
 	}
-	defer x.MustDrop()
-	y, err := toTensor(b.Masks, shape, t.device)
-	if err != nil {
-		return losses.Breakdown{}, err
-	}
-	defer y.MustDrop()
 	var tOut *models.Output
 	if t.hasT {
 		err := engine.NoGrad(func() error {
@@ -380,18 +401,20 @@ func (t *trainer) trainStep(b *data.Batch, epoch, step int, lr float64) (losses.
 	if err != nil {
 		return bd, fmt.Errorf("dskd: loss at epoch %d step %d: %w", epoch, step, err)
 	}
-	defer loss.MustDrop()
+	s.Adopt(loss)
 	if !finite(bd.Total) {
 		last := "none (no epoch finished yet)"
 		if dir, err := LatestCheckpoint(t.cfg.OutDir); err == nil {
 			last = dir
 		}
-		return bd, fmt.Errorf("dskd: non-finite loss %v at epoch %d step %d (dice %v, bce %v, psdl %v, ddl %v); the last good checkpoint is %s",
-			bd.Total, epoch, step, bd.Dice, bd.BCE, bd.PSDL, bd.DDL, last)
+		return bd, fmt.Errorf("dskd: non-finite loss %v at epoch %d step %d (%s); the last good checkpoint is %s",
+			bd.Total, epoch, step, bd, last)
 	}
-	t.opt.ZeroGrad()
-	if err := loss.Backward(); err != nil {
-		return bd, fmt.Errorf("dskd: backward at epoch %d step %d: %w", epoch, step, err)
+	if err := t.opt.ZeroGrad(); err != nil {
+		return bd, fmt.Errorf("dskd: %w", err)
+	}
+	if s.Backward(loss); s.Err() != nil {
+		return bd, fmt.Errorf("dskd: backward at epoch %d step %d: %w", epoch, step, s.Err())
 	}
 	if err := t.opt.Step(lr); err != nil {
 		return bd, fmt.Errorf("dskd: %w", err)
@@ -403,37 +426,6 @@ func (t *trainer) trainStep(b *data.Batch, epoch, step int, lr float64) (losses.
 		}
 	}
 	return bd, nil
-}
-
-func addBreakdown(s *losses.Breakdown, b losses.Breakdown) {
-	s.Total += b.Total
-	s.Dice += b.Dice
-	s.BCE += b.BCE
-	s.PSDL += b.PSDL
-	s.DDL += b.DDL
-	s.DeepSup += b.DeepSup
-}
-
-// parts are the epoch means of the loss terms the preset uses.
-func parts(s losses.Breakdown, n int, preset string) map[string]float64 {
-	f := 1 / float64(n)
-	p := map[string]float64{"dice": s.Dice * f}
-	switch preset {
-	case losses.PresetUNet:
-		p["bce"] = s.BCE * f
-	case losses.PresetDeepSupervision:
-		p["bce"] = s.BCE * f
-		p["deep_sup"] = s.DeepSup * f
-	case losses.PresetPSDL:
-		p["psdl"] = s.PSDL * f
-	case losses.PresetDDL:
-		p["bce"] = s.BCE * f
-		p["ddl"] = s.DDL * f
-	default:
-		p["psdl"] = s.PSDL * f
-		p["ddl"] = s.DDL * f
-	}
-	return p
 }
 
 // endEpoch validates, checkpoints, writes the curves and calls the hook.
@@ -475,12 +467,10 @@ func (t *trainer) endEpoch(epoch int, rec report.EpochRecord) (bool, error) {
 		return false, err
 	}
 	ev := t.log.Info().Int("epoch", epoch).Float64("loss", round4(rec.TrainLoss))
-	for _, k := range []string{"dice", "bce", "psdl", "ddl", "deep_sup"} {
-		if v, ok := rec.Parts[k]; ok {
-			ev = ev.Float64(k, round4(v))
-		}
+	for _, k := range t.obj.Terms() {
+		ev = ev.Float64(k, round4(rec.Parts[k]))
 	}
-	ev.Float64("val_dice", round4(rec.ValDice)).Float64("lr", rec.LR).Float64("alpha", round4(rec.Alpha)).
+	ev.Float64("val_dice", round4(rec.ValDice)).Float64("lr", roundSig(rec.LR)).Float64("alpha", round4(rec.Alpha)).
 		Str("time", fmt.Sprintf("%.1fs", rec.Seconds)).Bool("best", best).Msg("epoch")
 	if t.opts.Hooks.OnEpochEnd != nil {
 		err := t.opts.Hooks.OnEpochEnd(EpochInfo{Record: rec, Best: best, Checkpoint: ck})
@@ -501,6 +491,16 @@ func isTerminal(f *os.File) bool {
 }
 
 func round4(v float64) float64 { return math.Round(v*1e4) / 1e4 }
+
+// roundSig rounds to 4 significant digits (learning rates: 5e-4, not
+// 0.0005000000000000002).
+func roundSig(v float64) float64 {
+	if v == 0 || !finite(v) {
+		return v
+	}
+	e := math.Pow(10, 3-math.Floor(math.Log10(math.Abs(v))))
+	return math.Round(v*e) / e
+}
 
 func (t *trainer) saveCheckpoint(dir string) error {
 	st := t.state

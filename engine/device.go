@@ -6,18 +6,15 @@ import (
 	"strings"
 
 	"github.com/sugarme/gotch"
+
+	"github.com/angioseg/dskd/internal/aten"
 )
 
 // CUDAAvailable reports whether the linked libtorch has CUDA and sees a GPU.
-func CUDAAvailable() bool { return gotch.CUDA.IsAvailable() }
+func CUDAAvailable() bool { return aten.CUDAAvailable() }
 
 // CUDADeviceCount is the number of visible GPUs (0 without CUDA).
-func CUDADeviceCount() int {
-	if !CUDAAvailable() {
-		return 0
-	}
-	return int(gotch.CUDA.DeviceCount())
-}
+func CUDADeviceCount() int { return aten.CUDADeviceCount() }
 
 // ParseDevice turns a device name into a gotch device: "" or "auto" (CUDA:0
 // if available, else CPU), "cpu", "cuda" (= cuda:0) or "cuda:N". Asking for
@@ -53,9 +50,4 @@ func ParseDevice(name string) (gotch.Device, error) {
 }
 
 // DeviceName renders a device the way ParseDevice reads it.
-func DeviceName(d gotch.Device) string {
-	if d.IsCuda() {
-		return fmt.Sprintf("cuda:%d", d.Value)
-	}
-	return "cpu"
-}
+func DeviceName(d gotch.Device) string { return aten.DeviceName(d) }

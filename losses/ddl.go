@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/sugarme/gotch/ts"
+	"github.com/angioseg/dskd/internal/aten"
 )
 
 // DDLOptions configures the Deep Distribution Loss. The zero value gives
@@ -73,7 +73,7 @@ func AdaptiveBins(n, g int) [][2]int {
 // where P[b,m] is the tempered 2-bin distribution [foreground, background]
 // of patch m (see DDLOptions). Teacher maps are detached: gradients flow to
 // the student only. Returns a 0-dim tensor.
-func DeepDistribution(student, teacher []*ts.Tensor, opts DDLOptions) (*ts.Tensor, error) {
+func DeepDistribution(student, teacher []*Tensor, opts DDLOptions) (*Tensor, error) {
 	opts, err := opts.WithDefaults()
 	if err != nil {
 		return nil, err
@@ -93,170 +93,92 @@ func DeepDistribution(student, teacher []*ts.Tensor, opts DDLOptions) (*ts.Tenso
 			return nil, fmt.Errorf("losses: DDL grid %d larger than depth %d map %dx%d", opts.Grid, i, s[2], s[3])
 		}
 	}
-	return ddl(student, teacher, opts)
+	s := aten.NewScope()
+	defer s.Close()
+	return result(s, ddl(s, student, teacher, opts))
 }
 
-func ddl(student, teacher []*ts.Tensor, o DDLOptions) (*ts.Tensor, error) {
-	var total *ts.Tensor
+func ddl(s *aten.Scope, student, teacher []*Tensor, o DDLOptions) *Tensor {
+	var total *Tensor
 	for i := range student {
-		lt, err := patchLogDist(teacher[i], o, true)
-		if err != nil {
-			dropIf(total)
-			return nil, err
-		}
-		ls, err := patchLogDist(student[i], o, false)
-		if err != nil {
-			lt.MustDrop()
-			dropIf(total)
-			return nil, err
-		}
-		if o.ReverseKL {
-			lt, ls = ls, lt
-		}
-		// KL(P‖Q) per patch = Σ_c P_c (log P_c - log Q_c), P = exp(lt).
-		diff := mustT(sub(lt, ls, false))
-		ls.MustDrop()
-		kl := mustT(sumDims(mustT(mul(mustT(expT(lt, true)), diff, true)), []int64{1}, diff.DType(), true))
-		diff.MustDrop()
-		m := mustT(mean(kl, kl.DType(), true))
-		if total == nil {
-			total = m
-		} else {
-			total = mustT(addT(total, m, true))
-			m.MustDrop()
-		}
+		kl := s.Run(func(c *aten.Scope) *Tensor {
+			lt := patchLogDist(c, c.Detach(teacher[i]), o)
+			ls := patchLogDist(c, student[i], o)
+			if o.ReverseKL {
+				lt, ls = ls, lt
+			}
+			// KL(P‖Q) per patch = Σ_c P_c (log P_c - log Q_c), P = exp(lt).
+			return c.Mean(c.SumDims(c.Mul(c.Exp(lt), c.Sub(lt, ls)), 1))
+		})
+		total = s.Totals(total, kl)
 	}
 	if !o.NoTauSquared {
-		total = mustT(mulScalar(total, o.Tau*o.Tau, true))
+		total = s.MulScalar(total, o.Tau*o.Tau)
 	}
-	return total, nil
-}
-
-func dropIf(t *ts.Tensor) {
-	if t != nil {
-		t.MustDrop()
-	}
+	return total
 }
 
 // patchLogDist returns log P, [B, 2, g, g]: the tempered log-distribution
 // over [foreground, background] of every patch of sigmoid(logits).
-func patchLogDist(logits *ts.Tensor, o DDLOptions, detachIt bool) (*ts.Tensor, error) {
-	x := logits
-	if detachIt {
-		var err error
-		if x, err = detach(logits, false); err != nil {
-			return nil, err
-		}
-	}
-	g := int64(o.Grid)
-	p, err := sigmoid(x, detachIt)
-	if err != nil {
-		return nil, err
-	}
-	frac, err := adaptiveAvgPool2d(p, g, true) // [B,1,g,g] foreground fraction
-	if err != nil {
-		return nil, err
-	}
-	var z *ts.Tensor
+func patchLogDist(s *aten.Scope, logits *Tensor, o DDLOptions) *Tensor {
+	frac := s.AdaptiveAvgPool2d(s.Sigmoid(logits), int64(o.Grid)) // [B,1,g,g] foreground fraction
+	var z *Tensor
 	if o.RawCounts {
-		area, err := patchAreas(logits, o.Grid)
-		if err != nil {
-			frac.MustDrop()
-			return nil, err
-		}
-		fg := mustT(mul(frac, area, true))
-		bg := mustT(sub(area, fg, true))
-		z = mustT(cat2(fg, bg, 1))
-		fg.MustDrop()
-		bg.MustDrop()
+		area := patchAreas(s, logits, o.Grid)
+		fg := s.Mul(frac, area)
+		z = s.Cat(1, fg, s.Sub(area, fg))
 	} else {
-		bg := mustT(addScalar(mustT(mulScalar(frac, -1, false)), 1, true))
-		z = mustT(cat2(frac, bg, 1))
-		frac.MustDrop()
-		bg.MustDrop()
-		z = mustT(logT(mustT(addScalar(z, o.Eps, true)), true))
+		z = s.Log(s.AddScalar(s.Cat(1, frac, s.AddScalar(s.MulScalar(frac, -1), 1)), o.Eps))
 	}
-	z = mustT(mulScalar(z, 1/o.Tau, true))
-	return logSoftmax(z, 1, z.DType(), true)
+	return s.LogSoftmax(s.MulScalar(z, 1/o.Tau), 1)
 }
 
 // patchAreas returns the pixel count of each adaptive-pooling patch,
 // [1,1,g,g], in logits' dtype and device.
-func patchAreas(logits *ts.Tensor, g int) (*ts.Tensor, error) {
-	s, err := logits.Size()
-	if err != nil {
-		return nil, err
-	}
-	bh, bw := AdaptiveBins(int(s[2]), g), AdaptiveBins(int(s[3]), g)
+func patchAreas(s *aten.Scope, logits *Tensor, g int) *Tensor {
+	sh := logits.Shape()
+	bh, bw := AdaptiveBins(int(sh[2]), g), AdaptiveBins(int(sh[3]), g)
 	data := make([]float64, g*g)
 	for i := range bh {
 		for j := range bw {
 			data[i*g+j] = float64((bh[i][1] - bh[i][0]) * (bw[j][1] - bw[j][0]))
 		}
 	}
-	t, err := ts.NewTensorFromData(data, []int64{1, 1, int64(g), int64(g)})
-	if err != nil {
-		return nil, err
-	}
-	dev, err := logits.Device()
-	if err != nil {
-		t.MustDrop()
-		return nil, err
-	}
-	t2, err := t.To(dev, true)
-	if err != nil {
-		return nil, err
-	}
-	return t2.Totype(logits.DType(), true)
+	t := s.FromFloat64s(data, 1, 1, int64(g), int64(g))
+	return s.ToDType(s.ToDevice(t, logits.Device()), logits.DType())
 }
 
 // DeepSupervision is Σ_i w_i · (Dice(side_i, target) + BCE(side_i, target))
 // over side-output logits (each [B,1,H,W] like target). weights has one
 // entry per side output, or is nil for equal weights 1/len(side) (a mean).
-func DeepSupervision(side []*ts.Tensor, target *ts.Tensor, weights []float64) (*ts.Tensor, error) {
+func DeepSupervision(side []*Tensor, target *Tensor, weights []float64) (*Tensor, error) {
 	if len(side) == 0 {
 		return nil, fmt.Errorf("losses: deep supervision needs at least one side output")
 	}
 	if weights != nil && len(weights) != len(side) {
 		return nil, fmt.Errorf("losses: deep supervision: %d weights for %d side outputs", len(weights), len(side))
 	}
-	for i, s := range side {
-		if _, err := checkPair(fmt.Sprintf("side output %d", i), s, "target", target); err != nil {
+	for i, sd := range side {
+		if _, err := checkPair(fmt.Sprintf("side output %d", i), sd, "target", target); err != nil {
 			return nil, err
 		}
 		if weights != nil && (weights[i] < 0 || math.IsNaN(weights[i]) || math.IsInf(weights[i], 0)) {
 			return nil, fmt.Errorf("losses: deep supervision weight %d is %g: want finite >= 0", i, weights[i])
 		}
 	}
-	return deepSup(side, target, weights)
+	s := aten.NewScope()
+	defer s.Close()
+	return result(s, deepSup(s, side, target, weights))
 }
 
-func deepSup(side []*ts.Tensor, target *ts.Tensor, weights []float64) (*ts.Tensor, error) {
-	var total *ts.Tensor
-	for i, s := range side {
+func deepSup(s *aten.Scope, side []*Tensor, target *Tensor, weights []float64) *Tensor {
+	var total *Tensor
+	for i, sd := range side {
 		w := 1 / float64(len(side))
 		if weights != nil {
 			w = weights[i]
 		}
-		d, err := dice(s, target)
-		if err != nil {
-			dropIf(total)
-			return nil, err
-		}
-		b, err := bce(s, target)
-		if err != nil {
-			d.MustDrop()
-			dropIf(total)
-			return nil, err
-		}
-		term := mustT(mulScalar(mustT(addT(d, b, true)), w, true))
-		b.MustDrop()
-		if total == nil {
-			total = term
-		} else {
-			total = mustT(addT(total, term, true))
-			term.MustDrop()
-		}
+		total = s.Totals(total, s.MulScalar(s.Add(dice(s, sd, target), s.BCEWithLogits(sd, target)), w))
 	}
-	return total, nil
+	return total
 }

@@ -11,7 +11,7 @@
 // [B, 1, H, W] masks in {0, 1} of the same dtype (PSDL builds soft targets
 // itself). Hierarchical lists are ordered coarse to fine, [y_d, ..., y_2,
 // y_main], as models.Output.Hierarchy. Every loss returns a 0-dim tensor
-// the caller owns (Backward, then MustDrop). Teacher tensors are always
+// the caller owns (Backward, then Free). Teacher tensors are always
 // detached inside: gradients reach the student only. Invalid arguments
 // return errors prefixed "losses: ".
 //

@@ -3,13 +3,14 @@ package losses_test
 import (
 	"fmt"
 	"math"
+	"math/rand"
+
+	"github.com/sugarme/gotch"
 
 	"github.com/angioseg/dskd/engine"
 	"github.com/angioseg/dskd/losses"
 	"github.com/angioseg/dskd/models"
-	"github.com/sugarme/gotch"
-	"github.com/sugarme/gotch/nn"
-	"github.com/sugarme/gotch/ts"
+	"github.com/angioseg/dskd/optim"
 )
 
 // One DSKD training step at epoch 3 of 10: the teacher is a snapshot of the
@@ -34,14 +35,31 @@ func ExampleObjective_Compute() {
 		if err != nil {
 			return err
 		}
-		opt, err := nn.NewAdamWConfig(0.9, 0.999, 1e-5).Build(student.VarStore(), 1e-3)
+		opt, err := optim.New(optim.Config{}, student.VarStore()) // AdamW, weight decay 1e-5
 		if err != nil {
 			return err
 		}
-		x := ts.MustRandn([]int64{2, 1, 32, 32}, gotch.Float, gotch.CPU)
-		y := ts.MustRand([]int64{2, 1, 32, 32}, gotch.Float, gotch.CPU).MustGt(ts.FloatScalar(0.8), true).MustTotype(gotch.Float, true)
-		defer x.MustDrop()
-		defer y.MustDrop()
+		defer opt.Drop()
+		// A random batch of two 32x32 images and masks (~20% foreground).
+		rng := rand.New(rand.NewSource(42))
+		img := make([]float32, 2*32*32)
+		mask := make([]float32, len(img))
+		for i := range img {
+			img[i] = float32(rng.NormFloat64())
+			if rng.Float64() > 0.8 {
+				mask[i] = 1
+			}
+		}
+		x, err := models.Input(img, []int64{2, 1, 32, 32}, gotch.CPU)
+		if err != nil {
+			return err
+		}
+		defer x.Free()
+		y, err := models.Input(mask, []int64{2, 1, 32, 32}, gotch.CPU)
+		if err != nil {
+			return err
+		}
+		defer y.Free()
 
 		var tOut *models.Output
 		if err := engine.NoGrad(func() error {
@@ -60,14 +78,14 @@ func ExampleObjective_Compute() {
 		if err != nil {
 			return err
 		}
-		defer loss.MustDrop()
+		defer loss.Free()
 		if err := opt.ZeroGrad(); err != nil {
 			return err
 		}
-		if err := loss.Backward(); err != nil {
+		if err := losses.Backward(loss); err != nil {
 			return err
 		}
-		if err := opt.Step(); err != nil {
+		if err := opt.Step(1e-3); err != nil {
 			return err
 		}
 		fmt.Printf("alpha_t %.2f, lambda_DDL %.2f, finite loss %v\n", bd.Alpha, bd.LambdaDDL, !math.IsNaN(bd.Total) && bd.Total > 0)
@@ -79,3 +97,5 @@ func ExampleObjective_Compute() {
 	// Output:
 	// alpha_t 0.15, lambda_DDL 0.30, finite loss true
 }
+
+// backward runs autograd from loss into the parameters' gradients.

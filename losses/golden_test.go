@@ -6,7 +6,10 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/sugarme/gotch/ts"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/angioseg/dskd/internal/aten"
 )
 
 // golden mirrors testdata/golden/losses.json, written by
@@ -28,16 +31,10 @@ type golden struct {
 func loadGolden(t *testing.T) *golden {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "testdata", "golden", "losses.json"))
-	if err != nil {
-		t.Fatalf("%v (regenerate with /usr/bin/python3 tools/golden/losses_golden.py > testdata/golden/losses.json)", err)
-	}
+	require.NoError(t, err, "regenerate with /usr/bin/python3 tools/golden/losses_golden.py > testdata/golden/losses.json")
 	var g golden
-	if err := json.Unmarshal(b, &g); err != nil {
-		t.Fatal(err)
-	}
-	if len(g.Cases) < 30 {
-		t.Fatalf("golden file has only %d cases", len(g.Cases))
-	}
+	require.NoError(t, json.Unmarshal(b, &g))
+	require.GreaterOrEqual(t, len(g.Cases), 30, "golden file has too few cases")
 	return &g
 }
 
@@ -66,16 +63,16 @@ func ddlOpts(p map[string]any) DDLOptions {
 
 func TestGoldenPyTorch(t *testing.T) {
 	g := loadGolden(t)
-	run(t, func() error {
-		var s, te []*ts.Tensor
+	run(t, func(sc *aten.Scope) error {
+		var s, te []*Tensor
 		for i := range g.Student {
-			s = append(s, tensor(t, g.Student[i], g.Shape))
-			te = append(te, tensor(t, g.Teacher[i], g.Shape))
+			s = append(s, tensor(t, sc, g.Student[i], g.Shape))
+			te = append(te, tensor(t, sc, g.Teacher[i], g.Shape))
 		}
-		y := tensor(t, g.Target, g.Shape)
+		y := tensor(t, sc, g.Target, g.Shape)
 		main := s[len(s)-1]
 		for _, c := range g.Cases {
-			var got *ts.Tensor
+			var got *Tensor
 			var err error
 			p := c.Params
 			switch c.Kind {
@@ -123,20 +120,19 @@ func TestGoldenPyTorch(t *testing.T) {
 				}
 				var bd Breakdown
 				got, bd, err = obj.Compute(output(s), teacher, y, int(num(p, "epoch", 0)), int(num(p, "total", 0)))
-				if err == nil && !near(bd.Total, c.Value, 1e-5) {
-					t.Errorf("%s: breakdown total %.10g, PyTorch %.10g", c.Name, bd.Total, c.Value)
+				if err == nil {
+					assert.Truef(t, near(bd.Total, c.Value, 1e-5), "%s: breakdown total %.10g, PyTorch %.10g", c.Name, bd.Total, c.Value)
 				}
 			default:
-				t.Fatalf("unknown golden kind %q", c.Kind)
+				require.Failf(t, "unknown golden kind", "%q", c.Kind)
 			}
-			if err != nil {
-				t.Errorf("%s: %v", c.Name, err)
+			if !assert.NoError(t, err, c.Name) {
 				continue
 			}
-			if v := value(t, got); !near(v, c.Value, 1e-5) {
-				t.Errorf("%s: Go %.10g, PyTorch %.10g", c.Name, v, c.Value)
-			}
-			got.MustDrop()
+			v, err := Scalar(got)
+			got.Free()
+			require.NoError(t, err, c.Name)
+			assert.Truef(t, near(v, c.Value, 1e-5), "%s: Go %.10g, PyTorch %.10g", c.Name, v, c.Value)
 		}
 		return nil
 	})

@@ -4,46 +4,81 @@ import (
 	"math"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/angioseg/dskd/engine"
+	"github.com/angioseg/dskd/internal/aten"
 	"github.com/angioseg/dskd/models"
-	"github.com/sugarme/gotch"
-	"github.com/sugarme/gotch/ts"
 )
 
-func run(t *testing.T, fn func() error) {
+// run executes fn on a locked OS thread with all cores and a fixed seed,
+// with a Scope for the test's own tensors (closed, and its error checked,
+// afterwards).
+func run(t *testing.T, fn func(s *aten.Scope) error) {
 	t.Helper()
-	if err := engine.Run(func() error {
+	require.NoError(t, engine.Run(func() error {
 		engine.SetThreads(0)
 		engine.ManualSeed(11)
-		return fn()
-	}); err != nil {
-		t.Fatal(err)
-	}
+		s := aten.NewScope()
+		defer s.Close()
+		if err := fn(s); err != nil {
+			return err
+		}
+		return s.Err()
+	}))
 }
 
-// tensor makes a float64 tensor of the given shape from data.
-func tensor(t *testing.T, data []float64, shape []int64) *ts.Tensor {
+// tensor makes a float64 tensor of the given shape from data, owned by s.
+func tensor(t *testing.T, s *aten.Scope, data []float64, shape []int64) *Tensor {
 	t.Helper()
-	x, err := ts.NewTensorFromData(data, shape)
-	if err != nil {
-		t.Fatal(err)
-	}
+	x := s.FromFloat64s(data, shape...)
+	require.NoError(t, s.Err())
 	return x
 }
 
-func value(t *testing.T, x *ts.Tensor) float64 {
-	t.Helper()
-	v, err := Scalar(x)
-	if err != nil {
-		t.Fatal(err)
+// valueOf returns a reader for the 0-dim results of the package's
+// functions: it fails the test on an error, reads the value with Scalar
+// and frees the tensor, so that val(Dice(x, y)) is one expression.
+func valueOf(t *testing.T) func(x *Tensor, err error) float64 {
+	return func(x *Tensor, err error) float64 {
+		t.Helper()
+		require.NoError(t, err)
+		defer x.Free()
+		v, err := Scalar(x)
+		require.NoError(t, err)
+		return v
 	}
+}
+
+// grad returns x's gradient values, or nil when x has no gradient.
+func grad(t *testing.T, s *aten.Scope, x *Tensor) []float64 {
+	t.Helper()
+	g := s.Grad(x)
+	require.NoError(t, s.Err())
+	if g == nil {
+		return nil
+	}
+	defer s.Free(g)
+	v := s.Float64s(g)
+	require.NoError(t, s.Err())
 	return v
 }
 
-func output(maps []*ts.Tensor) *models.Output {
+// leaf makes a float64 tensor from data that requires grad, owned by s.
+func leaf(t *testing.T, s *aten.Scope, data []float64, shape []int64) *Tensor {
+	t.Helper()
+	x := s.RequiringGrad(s.FromFloat64s(data, shape...), true)
+	require.NoError(t, s.Err())
+	return x
+}
+
+// output wraps maps (coarse to fine) as a model Output; the maps stay
+// owned by their Scope (never Drop it).
+func output(maps []*Tensor) *models.Output {
 	return &models.Output{Main: maps[len(maps)-1], Hierarchy: maps}
 }
 
+// near reports |a-b| <= tol·max(1, |a|, |b|).
 func near(a, b, tol float64) bool {
 	return math.Abs(a-b) <= tol*math.Max(1, math.Max(math.Abs(a), math.Abs(b)))
 }
@@ -73,5 +108,3 @@ func randMask(r *lcg, n int, p float64) []float64 {
 	}
 	return out
 }
-
-var _ = gotch.Double

@@ -1,21 +1,22 @@
 package losses_test
 
 import (
-	"runtime/debug"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/sugarme/gotch"
+
 	"github.com/angioseg/dskd/engine"
+	"github.com/angioseg/dskd/internal/aten"
 	"github.com/angioseg/dskd/losses"
 	"github.com/angioseg/dskd/models"
-	"github.com/sugarme/gotch"
-	"github.com/sugarme/gotch/ts"
 )
 
-// TestNoTensorLeak counts live gotch tensors over repeated training steps
-// (Forward, Compute, Backward) with the GC off, so finalizers cannot hide
-// a leak: every step must free everything it allocates.
+// TestNoTensorLeak counts the owned tensor handles not yet freed
+// (aten.Live) over repeated training steps (Forward, Compute, Backward):
+// every step must free every handle it creates.
 func TestNoTensorLeak(t *testing.T) {
-	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	err := engine.Run(func() error {
 		engine.ManualSeed(3)
 		cfg := models.UNetConfig{Depth: 2, Base: 4}
@@ -27,8 +28,11 @@ func TestNoTensorLeak(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		x := ts.MustRandn([]int64{2, 1, 19, 23}, gotch.Float, gotch.CPU)
-		y := ts.MustZeros([]int64{2, 1, 19, 23}, gotch.Float, gotch.CPU)
+		sc := aten.NewScope()
+		defer sc.Close()
+		x := sc.Randn([]int64{2, 1, 19, 23}, gotch.Float, gotch.CPU)
+		y := sc.Zeros([]int64{2, 1, 19, 23}, gotch.Float, gotch.CPU)
+		require.NoError(t, sc.Err())
 		for _, preset := range []string{losses.PresetDSKD, losses.PresetDeepSupervision, losses.PresetUNet} {
 			obj, err := losses.NewObjective(losses.Config{Preset: preset, DDL: losses.DDLOptions{RawCounts: preset == losses.PresetUNet}})
 			if err != nil {
@@ -52,25 +56,21 @@ func TestNoTensorLeak(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				defer l.MustDrop()
-				return l.Backward()
+				defer l.Free()
+				return losses.Backward(l)
 			}
 			if err := step(0); err != nil { // warm-up allocates gradients
 				return err
 			}
-			before := len(ts.ExistingTensors)
+			before := aten.Live()
 			for i := 0; i < 5; i++ {
 				if err := step(i % 4); err != nil {
 					return err
 				}
 			}
-			if after := len(ts.ExistingTensors); after != before {
-				t.Errorf("%s: %d live tensors before 5 steps, %d after", preset, before, after)
-			}
+			assert.Equal(t, before, aten.Live(), "%s: live tensor handles before 5 steps vs after", preset)
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 }

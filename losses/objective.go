@@ -5,8 +5,8 @@ import (
 	"math"
 
 	"github.com/angioseg/dskd/engine"
+	"github.com/angioseg/dskd/internal/aten"
 	"github.com/angioseg/dskd/models"
-	"github.com/sugarme/gotch/ts"
 )
 
 // Presets select the loss terms of an ablation; see Config.Preset.
@@ -66,32 +66,166 @@ type Config struct {
 	DDL DDLOptions `json:"ddl,omitempty"`
 }
 
-// Breakdown reports the parts of one objective evaluation for logging.
-// Term values are unweighted; Total is the weighted sum that was returned.
+// Term names: the keys of Breakdown, the epoch log and metrics.csv.
+const (
+	TermDice    = "dice"     // soft Dice of the main output
+	TermBCE     = "bce"      // BCE(main, y), presets without PSDL
+	TermPSDL    = "psdl"     // PSDL(main, teacher main, y; α_t)
+	TermDDL     = "ddl"      // DDL over all depths (τ²-scaled unless disabled)
+	TermDeepSup = "deep_sup" // weighted deep-supervision sum over side outputs
+)
+
+// Term is one part of an objective evaluation.
+type Term struct {
+	Name string
+	// Value is the unweighted value (0 when the term was not evaluated,
+	// e.g. DDL without a teacher).
+	Value float64
+	// Weight is the factor it entered Total with (0: logged only).
+	Weight float64
+}
+
+// Breakdown reports the parts of one objective evaluation (or, after Add
+// and Mean, of an epoch) for logging.
 type Breakdown struct {
+	// Total is the weighted sum that was returned.
 	Total float64
-	// Dice is the soft Dice loss of the main output.
-	Dice float64
-	// BCE is BCE(main, y) in presets without PSDL, else 0.
-	BCE float64
-	// PSDL is the PSDL value in presets with PSDL (= BCE while α_t = 0).
-	PSDL float64
-	// DDL is the (unweighted, τ²-scaled unless disabled) DDL, 0 without a
-	// teacher or in presets without DDL.
-	DDL float64
-	// DeepSup is the weighted deep-supervision sum over side outputs
-	// (before λ_DS), 0 in other presets.
-	DeepSup float64
+	// Terms are the preset's terms, in the preset's order.
+	Terms []Term
 	// Alpha is the α_t used by PSDL (0 without a teacher).
 	Alpha float64
 	// LambdaDDL is the effective DDL weight λ_DDL(t) (0 without a teacher).
 	LambdaDDL float64
 }
 
+// Get returns the value of the named term.
+func (b Breakdown) Get(name string) (float64, bool) {
+	for _, t := range b.Terms {
+		if t.Name == name {
+			return t.Value, true
+		}
+	}
+	return 0, false
+}
+
+// Values maps term names to values.
+func (b Breakdown) Values() map[string]float64 {
+	m := make(map[string]float64, len(b.Terms))
+	for _, t := range b.Terms {
+		m[t.Name] = t.Value
+	}
+	return m
+}
+
+// Add accumulates o (same preset) into b: totals and term values sum;
+// weights, α and λ_DDL are o's (the latest).
+func (b *Breakdown) Add(o Breakdown) {
+	b.Total += o.Total
+	if len(b.Terms) == 0 {
+		b.Terms = make([]Term, len(o.Terms))
+		copy(b.Terms, o.Terms)
+	} else {
+		for i := range b.Terms {
+			if i < len(o.Terms) {
+				b.Terms[i].Value += o.Terms[i].Value
+				b.Terms[i].Weight = o.Terms[i].Weight
+			}
+		}
+	}
+	b.Alpha, b.LambdaDDL = o.Alpha, o.LambdaDDL
+}
+
+// Mean divides the accumulated total and term values by n.
+func (b Breakdown) Mean(n int) Breakdown {
+	if n <= 0 {
+		return b
+	}
+	f := 1 / float64(n)
+	out := b
+	out.Total *= f
+	out.Terms = make([]Term, len(b.Terms))
+	for i, t := range b.Terms {
+		t.Value *= f
+		out.Terms[i] = t
+	}
+	return out
+}
+
+// String renders the terms for error messages: "dice 0.41, psdl 0.22".
+func (b Breakdown) String() string {
+	s := ""
+	for i, t := range b.Terms {
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprintf("%s %v", t.Name, t.Value)
+	}
+	return s
+}
+
 // Objective is the configured loss. Build it with NewObjective.
 type Objective struct {
-	cfg                    Config
-	usePSDL, useDDL, useDS bool
+	cfg   Config
+	terms []term
+}
+
+// evaluation is what the terms of one Compute read.
+type evaluation struct {
+	student, teacher *models.Output // teacher nil without one
+	target           *Tensor
+	alpha, lambdaDDL float64
+}
+
+// term is one row of a preset's table: how it is weighted, whether it can
+// be evaluated, and how.
+type term struct {
+	name    string
+	weight  func(o *Objective, e *evaluation) float64
+	needs   func(e *evaluation) bool // nil: always evaluated
+	compute func(o *Objective, s *aten.Scope, e *evaluation) *Tensor
+}
+
+func one(*Objective, *evaluation) float64            { return 1 }
+func lambdaPSDL(o *Objective, _ *evaluation) float64 { return o.cfg.LambdaPSDL }
+func haveTeacher(e *evaluation) bool                 { return e.teacher != nil }
+
+var (
+	termDice = term{name: TermDice, weight: one,
+		compute: func(_ *Objective, s *aten.Scope, e *evaluation) *Tensor {
+			return dice(s, e.student.Main, e.target)
+		}}
+	termBCE = term{name: TermBCE, weight: lambdaPSDL,
+		compute: func(_ *Objective, s *aten.Scope, e *evaluation) *Tensor {
+			return s.BCEWithLogits(e.student.Main, e.target)
+		}}
+	termPSDL = term{name: TermPSDL, weight: lambdaPSDL,
+		compute: func(_ *Objective, s *aten.Scope, e *evaluation) *Tensor {
+			var tm *Tensor
+			if e.teacher != nil {
+				tm = e.teacher.Main
+			}
+			return psdl(s, e.student.Main, tm, e.target, e.alpha)
+		}}
+	termDeepSup = term{name: TermDeepSup,
+		weight: func(o *Objective, _ *evaluation) float64 { return o.cfg.LambdaDS },
+		compute: func(o *Objective, s *aten.Scope, e *evaluation) *Tensor {
+			h := e.student.Hierarchy
+			return deepSup(s, h[:len(h)-1], e.target, o.cfg.DSWeights)
+		}}
+	termDDL = term{name: TermDDL, needs: haveTeacher,
+		weight: func(_ *Objective, e *evaluation) float64 { return e.lambdaDDL },
+		compute: func(o *Objective, s *aten.Scope, e *evaluation) *Tensor {
+			return ddl(s, e.student.Hierarchy, e.teacher.Hierarchy, o.cfg.DDL)
+		}}
+)
+
+// presetTerms is the table of terms per preset.
+var presetTerms = map[string][]term{
+	PresetUNet:            {termDice, termBCE},
+	PresetDeepSupervision: {termDice, termBCE, termDeepSup},
+	PresetPSDL:            {termDice, termPSDL},
+	PresetDDL:             {termDice, termBCE, termDDL},
+	PresetDSKD:            {termDice, termPSDL, termDDL},
 }
 
 // NewObjective validates cfg, fills defaults and returns the objective.
@@ -117,18 +251,8 @@ func NewObjective(cfg Config) (*Objective, error) {
 	if cfg.DDLStartEpoch == 0 {
 		cfg.DDLStartEpoch = 1
 	}
-	o := &Objective{}
-	switch cfg.Preset {
-	case PresetUNet:
-	case PresetDeepSupervision:
-		o.useDS = true
-	case PresetPSDL:
-		o.usePSDL = true
-	case PresetDDL:
-		o.useDDL = true
-	case PresetDSKD:
-		o.usePSDL, o.useDDL = true, true
-	default:
+	terms, ok := presetTerms[cfg.Preset]
+	if !ok {
 		return nil, fmt.Errorf("losses: preset %q: want %q, %q, %q, %q or %q", cfg.Preset,
 			PresetUNet, PresetDeepSupervision, PresetPSDL, PresetDDL, PresetDSKD)
 	}
@@ -157,20 +281,37 @@ func NewObjective(cfg Config) (*Objective, error) {
 		return nil, err
 	}
 	cfg.DDL = ddl
-	o.cfg = cfg
-	return o, nil
+	return &Objective{cfg: cfg, terms: terms}, nil
 }
 
 // Config returns the configuration with defaults filled in.
 func (o *Objective) Config() Config { return o.cfg }
 
+// Terms lists the names of the preset's terms, in order.
+func (o *Objective) Terms() []string {
+	names := make([]string, len(o.terms))
+	for i, t := range o.terms {
+		names[i] = t.name
+	}
+	return names
+}
+
+func (o *Objective) uses(name string) bool {
+	for _, t := range o.terms {
+		if t.name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // NeedsTeacher reports whether the preset uses a teacher at all (the
 // trainer can skip the teacher's forward pass otherwise).
-func (o *Objective) NeedsTeacher() bool { return o.usePSDL || o.useDDL }
+func (o *Objective) NeedsTeacher() bool { return o.uses(TermPSDL) || o.uses(TermDDL) }
 
 // Alpha returns α_t = α_T·t/T for epoch t of T (0 without a teacher).
 func (o *Objective) Alpha(epoch, totalEpochs int, haveTeacher bool) float64 {
-	if !o.usePSDL || !haveTeacher || totalEpochs <= 0 {
+	if !o.uses(TermPSDL) || !haveTeacher || totalEpochs <= 0 {
 		return 0
 	}
 	return o.cfg.AlphaT * float64(epoch) / float64(totalEpochs)
@@ -178,7 +319,7 @@ func (o *Objective) Alpha(epoch, totalEpochs int, haveTeacher bool) float64 {
 
 // LambdaDDLAt returns the effective DDL weight at epoch t of T.
 func (o *Objective) LambdaDDLAt(epoch, totalEpochs int, haveTeacher bool) float64 {
-	if !o.useDDL || !haveTeacher || totalEpochs <= 0 {
+	if !o.uses(TermDDL) || !haveTeacher || totalEpochs <= 0 {
 		return 0
 	}
 	switch o.cfg.DDLSchedule {
@@ -198,143 +339,100 @@ func (o *Objective) LambdaDDLAt(epoch, totalEpochs int, haveTeacher bool) float6
 // the same batch, or nil (epoch 0, or presets without distillation);
 // target is the [B,1,H,W] mask (values in {0,1}, same dtype as the
 // logits). epoch t is 0-based, 0 <= t <= totalEpochs. The teacher's
-// tensors are detached inside: no gradient reaches them.
+// tensors are detached inside: no gradient reaches them. A term whose
+// weight is 0 (DDL at t = 0 of the ramp) is evaluated without a graph,
+// for the log only.
 //
-// The returned 0-dim tensor is the caller's (Backward it, then drop it).
-func (o *Objective) Compute(student, teacher *models.Output, target *ts.Tensor, epoch, totalEpochs int) (*ts.Tensor, Breakdown, error) {
-	var bd Breakdown
+// The returned 0-dim tensor is the caller's (Backward it, then Free it).
+func (o *Objective) Compute(student, teacher *models.Output, target *Tensor, epoch, totalEpochs int) (*Tensor, Breakdown, error) {
+	if !o.NeedsTeacher() {
+		teacher = nil
+	}
+	if err := o.validate(student, teacher, target, epoch, totalEpochs); err != nil {
+		return nil, Breakdown{}, err
+	}
+	e := &evaluation{student: student, teacher: teacher, target: target}
+	e.alpha = o.Alpha(epoch, totalEpochs, teacher != nil)
+	e.lambdaDDL = o.LambdaDDLAt(epoch, totalEpochs, teacher != nil)
+	bd := Breakdown{Alpha: e.alpha, LambdaDDL: e.lambdaDDL, Terms: make([]Term, 0, len(o.terms))}
+
+	s := aten.NewScope()
+	defer s.Close()
+	var total *Tensor
+	for _, t := range o.terms {
+		w := t.weight(o, e)
+		if t.needs != nil && !t.needs(e) {
+			bd.Terms = append(bd.Terms, Term{Name: t.name})
+			continue
+		}
+		var v *Tensor
+		if w == 0 {
+			_ = engine.NoGrad(func() error { v = t.compute(o, s, e); return nil })
+		} else {
+			v = t.compute(o, s, e)
+		}
+		bd.Terms = append(bd.Terms, Term{Name: t.name, Value: s.Item(v), Weight: w})
+		switch w {
+		case 0:
+		case 1:
+			total = s.Totals(total, v)
+		default:
+			total = s.Totals(total, s.MulScalar(v, w))
+		}
+	}
+	bd.Total = s.Item(total)
+	loss, err := result(s, total)
+	if err != nil {
+		return nil, Breakdown{}, err
+	}
+	return loss, bd, nil
+}
+
+// validate checks Compute's arguments.
+func (o *Objective) validate(student, teacher *models.Output, target *Tensor, epoch, totalEpochs int) error {
 	if totalEpochs < 1 {
-		return nil, bd, fmt.Errorf("losses: totalEpochs %d: want >= 1", totalEpochs)
+		return fmt.Errorf("losses: totalEpochs %d: want >= 1", totalEpochs)
 	}
 	if epoch < 0 || epoch > totalEpochs {
-		return nil, bd, fmt.Errorf("losses: epoch %d: want 0..totalEpochs (%d)", epoch, totalEpochs)
+		return fmt.Errorf("losses: epoch %d: want 0..totalEpochs (%d)", epoch, totalEpochs)
 	}
 	if student == nil || student.Main == nil || len(student.Hierarchy) == 0 {
-		return nil, bd, fmt.Errorf("losses: student output is empty")
+		return fmt.Errorf("losses: student output is empty")
 	}
 	if _, err := checkPair("student main logits", student.Main, "target", target); err != nil {
-		return nil, bd, err
+		return err
 	}
 	depth := len(student.Hierarchy)
 	for i, h := range student.Hierarchy {
 		if _, err := checkPair(fmt.Sprintf("student hierarchy[%d]", i), h, "target", target); err != nil {
-			return nil, bd, err
+			return err
 		}
-	}
-	if !o.NeedsTeacher() {
-		teacher = nil
 	}
 	if teacher != nil {
 		if teacher.Main == nil || len(teacher.Hierarchy) != depth {
-			return nil, bd, fmt.Errorf("losses: teacher has %d hierarchical outputs, student %d", len(teacher.Hierarchy), depth)
+			return fmt.Errorf("losses: teacher has %d hierarchical outputs, student %d", len(teacher.Hierarchy), depth)
 		}
 		for i, h := range teacher.Hierarchy {
 			if _, err := checkPair(fmt.Sprintf("teacher hierarchy[%d]", i), h, "student hierarchy", student.Hierarchy[i]); err != nil {
-				return nil, bd, err
+				return err
 			}
 		}
 		if _, err := checkPair("teacher main logits", teacher.Main, "student main logits", student.Main); err != nil {
-			return nil, bd, err
-		}
-	}
-	if o.useDS {
-		if depth < 2 {
-			return nil, bd, fmt.Errorf("losses: deep supervision needs a model with depth >= 2, got %d output(s)", depth)
-		}
-		if o.cfg.DSWeights != nil && len(o.cfg.DSWeights) != depth-1 {
-			return nil, bd, fmt.Errorf("losses: DSWeights has %d entries for %d side outputs", len(o.cfg.DSWeights), depth-1)
-		}
-	}
-	if o.useDDL && teacher != nil {
-		s := student.Main.MustSize()
-		if g := int64(o.cfg.DDL.Grid); g > s[2] || g > s[3] {
-			return nil, bd, fmt.Errorf("losses: DDL grid %d larger than the %dx%d maps", g, s[2], s[3])
-		}
-	}
-	haveTeacher := teacher != nil
-	bd.Alpha = o.Alpha(epoch, totalEpochs, haveTeacher)
-	bd.LambdaDDL = o.LambdaDDLAt(epoch, totalEpochs, haveTeacher)
-
-	parts := []*ts.Tensor{}
-	dropParts := func() {
-		for _, p := range parts {
-			p.MustDrop()
-		}
-	}
-	// add records a weighted part of the total and its value.
-	add := func(t *ts.Tensor, w float64, into *float64) error {
-		v, err := Scalar(t)
-		if err != nil {
-			t.MustDrop()
 			return err
 		}
-		*into = v
-		if w != 1 {
-			t = mustT(mulScalar(t, w, true))
+	}
+	if o.uses(TermDeepSup) {
+		if depth < 2 {
+			return fmt.Errorf("losses: deep supervision needs a model with depth >= 2, got %d output(s)", depth)
 		}
-		parts = append(parts, t)
-		return nil
-	}
-
-	d, err := dice(student.Main, target)
-	if err == nil {
-		err = add(d, 1, &bd.Dice)
-	}
-	if err == nil {
-		if o.usePSDL {
-			var t *ts.Tensor
-			var tm *ts.Tensor
-			if haveTeacher {
-				tm = teacher.Main
-			}
-			if t, err = psdl(student.Main, tm, target, bd.Alpha); err == nil {
-				err = add(t, o.cfg.LambdaPSDL, &bd.PSDL)
-			}
-		} else {
-			var t *ts.Tensor
-			if t, err = bce(student.Main, target); err == nil {
-				err = add(t, o.cfg.LambdaPSDL, &bd.BCE)
-			}
+		if o.cfg.DSWeights != nil && len(o.cfg.DSWeights) != depth-1 {
+			return fmt.Errorf("losses: DSWeights has %d entries for %d side outputs", len(o.cfg.DSWeights), depth-1)
 		}
 	}
-	if err == nil && o.useDS {
-		var t *ts.Tensor
-		if t, err = deepSup(student.Hierarchy[:depth-1], target, o.cfg.DSWeights); err == nil {
-			err = add(t, o.cfg.LambdaDS, &bd.DeepSup)
+	if o.uses(TermDDL) && teacher != nil {
+		if g, sh := int64(o.cfg.DDL.Grid), student.Main.Shape(); g > sh[2] || g > sh[3] {
+			return fmt.Errorf("losses: DDL grid %d larger than the %dx%d maps", g, sh[2], sh[3])
 		}
 	}
-	if err == nil && o.useDDL && haveTeacher {
-		if bd.LambdaDDL > 0 {
-			var t *ts.Tensor
-			if t, err = ddl(student.Hierarchy, teacher.Hierarchy, o.cfg.DDL); err == nil {
-				err = add(t, bd.LambdaDDL, &bd.DDL)
-			}
-		} else {
-			// Weight 0 (ramp at t = 0, or before the start epoch): log the
-			// value without building a graph.
-			err = engine.NoGrad(func() error {
-				t, err := ddl(student.Hierarchy, teacher.Hierarchy, o.cfg.DDL)
-				if err != nil {
-					return err
-				}
-				bd.DDL, err = Scalar(t)
-				t.MustDrop()
-				return err
-			})
-		}
-	}
-	if err != nil {
-		dropParts()
-		return nil, Breakdown{}, fmt.Errorf("losses: %w", err)
-	}
-	total := parts[0]
-	for _, p := range parts[1:] {
-		total = mustT(addT(total, p, true))
-		p.MustDrop()
-	}
-	if bd.Total, err = Scalar(total); err != nil {
-		total.MustDrop()
-		return nil, Breakdown{}, fmt.Errorf("losses: %w", err)
-	}
-	return total, bd, nil
+	return nil
 }

@@ -4,12 +4,14 @@ import (
 	"math"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/sugarme/gotch"
+
 	"github.com/angioseg/dskd/engine"
 	"github.com/angioseg/dskd/losses"
 	"github.com/angioseg/dskd/models"
-	"github.com/sugarme/gotch"
-	"github.com/sugarme/gotch/nn"
-	"github.com/sugarme/gotch/ts"
+	"github.com/angioseg/dskd/optim"
 )
 
 // vessel draws a synthetic angiogram of size n x n: a dark, curved vessel
@@ -44,9 +46,9 @@ func vessel(n int) (img, mask []float32) {
 	return img, mask
 }
 
-func hardDice(logits *ts.Tensor, mask []float32) float64 {
+func hardDice(logits []float32, mask []float32) float64 {
 	var tp, fp, fn float64
-	for i, v := range logits.Float64Values() {
+	for i, v := range logits {
 		p := v > 0
 		switch {
 		case p && mask[i] == 1:
@@ -69,6 +71,7 @@ func TestOverfitDSKD(t *testing.T) {
 		steps     = 240
 		perEpoch  = 20
 		numEpochs = steps / perEpoch
+		lr        = 1e-2
 	)
 	err := engine.Run(func() error {
 		engine.SetThreads(0)
@@ -86,13 +89,24 @@ func TestOverfitDSKD(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		opt, err := nn.DefaultAdamWConfig().Build(student.VarStore(), 1e-2)
+		// AdamW with betas (0.9, 0.999) and weight decay 0.01 (PyTorch's
+		// and gotch's AdamW defaults).
+		opt, err := optim.New(optim.Config{WeightDecay: 0.01}, student.VarStore())
 		if err != nil {
 			return err
 		}
+		defer opt.Drop()
 		imgData, maskData := vessel(n)
-		x := ts.MustOfSlice(imgData).MustView([]int64{1, 1, n, n}, true)
-		y := ts.MustOfSlice(maskData).MustView([]int64{1, 1, n, n}, true)
+		x, err := models.Input(imgData, []int64{1, 1, n, n}, gotch.CPU)
+		if err != nil {
+			return err
+		}
+		defer x.Free()
+		y, err := models.Input(maskData, []int64{1, 1, n, n}, gotch.CPU)
+		if err != nil {
+			return err
+		}
+		defer y.Free()
 		var last losses.Breakdown
 		sawDistill := false
 		for step := 0; step < steps; step++ {
@@ -102,62 +116,65 @@ func TestOverfitDSKD(t *testing.T) {
 					return err
 				}
 			}
-			var tOut *models.Output
-			if epoch > 0 {
-				if err := engine.NoGrad(func() error {
-					var err error
-					tOut, err = teacher.Forward(x, false)
-					return err
-				}); err != nil {
-					return err
-				}
-			}
-			sOut, err := student.Forward(x, true)
+			bd, err := trainStep(student, teacher, obj, opt, x, y, epoch, numEpochs, lr)
 			if err != nil {
 				return err
 			}
-			loss, bd, err := obj.Compute(sOut, tOut, y, epoch, numEpochs)
-			if err != nil {
-				return err
-			}
-			if err := opt.ZeroGrad(); err != nil {
-				return err
-			}
-			if err := loss.Backward(); err != nil {
-				return err
-			}
-			if err := opt.Step(); err != nil {
-				return err
-			}
-			loss.MustDrop()
-			sOut.Drop()
-			tOut.Drop()
-			if math.IsNaN(bd.Total) {
-				t.Fatalf("step %d: loss is NaN: %+v", step, bd)
-			}
-			if bd.DDL > 0 && bd.Alpha > 0 {
+			require.Falsef(t, math.IsNaN(bd.Total), "step %d: loss is NaN: %+v", step, bd)
+			if ddl, _ := bd.Get(losses.TermDDL); ddl > 0 && bd.Alpha > 0 {
 				sawDistill = true
 			}
 			last = bd
 		}
-		if !sawDistill {
-			t.Errorf("the distillation terms never became active")
-		}
+		assert.True(t, sawDistill, "the distillation terms never became active")
 		return engine.NoGrad(func() error {
 			out, err := student.Forward(x, false)
 			if err != nil {
 				return err
 			}
 			defer out.Drop()
-			d := hardDice(out.Main, maskData)
-			t.Logf("final breakdown %+v, eval Dice %.4f", last, d)
-			if d < 0.9 {
-				t.Errorf("eval-mode Dice %.4f after %d steps, want > 0.9", d, steps)
+			logits, err := models.Values(out.Main)
+			if err != nil {
+				return err
 			}
+			d := hardDice(logits, maskData)
+			t.Logf("final breakdown %+v, eval Dice %.4f", last, d)
+			assert.GreaterOrEqualf(t, d, 0.9, "eval-mode Dice %.4f after %d steps, want >= 0.9", d, steps)
 			return nil
 		})
 	})
-	if err != nil {
-		t.Fatal(err)
+	require.NoError(t, err)
+}
+
+// trainStep is one step of the trainer: the teacher's eval-mode forward
+// without gradients (from epoch 1), the student's, the objective, AdamW.
+func trainStep(student, teacher models.Model, obj *losses.Objective, opt *optim.Optimizer, x, y *losses.Tensor, epoch, numEpochs int, lr float64) (losses.Breakdown, error) {
+	var tOut *models.Output
+	if epoch > 0 {
+		if err := engine.NoGrad(func() error {
+			var err error
+			tOut, err = teacher.Forward(x, false)
+			return err
+		}); err != nil {
+			return losses.Breakdown{}, err
+		}
+		defer tOut.Drop()
 	}
+	sOut, err := student.Forward(x, true)
+	if err != nil {
+		return losses.Breakdown{}, err
+	}
+	defer sOut.Drop()
+	loss, bd, err := obj.Compute(sOut, tOut, y, epoch, numEpochs)
+	if err != nil {
+		return losses.Breakdown{}, err
+	}
+	defer loss.Free()
+	if err := opt.ZeroGrad(); err != nil {
+		return losses.Breakdown{}, err
+	}
+	if err := losses.Backward(loss); err != nil {
+		return losses.Breakdown{}, err
+	}
+	return bd, opt.Step(lr)
 }

@@ -5,7 +5,9 @@ import (
 	"math"
 	"testing"
 
-	"github.com/sugarme/gotch/ts"
+	"github.com/stretchr/testify/assert"
+
+	"github.com/angioseg/dskd/internal/aten"
 )
 
 // Plain-Go float64 references, written from METHOD.md's formulas.
@@ -100,40 +102,37 @@ func refDDL(s, t [][]float64, b, h, w int, o DDLOptions) float64 {
 
 func TestAdaptiveBins(t *testing.T) {
 	got := fmt.Sprint(AdaptiveBins(7, 3), AdaptiveBins(6, 2), AdaptiveBins(5, 4))
-	want := "[[0 3] [2 5] [4 7]] [[0 3] [3 6]] [[0 2] [1 3] [2 4] [3 5]]"
-	if got != want {
-		t.Fatalf("bins %s, want %s", got, want)
-	}
+	assert.Equal(t, "[[0 3] [2 5] [4 7]] [[0 3] [3 6]] [[0 2] [1 3] [2 4] [3 5]]", got)
 }
 
 func TestAgainstPlainGo(t *testing.T) {
 	type size struct{ b, h, w int }
-	run(t, func() error {
+	run(t, func(s *aten.Scope) error {
 		r := lcg(3)
 		for _, sz := range []size{{2, 6, 6}, {2, 7, 5}, {1, 9, 4}} {
 			n := sz.b * sz.h * sz.w
 			shape := []int64{int64(sz.b), 1, int64(sz.h), int64(sz.w)}
 			const depths = 3
 			var sv, tv [][]float64
-			var st, tt []*ts.Tensor
+			var st, tt []*Tensor
 			for i := 0; i < depths; i++ {
 				sv = append(sv, randMap(&r, n, 4))
 				tv = append(tv, randMap(&r, n, 4))
-				st = append(st, tensor(t, sv[i], shape))
-				tt = append(tt, tensor(t, tv[i], shape))
+				st = append(st, tensor(t, s, sv[i], shape))
+				tt = append(tt, tensor(t, s, tv[i], shape))
 			}
 			yv := randMask(&r, n, 0.3)
-			y := tensor(t, yv, shape)
-			check := func(name string, got *ts.Tensor, err error, want float64) {
+			y := tensor(t, s, yv, shape)
+			check := func(name string, got *Tensor, err error, want float64) {
 				t.Helper()
-				if err != nil {
-					t.Errorf("%v %s: %v", sz, name, err)
+				if !assert.NoError(t, err, "%v %s", sz, name) {
 					return
 				}
-				if v := value(t, got); !near(v, want, 1e-9) {
-					t.Errorf("%v %s: %.12g, plain Go %.12g", sz, name, v, want)
+				v, err := Scalar(got)
+				got.Free()
+				if assert.NoError(t, err, "%v %s", sz, name) {
+					assert.Truef(t, near(v, want, 1e-9), "%v %s: %.12g, plain Go %.12g", sz, name, v, want)
 				}
-				got.MustDrop()
 			}
 			d, err := Dice(st[2], y)
 			check("dice", d, err, refDice(sv[2], yv, sz.b))

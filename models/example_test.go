@@ -6,7 +6,6 @@ import (
 	"github.com/angioseg/dskd/engine"
 	"github.com/angioseg/dskd/models"
 	"github.com/sugarme/gotch"
-	"github.com/sugarme/gotch/ts"
 )
 
 // Build a small U-Net and run it in eval mode on an odd-sized image.
@@ -17,8 +16,11 @@ func ExampleNew() {
 		if err != nil {
 			return err
 		}
-		x := ts.MustZeros([]int64{2, 1, 45, 61}, gotch.Float, gotch.CPU)
-		defer x.MustDrop()
+		x, err := models.Input(make([]float32, 2*45*61), []int64{2, 1, 45, 61}, gotch.CPU)
+		if err != nil {
+			return err
+		}
+		defer x.Free()
 		return engine.NoGrad(func() error {
 			out, err := m.Forward(x, false)
 			if err != nil {
@@ -27,7 +29,7 @@ func ExampleNew() {
 			defer out.Drop()
 			fmt.Println(m.Name(), "depth", m.Depth(), "parameters", m.NumParameters())
 			for i, h := range out.Hierarchy {
-				fmt.Println(i, h.MustSize())
+				fmt.Println(i, h.Shape())
 			}
 			fmt.Println("main is last:", out.Main == out.Hierarchy[len(out.Hierarchy)-1])
 			return nil

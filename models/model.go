@@ -5,20 +5,24 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
-	"sort"
 
-	"github.com/angioseg/dskd/engine"
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
-	"github.com/sugarme/gotch/ts"
+
+	"github.com/angioseg/dskd/engine"
+	"github.com/angioseg/dskd/internal/aten"
 )
+
+// Tensor is dskd's handle to a libtorch tensor (see Output). A Tensor the
+// library hands out is the caller's: free it with Free (or Output.Drop).
+type Tensor = aten.Tensor
 
 // Model is what the trainer and the losses need from a segmentation
 // backbone with hierarchical (deeply supervised) outputs.
 type Model interface {
 	// Forward maps a float [B, C, H, W] batch to logits; see Output.
 	// train selects BatchNorm batch statistics (and their update).
-	Forward(x *ts.Tensor, train bool) (*Output, error)
+	Forward(x *Tensor, train bool) (*Output, error)
 	// VarStore holds every weight and every BatchNorm statistic, so that
 	// VarStore Copy/Save/Load capture the whole model state.
 	VarStore() *nn.VarStore
@@ -37,11 +41,21 @@ type Model interface {
 // [B, 1, H, W] at the input's H x W.
 //
 // Hierarchy is ordered coarse to fine: [y_d, ..., y_2, y_main], len =
-// Depth. Its last element IS Main (the same *ts.Tensor, not a copy), so
-// free an Output with Drop, never by dropping Main and Hierarchy separately.
+// Depth. Its last element IS Main (the same *Tensor, not a copy), so
+// free an Output with Drop, never by freeing Main and Hierarchy separately.
 type Output struct {
-	Main      *ts.Tensor
-	Hierarchy []*ts.Tensor
+	Main      *Tensor
+	Hierarchy []*Tensor
+}
+
+// newOutput takes the hierarchical logits out of s into an Output.
+func newOutput(s *aten.Scope, hier []*aten.Tensor) *Output {
+	out := &Output{Hierarchy: make([]*Tensor, len(hier))}
+	for i, h := range hier {
+		out.Hierarchy[i] = s.Keep(h)
+	}
+	out.Main = out.Hierarchy[len(hier)-1]
+	return out
 }
 
 // Drop frees every tensor of the Output exactly once (Main aliases the
@@ -50,90 +64,57 @@ func (o *Output) Drop() {
 	if o == nil {
 		return
 	}
-	seen := map[*ts.Tensor]bool{}
-	for _, t := range append(o.Hierarchy, o.Main) {
-		if t != nil && !seen[t] {
-			seen[t] = true
-			t.MustDrop()
-		}
+	for _, t := range o.Hierarchy {
+		t.Free()
 	}
+	o.Main.Free()
 	o.Main, o.Hierarchy = nil, nil
 }
 
+// mapOutput applies op to every hierarchical output in a new Output.
+func (o *Output) mapOutput(what string, op func(s *aten.Scope, t *aten.Tensor) *aten.Tensor) (*Output, error) {
+	if o == nil || len(o.Hierarchy) == 0 {
+		return nil, fmt.Errorf("models: %s on an empty Output", what)
+	}
+	s := aten.NewScope()
+	defer s.Close()
+	hier := make([]*aten.Tensor, len(o.Hierarchy))
+	for i, t := range o.Hierarchy {
+		hier[i] = op(s, t)
+	}
+	if err := s.Err(); err != nil {
+		return nil, fmt.Errorf("models: %s: %w", what, err)
+	}
+	return newOutput(s, hier), nil
+}
+
 // MainProbs returns sigmoid(Main), a new tensor the caller frees.
-func (o *Output) MainProbs() (*ts.Tensor, error) {
+func (o *Output) MainProbs() (*Tensor, error) {
 	if o == nil || o.Main == nil {
 		return nil, errors.New("models: MainProbs on an empty Output")
 	}
-	return o.Main.Sigmoid(false)
+	s := aten.NewScope()
+	defer s.Close()
+	return s.Result(s.Sigmoid(o.Main))
 }
 
-// Probs returns sigmoid of every hierarchical output (coarse to fine), new
-// tensors the caller frees.
-func (o *Output) Probs() ([]*ts.Tensor, error) {
-	if o == nil || len(o.Hierarchy) == 0 {
-		return nil, errors.New("models: Probs on an empty Output")
-	}
-	out := make([]*ts.Tensor, 0, len(o.Hierarchy))
-	for _, t := range o.Hierarchy {
-		p, err := t.Sigmoid(false)
-		if err != nil {
-			dropAll(out)
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, nil
-}
+// Probs returns an Output holding sigmoid of every hierarchical output
+// (coarse to fine); the caller Drops it.
+func (o *Output) Probs() (*Output, error) { return o.mapOutput("Probs", (*aten.Scope).Sigmoid) }
 
 // Detach returns a new Output whose tensors are detached from the graph
-// (sharing storage); the caller Drops it. Main aliases the last element as
-// in the original.
-func (o *Output) Detach() (*Output, error) {
-	if o == nil || len(o.Hierarchy) == 0 {
-		return nil, errors.New("models: Detach on an empty Output")
-	}
-	out := &Output{}
-	for _, t := range o.Hierarchy {
-		d, err := t.Detach(false)
-		if err != nil {
-			out.Drop()
-			return nil, err
-		}
-		out.Hierarchy = append(out.Hierarchy, d)
-	}
-	out.Main = out.Hierarchy[len(out.Hierarchy)-1]
-	return out, nil
-}
-
-func isFloat(d gotch.DType) bool {
-	return d == gotch.Float || d == gotch.Double || d == gotch.Half || d == gotch.BFloat16
-}
-
-// paramInfo returns the dtype and device of any trainable variable.
-func paramInfo(vs *nn.VarStore) (gotch.DType, gotch.Device, bool) {
-	for _, t := range vs.TrainableVariables() {
-		dev, err := t.Device()
-		if err != nil {
-			continue
-		}
-		return t.DType(), dev, true
-	}
-	return gotch.Float, vs.Device(), false
-}
+// (sharing storage); the caller Drops it.
+func (o *Output) Detach() (*Output, error) { return o.mapOutput("Detach", (*aten.Scope).Detach) }
 
 // checkInput validates a model input without touching libtorch's fatal paths.
-func checkInput(x *ts.Tensor, channels int, vs *nn.VarStore) error {
-	if x == nil {
-		return errors.New("models: input is nil")
+func checkInput(x *Tensor, channels int, vs *nn.VarStore) error {
+	if x == nil || x.Freed() {
+		return errors.New("models: input is nil or freed")
 	}
-	if ok, err := x.Defined(); err != nil || !ok {
+	if !x.Defined() {
 		return errors.New("models: input tensor is undefined")
 	}
-	shape, err := x.Size()
-	if err != nil {
-		return fmt.Errorf("models: input size: %w", err)
-	}
+	shape := x.Shape()
 	if len(shape) != 4 {
 		return fmt.Errorf("models: input shape %v: want rank 4 [B, %d, H, W]", shape, channels)
 	}
@@ -147,35 +128,41 @@ func checkInput(x *ts.Tensor, channels int, vs *nn.VarStore) error {
 		return fmt.Errorf("models: input shape %v: empty image", shape)
 	}
 	dt := x.DType()
-	if !isFloat(dt) {
+	if !aten.IsFloat(dt) {
 		return fmt.Errorf("models: input dtype %v: want a floating-point tensor", dt)
 	}
-	pdt, pdev, ok := paramInfo(vs)
-	if ok && dt != pdt {
-		return fmt.Errorf("models: input dtype %v differs from the model's %v (convert the input, or the VarStore with ToDType)", dt, pdt)
-	}
-	dev, err := x.Device()
-	if err != nil {
-		return fmt.Errorf("models: input device: %w", err)
-	}
-	if ok && dev != pdev {
-		return fmt.Errorf("models: input on %v, model on %v", engine.DeviceName(dev), engine.DeviceName(pdev))
+	defer runtime.KeepAlive(vs)
+	for _, v := range aten.Vars(vs) {
+		if !v.Trainable {
+			continue
+		}
+		if pdt := v.T.DType(); dt != pdt {
+			return fmt.Errorf("models: input dtype %v differs from the model's %v (convert the input, or the VarStore with ToDType)", dt, pdt)
+		}
+		if dev, pdev := x.Device(), v.T.Device(); dev != pdev {
+			return fmt.Errorf("models: input on %v, model on %v", engine.DeviceName(dev), engine.DeviceName(pdev))
+		}
+		break
 	}
 	return nil
 }
 
 func numParameters(vs *nn.VarStore) int64 {
+	defer runtime.KeepAlive(vs)
 	var n int64
-	for _, t := range vs.TrainableVariables() {
-		n += int64(t.Numel())
+	for _, v := range aten.Vars(vs) {
+		if v.Trainable {
+			n += v.T.Numel()
+		}
 	}
 	return n
 }
 
 // SaveVarStore writes all variables of vs (weights and BN statistics) to
-// path as a torch archive (gotch's VarStore.Save format).
+// path as a torch archive (gotch's VarStore format; torch.jit.load reads it).
 func SaveVarStore(vs *nn.VarStore, path string) error {
-	if err := vs.Save(path); err != nil {
+	defer runtime.KeepAlive(vs)
+	if err := aten.SaveStore(vs, path); err != nil {
 		return fmt.Errorf("models: saving weights to %s: %w", path, err)
 	}
 	return nil
@@ -186,19 +173,12 @@ func SaveVarStore(vs *nn.VarStore, path string) error {
 // anything (a mismatched file leaves vs untouched) and restores the
 // caller's grad mode. Call it on an engine Worker.
 func LoadVarStore(vs *nn.VarStore, path string) error {
-	named, err := ts.LoadMultiWithDevice(path, vs.Device())
-	if err != nil {
+	s := aten.NewScope()
+	defer s.Close()
+	src := s.LoadNamed(path, vs.Device())
+	if err := s.Err(); err != nil {
 		return fmt.Errorf("models: loading weights from %s: %w", path, err)
 	}
-	src := make(map[string]*ts.Tensor, len(named))
-	for _, nt := range named {
-		src[nt.Name] = nt.Tensor
-	}
-	defer func() {
-		for _, nt := range named {
-			nt.Tensor.MustDrop()
-		}
-	}()
 	if err := copyInto(vs, src); err != nil {
 		return fmt.Errorf("models: loading weights from %s: %w", path, err)
 	}
@@ -206,20 +186,14 @@ func LoadVarStore(vs *nn.VarStore, path string) error {
 }
 
 // CopyVarStore copies every variable of src into dst (same names and
-// shapes; e.g. a teacher snapshot of a student of the same architecture).
-// It is gotch's VarStore.Copy, but checks everything before copying and
-// restores the caller's grad mode (gotch's turns gradients on). Call it on
-// an engine Worker.
+// shapes; e.g. a teacher snapshot of a student of the same architecture),
+// checking everything before copying. Call it on an engine Worker.
 func CopyVarStore(dst, src *nn.VarStore) error {
-	vars := src.Variables()
-	m := make(map[string]*ts.Tensor, len(vars))
-	for k := range vars {
-		t := vars[k]
-		m[k] = &t
+	m := map[string]*aten.Tensor{}
+	for _, v := range aten.Vars(src) {
+		m[v.Name] = v.T
 	}
 	err := copyInto(dst, m)
-	// Variables returns struct copies that share the C tensors but not
-	// their finalizers: keep the stores (and so their tensors) alive.
 	runtime.KeepAlive(src)
 	if err != nil {
 		return fmt.Errorf("models: copying weights: %w", err)
@@ -227,39 +201,54 @@ func CopyVarStore(dst, src *nn.VarStore) error {
 	return nil
 }
 
-func copyInto(dst *nn.VarStore, src map[string]*ts.Tensor) error {
+func copyInto(dst *nn.VarStore, src map[string]*aten.Tensor) error {
 	defer runtime.KeepAlive(dst)
-	dvars := dst.Variables()
-	names := make([]string, 0, len(dvars))
-	for k := range dvars {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		s, ok := src[k]
+	vars := aten.Vars(dst)
+	for _, v := range vars {
+		s, ok := src[v.Name]
 		if !ok {
-			return fmt.Errorf("variable %q missing in the source", k)
+			return fmt.Errorf("variable %q missing in the source", v.Name)
 		}
-		d := dvars[k]
-		ds, err1 := d.Size()
-		ss, err2 := s.Size()
-		if err1 != nil || err2 != nil || !reflect.DeepEqual(ds, ss) {
-			return fmt.Errorf("variable %q: shape %v in the destination, %v in the source", k, ds, ss)
+		if ds, ss := v.T.Shape(), s.Shape(); !reflect.DeepEqual(ds, ss) {
+			return fmt.Errorf("variable %q: shape %v in the destination, %v in the source", v.Name, ds, ss)
 		}
 	}
 	return engine.NoGrad(func() error {
-		dev := dst.Device()
-		for _, k := range names {
-			d := dvars[k]
-			s, err := src[k].To(dev, false)
-			if err != nil {
-				return err
-			}
-			// Copy_ casts dtype and keeps d's storage (optimizer state
-			// and model fields point to it).
-			d.Copy_(s)
-			s.MustDrop()
+		s := aten.NewScope()
+		defer s.Close()
+		for _, v := range vars {
+			// copy_ casts dtype, moves devices and keeps the destination's
+			// storage and strides (optimizer state and model fields point to it).
+			s.CopyInPlace(v.T, src[v.Name])
 		}
-		return nil
+		return s.Err()
 	})
+}
+
+// Input copies an NCHW float32 batch (row-major values) into a new tensor
+// on device, ready for Forward. The caller frees it.
+func Input(values []float32, shape []int64, device gotch.Device) (*Tensor, error) {
+	s := aten.NewScope()
+	defer s.Close()
+	x := s.FromFloat32s(values, shape...)
+	if device != gotch.CPU {
+		x = s.ToDevice(x, device)
+	}
+	t, err := s.Result(x)
+	if err != nil {
+		return nil, fmt.Errorf("models: input %v: %w", shape, err)
+	}
+	return t, nil
+}
+
+// Values copies t's values (any float dtype, any device) into a float32
+// slice in row-major order, e.g. to read an output.
+func Values(t *Tensor) ([]float32, error) {
+	s := aten.NewScope()
+	defer s.Close()
+	v := s.Float32s(t)
+	if err := s.Err(); err != nil {
+		return nil, fmt.Errorf("models: reading values: %w", err)
+	}
+	return v, nil
 }

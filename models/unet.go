@@ -7,7 +7,8 @@ import (
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
-	"github.com/sugarme/gotch/ts"
+
+	"github.com/angioseg/dskd/internal/aten"
 )
 
 // Upsampling modes of UNetConfig.Upsample.
@@ -40,7 +41,20 @@ type UNetConfig struct {
 	BNMomentum float64 `json:"bn_momentum,omitempty"`
 	// BNEps is the BatchNorm epsilon. 0 means 1e-5.
 	BNEps float64 `json:"bn_eps,omitempty"`
+	// MemoryFormat is the layout of weights and activations:
+	// MemoryAuto (default, also for ""): channels-last on the CPU, where
+	// oneDNN's convolutions are fastest in it, contiguous on CUDA;
+	// MemoryChannelsLast or MemoryContiguous force one. Results agree to
+	// float rounding; checkpoints load across formats.
+	MemoryFormat string `json:"memory_format,omitempty"`
 }
+
+// Memory formats of UNetConfig.MemoryFormat.
+const (
+	MemoryAuto         = "auto"
+	MemoryChannelsLast = "channels-last"
+	MemoryContiguous   = "contiguous"
+)
 
 // WithDefaults returns the config with every zero field replaced by its
 // default, or an error naming the first invalid field.
@@ -63,6 +77,9 @@ func (c UNetConfig) WithDefaults() (UNetConfig, error) {
 	if c.BNEps == 0 {
 		c.BNEps = 1e-5
 	}
+	if c.MemoryFormat == "" {
+		c.MemoryFormat = MemoryAuto
+	}
 	switch {
 	case c.Depth < 1 || c.Depth > 8:
 		return c, fmt.Errorf("models: UNetConfig.Depth %d: want 1..8", c.Depth)
@@ -76,41 +93,42 @@ func (c UNetConfig) WithDefaults() (UNetConfig, error) {
 		return c, fmt.Errorf("models: UNetConfig.BNMomentum %g: want (0, 1]", c.BNMomentum)
 	case !(c.BNEps > 0):
 		return c, fmt.Errorf("models: UNetConfig.BNEps %g: want > 0", c.BNEps)
+	case c.MemoryFormat != MemoryAuto && c.MemoryFormat != MemoryChannelsLast && c.MemoryFormat != MemoryContiguous:
+		return c, fmt.Errorf("models: UNetConfig.MemoryFormat %q: want %q, %q or %q", c.MemoryFormat, MemoryAuto, MemoryChannelsLast, MemoryContiguous)
 	}
 	return c, nil
 }
 
+// channelsLast resolves MemoryFormat for a device.
+func (c UNetConfig) channelsLast(device gotch.Device) bool {
+	switch c.MemoryFormat {
+	case MemoryChannelsLast:
+		return true
+	case MemoryContiguous:
+		return false
+	}
+	return !device.IsCuda()
+}
+
 // conv is a 2-D convolution with optional bias, padding "same" for odd k.
 type conv struct {
-	w, b *ts.Tensor // b may be nil
+	w, b *aten.Tensor // b may be nil
 	pad  int64
 }
 
-func (c *conv) forward(x *ts.Tensor, del bool) (*ts.Tensor, error) {
-	b := ts.None
-	if c.b != nil {
-		b = c.b
-	}
-	y, err := conv2d(x, c.w, b, []int64{1, 1}, []int64{c.pad, c.pad})
-	if del {
-		x.MustDrop()
-	}
-	return y, err
+func (c *conv) forward(s *aten.Scope, x *aten.Tensor) *aten.Tensor {
+	return s.Conv2d(x, c.w, c.b, 1, c.pad)
 }
 
 // batchNorm keeps its running statistics in the VarStore (as non-trainable,
 // persistent "buffer" variables), so VarStore Save/Load/Copy carry them.
 type batchNorm struct {
-	w, b, mean, variance *ts.Tensor
+	w, b, mean, variance *aten.Tensor
 	momentum, eps        float64
 }
 
-func (bn *batchNorm) forward(x *ts.Tensor, train, del bool) (*ts.Tensor, error) {
-	y, err := batchNorm2d(x, bn.w, bn.b, bn.mean, bn.variance, train, bn.momentum, bn.eps)
-	if del {
-		x.MustDrop()
-	}
-	return y, err
+func (bn *batchNorm) forward(s *aten.Scope, x *aten.Tensor, train bool) *aten.Tensor {
+	return s.BatchNorm(x, bn.w, bn.b, bn.mean, bn.variance, train, bn.momentum, bn.eps)
 }
 
 // doubleConv is (conv3x3 - BN - ReLU) x 2; the convs have no bias (BN has).
@@ -119,49 +137,40 @@ type doubleConv struct {
 	bn1, bn2 batchNorm
 }
 
-func (d *doubleConv) forward(x *ts.Tensor, train, del bool) (*ts.Tensor, error) {
-	h, err := d.c1.forward(x, del)
-	if err != nil {
-		return nil, err
-	}
-	if h, err = d.bn1.forward(h, train, true); err != nil {
-		return nil, err
-	}
-	if err = reluInPlace(h); err != nil {
-		h.MustDrop()
-		return nil, err
-	}
-	if h, err = d.c2.forward(h, true); err != nil {
-		return nil, err
-	}
-	if h, err = d.bn2.forward(h, train, true); err != nil {
-		return nil, err
-	}
-	if err = reluInPlace(h); err != nil {
-		h.MustDrop()
-		return nil, err
-	}
-	return h, nil
+func (d *doubleConv) forward(s *aten.Scope, x *aten.Tensor, train bool) *aten.Tensor {
+	return s.Run(func(c *aten.Scope) *aten.Tensor {
+		h := c.ReluInPlace(d.bn1.forward(c, d.c1.forward(c, x), train))
+		return c.ReluInPlace(d.bn2.forward(c, d.c2.forward(c, h), train))
+	})
 }
 
 // upBlock is one decoder stage.
 type upBlock struct {
 	transpose bool
-	up        conv       // bilinear mode: 3x3 conv after interpolation
-	tw, tb    *ts.Tensor // transpose mode: weight [in, out, 2, 2], bias [out]
+	up        conv         // bilinear mode: 3x3 conv after interpolation
+	tw, tb    *aten.Tensor // transpose mode: weight [in, out, 2, 2], bias [out]
 	dc        doubleConv
 	side      *conv // 3x3 conv to 1 channel; nil on the last stage
+}
+
+// upsample doubles x to the skip connection's h x w.
+func (u *upBlock) upsample(s *aten.Scope, x *aten.Tensor, h, w int64) *aten.Tensor {
+	if u.transpose {
+		return s.ConvTranspose2d(x, u.tw, u.tb, 2)
+	}
+	return u.up.forward(s, s.UpsampleBilinear(x, h, w))
 }
 
 // UNet is the U-Net of METHOD.md with a side head on every decoder stage but
 // the last. Create it with New; all its variables live in its own VarStore.
 type UNet struct {
-	cfg    UNetConfig
-	vs     *nn.VarStore
-	device gotch.Device
-	enc    []doubleConv // Depth+1
-	dec    []upBlock    // Depth, coarse to fine
-	head   conv         // 1x1, last decoder stage
+	cfg          UNetConfig
+	vs           *nn.VarStore
+	device       gotch.Device
+	channelsLast bool
+	enc          []doubleConv // Depth+1
+	dec          []upBlock    // Depth, coarse to fine
+	head         conv         // 1x1, last decoder stage
 }
 
 var _ Model = (*UNet)(nil)
@@ -169,58 +178,38 @@ var _ Model = (*UNet)(nil)
 // builder creates variables with our own initialisation; it avoids gotch's
 // initialisers, which toggle grad mode with ts.NoGrad (not restore-safe).
 type builder struct {
-	device gotch.Device
-	err    error
+	s            *aten.Scope
+	device       gotch.Device
+	channelsLast bool
+	err          error
 }
 
-func (b *builder) add(p *nn.Path, name string, t *ts.Tensor, trainable bool, opts ...nn.AddOpt) *ts.Tensor {
-	if b.err != nil || t == nil {
+// add stores t in the VarStore under p/name and returns the variable.
+func (b *builder) add(p *nn.Path, name string, t *aten.Tensor, trainable bool) *aten.Tensor {
+	if b.err != nil {
 		return nil
 	}
-	v, err := p.Add(name, t, trainable, opts...)
-	t.MustDrop()
-	if err != nil {
+	if err := b.s.Err(); err != nil {
 		b.err = fmt.Errorf("models: creating variable %q: %w", name, err)
 		return nil
+	}
+	if b.channelsLast && t.Dim() == 4 {
+		t = b.s.ChannelsLast(t)
+	}
+	v, err := aten.AddVar(p, name, t, trainable)
+	if err != nil {
+		b.err = fmt.Errorf("models: %w", err)
 	}
 	return v
 }
 
-func (b *builder) full(dims []int64, value float64) *ts.Tensor {
-	if b.err != nil {
-		return nil
-	}
-	var t *ts.Tensor
-	var err error
-	if value == 0 {
-		t, err = ts.Zeros(dims, gotch.Float, b.device)
-	} else {
-		t, err = ts.Ones(dims, gotch.Float, b.device)
-		if err == nil && value != 1 {
-			err = t.Fill_(ts.FloatScalar(value))
-		}
-	}
-	if err != nil {
-		b.err = fmt.Errorf("models: allocating %v: %w", dims, err)
-		return nil
-	}
-	return t
+func (b *builder) full(dims []int64, value float64) *aten.Tensor {
+	return b.s.Full(dims, value, gotch.Float, b.device)
 }
 
 // kaiming returns N(0, 2/fanIn): Kaiming normal, mode fan_in, gain for ReLU.
-func (b *builder) kaiming(dims []int64, fanIn int64) *ts.Tensor {
-	if b.err != nil {
-		return nil
-	}
-	t, err := ts.Randn(dims, gotch.Float, b.device)
-	if err == nil {
-		err = t.MulScalar_(ts.FloatScalar(math.Sqrt(2 / float64(fanIn))))
-	}
-	if err != nil {
-		b.err = fmt.Errorf("models: initialising %v: %w", dims, err)
-		return nil
-	}
-	return t
+func (b *builder) kaiming(dims []int64, fanIn int64) *aten.Tensor {
+	return b.s.MulScalarInPlace(b.s.Randn(dims, gotch.Float, b.device), math.Sqrt(2/float64(fanIn)))
 }
 
 func (b *builder) conv(p *nn.Path, in, out, k int64, bias bool) conv {
@@ -233,12 +222,11 @@ func (b *builder) conv(p *nn.Path, in, out, k int64, bias bool) conv {
 }
 
 func (b *builder) bn(p *nn.Path, ch int64, cfg UNetConfig) batchNorm {
-	buf := nn.WithVarType("buffer")
 	return batchNorm{
 		w:        b.add(p, "weight", b.full([]int64{ch}, 1), true),
 		b:        b.add(p, "bias", b.full([]int64{ch}, 0), true),
-		mean:     b.add(p, "running_mean", b.full([]int64{ch}, 0), false, buf),
-		variance: b.add(p, "running_var", b.full([]int64{ch}, 1), false, buf),
+		mean:     b.add(p, "running_mean", b.full([]int64{ch}, 0), false),
+		variance: b.add(p, "running_var", b.full([]int64{ch}, 1), false),
 		momentum: cfg.BNMomentum,
 		eps:      cfg.BNEps,
 	}
@@ -261,10 +249,12 @@ func New(cfg UNetConfig, device gotch.Device) (*UNet, error) {
 	if err != nil {
 		return nil, err
 	}
+	s := aten.NewScope()
+	defer s.Close()
 	vs := nn.NewVarStore(device)
 	root := vs.Root()
-	b := &builder{device: device}
-	m := &UNet{cfg: cfg, vs: vs, device: device}
+	b := &builder{s: s, device: device, channelsLast: cfg.channelsLast(device)}
+	m := &UNet{cfg: cfg, vs: vs, device: device, channelsLast: b.channelsLast}
 	width := func(k int) int64 { return int64(cfg.Base) << k }
 	d := cfg.Depth
 	for k := 0; k <= d; k++ {
@@ -288,12 +278,15 @@ func New(cfg UNetConfig, device gotch.Device) (*UNet, error) {
 		}
 		u.dc = b.doubleConv(p, 2*width(k), width(k), cfg)
 		if j < d-1 {
-			s := b.conv(p.Sub("side"), width(k), 1, 3, true)
-			u.side = &s
+			sc := b.conv(p.Sub("side"), width(k), 1, 3, true)
+			u.side = &sc
 		}
 		m.dec = append(m.dec, u)
 	}
 	m.head = b.conv(root.Sub("head"), width(0), 1, 1, true)
+	if b.err == nil {
+		b.err = s.Err()
+	}
 	if b.err != nil {
 		vs.Destroy()
 		return nil, b.err
@@ -316,6 +309,9 @@ func (m *UNet) VarStore() *nn.VarStore { return m.vs }
 // Device returns the device the model was created on.
 func (m *UNet) Device() gotch.Device { return m.device }
 
+// ChannelsLast reports whether weights and activations are channels-last.
+func (m *UNet) ChannelsLast() bool { return m.channelsLast }
+
 // NumParameters counts the trainable scalars (BN running stats excluded).
 func (m *UNet) NumParameters() int64 { return numParameters(m.vs) }
 
@@ -332,167 +328,78 @@ func padSize(n, m int64) int64 { return (n + m - 1) / m * m }
 // H, W >= 1, B >= 1; dtype and device those of the model's weights). In
 // training mode BatchNorm uses batch statistics and updates its running
 // statistics; in eval mode it uses the running statistics. Forward does
-// not change grad mode: wrap evaluation in engine.NoGrad. x is not freed.
+// not change grad mode: wrap evaluation in engine.NoGrad. x is not freed;
+// the Output is the caller's (Drop it).
 //
 // Inputs whose sides are not multiples of 2^Depth are padded at the bottom
 // and right (reflect when the padding is smaller than the side, replicate
 // otherwise) and every output is cropped back to H x W.
-func (m *UNet) Forward(x *ts.Tensor, train bool) (*Output, error) {
+func (m *UNet) Forward(x *aten.Tensor, train bool) (*Output, error) {
 	if err := checkInput(x, m.cfg.InChannels, m.vs); err != nil {
 		return nil, err
 	}
-	shape, _ := x.Size()
+	s := aten.NewScope()
+	defer s.Close()
+	hier := m.forward(s, x, train)
+	if err := s.Err(); err != nil {
+		return nil, fmt.Errorf("models: forward on input %v: %w", x.Shape(), err)
+	}
+	return newOutput(s, hier), nil
+}
+
+// forward computes the hierarchical logits, coarse to fine, in s.
+func (m *UNet) forward(s *aten.Scope, x *aten.Tensor, train bool) []*aten.Tensor {
+	shape := x.Shape()
 	h, w := shape[2], shape[3]
 	mult := int64(1) << m.cfg.Depth
-	ph, pw := padSize(h, mult)-h, padSize(w, mult)-w
-	cur := x
-	ownCur := false
-	if ph > 0 || pw > 0 {
-		var err error
-		pad := []int64{0, pw, 0, ph}
+	if ph, pw := padSize(h, mult)-h, padSize(w, mult)-w; ph > 0 || pw > 0 {
+		pad := [4]int64{0, pw, 0, ph}
 		if ph < h && pw < w {
-			cur, err = x.ReflectionPad2d(pad, false)
+			x = s.ReflectionPad2d(x, pad)
 		} else {
-			cur, err = x.ReplicationPad2d(pad, false)
+			x = s.ReplicationPad2d(x, pad)
 		}
-		if err != nil {
-			return nil, fmt.Errorf("models: padding input %v: %w", shape, err)
-		}
-		ownCur = true
 	}
-	out, err := m.forwardPadded(cur, ownCur, train, h, w)
-	if err != nil {
-		return nil, fmt.Errorf("models: forward on input %v: %w", shape, err)
+	if m.channelsLast {
+		x = s.ChannelsLast(x)
 	}
-	return out, nil
-}
+	fullH, fullW := padSize(h, mult), padSize(w, mult)
 
-func dropAll(ts []*ts.Tensor) {
-	for _, t := range ts {
-		if t != nil {
-			t.MustDrop()
-		}
-	}
-}
-
-// crop narrows [B, C, H', W'] to its top-left h x w (the same tensor
-// when it already has that size) and frees the input when del.
-func crop(t *ts.Tensor, h, w int64, del bool) (*ts.Tensor, error) {
-	s, err := t.Size()
-	if err != nil {
-		return nil, err
-	}
-	if s[2] == h && s[3] == w {
-		if del {
-			return t, nil
-		}
-		return t.ShallowClone()
-	}
-	a, err := t.Narrow(2, 0, h, del)
-	if err != nil {
-		return nil, err
-	}
-	b, err := a.Narrow(3, 0, w, true)
-	if err != nil {
-		return nil, err
-	}
-	// Contiguous so that later reshapes and the loss code see plain memory.
-	return b.Contiguous(true)
-}
-
-func (m *UNet) forwardPadded(x *ts.Tensor, delX, train bool, h, w int64) (out *Output, err error) {
 	d := m.cfg.Depth
-	skips := make([]*ts.Tensor, 0, d)
-	var hier []*ts.Tensor
-	var cur *ts.Tensor
-	defer func() {
-		if err != nil {
-			dropAll(skips)
-			dropAll(hier)
-			if cur != nil {
-				cur.MustDrop()
-			}
-		}
-	}()
-	ps, err := x.Size()
-	if err != nil {
-		return nil, err
-	}
-	fullH, fullW := ps[2], ps[3]
-
-	// Encoder.
-	cur, err = m.enc[0].forward(x, train, delX)
-	if err != nil {
-		cur = nil
-		return nil, err
-	}
+	skips := make([]*aten.Tensor, d)
+	cur := m.enc[0].forward(s, x, train)
 	for k := 1; k <= d; k++ {
-		skips = append(skips, cur)
-		pooled, e := maxPool2x2(cur)
-		if e != nil {
-			cur = nil
-			return nil, e
-		}
-		cur = nil
-		if cur, err = m.enc[k].forward(pooled, train, true); err != nil {
-			cur = nil
-			return nil, err
-		}
+		skips[k-1] = cur
+		prev := cur
+		cur = s.Run(func(c *aten.Scope) *aten.Tensor { return m.enc[k].forward(c, c.MaxPool2d(prev, 2), train) })
 	}
-
-	// Decoder, coarse to fine.
+	hier := make([]*aten.Tensor, 0, d)
 	for j := 0; j < d; j++ {
 		u := &m.dec[j]
-		skip := skips[len(skips)-1]
-		skips = skips[:len(skips)-1]
-		ss, _ := skip.Size()
-		var up *ts.Tensor
-		if u.transpose {
-			up, err = ts.ConvTranspose2d(cur, u.tw, u.tb, []int64{2, 2}, []int64{0, 0}, []int64{0, 0}, 1, []int64{1, 1})
-			cur.MustDrop()
-		} else {
-			var interp *ts.Tensor
-			interp, err = upsampleBilinear(cur, ss[2], ss[3])
-			cur.MustDrop()
-			if err == nil {
-				up, err = u.up.forward(interp, true)
+		skip, prev := skips[d-1-j], cur
+		cur = s.Run(func(c *aten.Scope) *aten.Tensor {
+			ss := skip.Shape()
+			return u.dc.forward(c, c.Cat(1, u.upsample(c, prev, ss[2], ss[3]), skip), train)
+		})
+		// Without autograd this releases the memory now; in training the
+		// graph keeps what backward needs.
+		s.Free(prev, skip)
+		hier = append(hier, s.Run(func(c *aten.Scope) *aten.Tensor {
+			if u.side == nil {
+				return crop(c, m.head.forward(c, cur), h, w)
 			}
-		}
-		cur = nil
-		if err != nil {
-			skip.MustDrop()
-			return nil, err
-		}
-		cat, e := cat2(up, skip, 1)
-		up.MustDrop()
-		skip.MustDrop()
-		if e != nil {
-			return nil, e
-		}
-		if cur, err = u.dc.forward(cat, train, true); err != nil {
-			cur = nil
-			return nil, err
-		}
-		var logit *ts.Tensor
-		if u.side != nil {
-			logit, err = u.side.forward(cur, false)
-			if err == nil {
-				small := logit
-				logit, err = upsampleBilinear(small, fullH, fullW)
-				small.MustDrop()
-			}
-		} else {
-			logit, err = m.head.forward(cur, false)
-		}
-		if err == nil {
-			logit, err = crop(logit, h, w, true)
-		}
-		if err != nil {
-			return nil, err
-		}
-		hier = append(hier, logit)
+			return crop(c, c.UpsampleBilinear(u.side.forward(c, cur), fullH, fullW), h, w)
+		}))
 	}
-	cur.MustDrop()
-	cur = nil
-	return &Output{Main: hier[len(hier)-1], Hierarchy: hier}, nil
+	s.Free(cur)
+	return hier
+}
+
+// crop narrows [B, C, H', W'] to its top-left h x w, contiguous (the loss
+// code and the readers expect plain memory).
+func crop(s *aten.Scope, t *aten.Tensor, h, w int64) *aten.Tensor {
+	if sh := t.Shape(); len(sh) == 4 && sh[2] == h && sh[3] == w {
+		return s.Contiguous(t)
+	}
+	return s.Contiguous(s.Narrow(s.Narrow(t, 2, 0, h), 3, 0, w))
 }

@@ -3,54 +3,55 @@ package models
 import (
 	"math"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
-	"github.com/angioseg/dskd/engine"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"github.com/sugarme/gotch"
-	"github.com/sugarme/gotch/ts"
+
+	"github.com/angioseg/dskd/engine"
+	"github.com/angioseg/dskd/internal/aten"
 )
 
-// run executes fn on a locked OS thread with all cores and a fixed seed.
-func run(t *testing.T, fn func() error) {
+// run executes fn on a locked OS thread with all cores and a fixed seed,
+// with a Scope for the test's own tensors.
+func run(t *testing.T, fn func(s *aten.Scope) error) {
 	t.Helper()
-	if err := engine.Run(func() error {
+	require.NoError(t, engine.Run(func() error {
 		engine.SetThreads(0)
 		engine.ManualSeed(7)
-		return fn()
-	}); err != nil {
-		t.Fatal(err)
-	}
+		s := aten.NewScope()
+		defer s.Close()
+		if err := fn(s); err != nil {
+			return err
+		}
+		return s.Err()
+	}))
 }
 
-func randInput(t *testing.T, shape []int64) *ts.Tensor {
+func values(t *testing.T, s *aten.Scope, x *aten.Tensor) []float64 {
 	t.Helper()
-	x, err := ts.Randn(shape, gotch.Float, gotch.CPU)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return x
+	v := s.Float64s(x)
+	require.NoError(t, s.Err())
+	return v
 }
 
 func TestConfigDefaults(t *testing.T) {
 	c, err := UNetConfig{}.WithDefaults()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := UNetConfig{Depth: 4, Base: 32, InChannels: 1, Upsample: UpsampleBilinear, BNMomentum: 0.1, BNEps: 1e-5}
-	if c != want {
-		t.Fatalf("defaults %+v, want %+v", c, want)
-	}
-	for _, bad := range []UNetConfig{{Depth: -1}, {Depth: 9}, {Base: -2}, {InChannels: -1}, {Upsample: "nearest"}, {BNMomentum: 2}, {BNEps: -1}} {
-		if _, err := bad.WithDefaults(); err == nil || !strings.HasPrefix(err.Error(), "models: ") {
-			t.Errorf("config %+v: got error %v, want a models: error", bad, err)
+	require.NoError(t, err)
+	want := UNetConfig{Depth: 4, Base: 32, InChannels: 1, Upsample: UpsampleBilinear, BNMomentum: 0.1, BNEps: 1e-5, MemoryFormat: MemoryAuto}
+	assert.Equal(t, want, c)
+	for _, bad := range []UNetConfig{{Depth: -1}, {Depth: 9}, {Base: -2}, {InChannels: -1}, {Upsample: "nearest"}, {BNMomentum: 2}, {BNEps: -1}, {MemoryFormat: "nhwc"}} {
+		_, err := bad.WithDefaults()
+		if assert.Error(t, err, "config %+v", bad) {
+			assert.True(t, strings.HasPrefix(err.Error(), "models: "), "config %+v: error %q lacks the package prefix", bad, err)
 		}
 	}
 }
 
 func TestShapes(t *testing.T) {
-	run(t, func() error {
+	run(t, func(s *aten.Scope) error {
 		for _, up := range []string{UpsampleBilinear, UpsampleTranspose} {
 			for _, depth := range []int{2, 4} {
 				m, err := New(UNetConfig{Depth: depth, Base: 2, Upsample: up}, gotch.CPU)
@@ -62,28 +63,22 @@ func TestShapes(t *testing.T) {
 					sizes = [][2]int64{{300, 300}, {33, 31}, {2, 2}}
 				}
 				for _, hw := range sizes {
-					x := randInput(t, []int64{2, 1, hw[0], hw[1]})
+					x := s.Randn([]int64{2, 1, hw[0], hw[1]}, gotch.Float, gotch.CPU)
 					err := engine.NoGrad(func() error {
 						out, err := m.Forward(x, false)
 						if err != nil {
 							return err
 						}
 						defer out.Drop()
-						if len(out.Hierarchy) != depth || m.Depth() != depth {
-							t.Errorf("%s depth %d: %d hierarchical outputs", up, depth, len(out.Hierarchy))
-						}
-						if out.Main != out.Hierarchy[depth-1] {
-							t.Errorf("Main does not alias the last hierarchical output")
-						}
+						assert.Len(t, out.Hierarchy, depth, "%s depth %d", up, depth)
+						assert.Equal(t, depth, m.Depth())
+						assert.Same(t, out.Hierarchy[depth-1], out.Main, "Main aliases the last hierarchical output")
 						for i, o := range out.Hierarchy {
-							s := o.MustSize()
-							if len(s) != 4 || s[0] != 2 || s[1] != 1 || s[2] != hw[0] || s[3] != hw[1] {
-								t.Errorf("%s depth %d input %v: output %d has shape %v", up, depth, hw, i, s)
-							}
+							assert.Equal(t, []int64{2, 1, hw[0], hw[1]}, o.Shape(), "%s depth %d input %v output %d", up, depth, hw, i)
 						}
 						return nil
 					})
-					x.MustDrop()
+					s.Free(x)
 					if err != nil {
 						return err
 					}
@@ -95,17 +90,76 @@ func TestShapes(t *testing.T) {
 	})
 }
 
+// TestMemoryFormatsAgree: channels-last and contiguous layouts compute the
+// same network (float rounding apart), in training and eval mode, and the
+// auto format is channels-last on the CPU.
+func TestMemoryFormatsAgree(t *testing.T) {
+	run(t, func(s *aten.Scope) error {
+		auto, err := New(UNetConfig{Depth: 2, Base: 4}, gotch.CPU)
+		if err != nil {
+			return err
+		}
+		assert.True(t, auto.ChannelsLast(), "auto is channels-last on the CPU")
+		cl, err := New(UNetConfig{Depth: 2, Base: 4, MemoryFormat: MemoryChannelsLast}, gotch.CPU)
+		if err != nil {
+			return err
+		}
+		co, err := New(UNetConfig{Depth: 2, Base: 4, MemoryFormat: MemoryContiguous}, gotch.CPU)
+		if err != nil {
+			return err
+		}
+		assert.False(t, co.ChannelsLast())
+		for _, v := range aten.Vars(cl.VarStore()) {
+			if v.T.Dim() == 4 {
+				assert.True(t, v.T.IsChannelsLast(), "%s is channels-last", v.Name)
+			}
+		}
+		if err := CopyVarStore(co.VarStore(), cl.VarStore()); err != nil {
+			return err
+		}
+		x := s.Randn([]int64{2, 1, 37, 29}, gotch.Float, gotch.CPU)
+		for _, train := range []bool{true, false} {
+			oc, err := cl.Forward(x, train)
+			if err != nil {
+				return err
+			}
+			oo, err := co.Forward(x, train)
+			if err != nil {
+				return err
+			}
+			for i := range oc.Hierarchy {
+				a, b := values(t, s, oc.Hierarchy[i]), values(t, s, oo.Hierarchy[i])
+				require.Len(t, b, len(a))
+				for j := range a {
+					require.InDelta(t, a[j], b[j], 1e-4*math.Max(1, math.Abs(a[j])), "train %v output %d element %d", train, i, j)
+				}
+			}
+			oc.Drop()
+			oo.Drop()
+		}
+		return nil
+	})
+}
+
 func TestBatchNormStatsInVarStore(t *testing.T) {
-	run(t, func() error {
+	run(t, func(s *aten.Scope) error {
 		m, err := New(UNetConfig{Depth: 2, Base: 4}, gotch.CPU)
 		if err != nil {
 			return err
 		}
-		vars := m.VarStore().Variables()
-		for _, name := range []string{"enc0.bn1.running_mean", "enc0.bn1.running_var", "dec1.bn2.running_mean", "dec0.side.weight", "head.weight", "head.bias"} {
-			if _, ok := vars[name]; !ok {
-				t.Errorf("VarStore lacks %q", name)
-			}
+		names := map[string]bool{}
+		for _, v := range aten.Vars(m.VarStore()) {
+			names[v.Name] = v.Trainable
+		}
+		for _, name := range []string{"enc0.bn1.running_mean", "enc0.bn1.running_var", "dec1.bn2.running_mean"} {
+			trainable, ok := names[name]
+			assert.True(t, ok, "VarStore lacks %q", name)
+			assert.False(t, trainable, "%s is a buffer", name)
+		}
+		for _, name := range []string{"dec0.side.weight", "head.weight", "head.bias", "enc1.bn2.weight"} {
+			trainable, ok := names[name]
+			assert.True(t, ok, "VarStore lacks %q", name)
+			assert.True(t, trainable, "%s is trainable", name)
 		}
 		// Parameters: enc0 1->4, enc1 4->8, enc2 8->16 (two 3x3 convs + BN each),
 		// dec0: up 16->8 (3x3+bias), dc 16->8, side 8->1 (3x3+bias); dec1: up 8->4, dc 8->4; head 4->1.
@@ -113,37 +167,39 @@ func TestBatchNormStatsInVarStore(t *testing.T) {
 		want := dc(1, 4) + dc(4, 8) + dc(8, 16) +
 			(16*8*9 + 8) + dc(16, 8) + (8*9 + 1) +
 			(8*4*9 + 4) + dc(8, 4) + (4 + 1)
-		if got := m.NumParameters(); got != want {
-			t.Errorf("NumParameters %d, want %d", got, want)
-		}
+		assert.Equal(t, want, m.NumParameters())
 		return nil
 	})
 }
 
 func TestInvalidInputs(t *testing.T) {
-	run(t, func() error {
+	run(t, func(s *aten.Scope) error {
 		m, err := New(UNetConfig{Depth: 2, Base: 2}, gotch.CPU)
 		if err != nil {
 			return err
 		}
-		cases := map[string]*ts.Tensor{
+		freed := s.Keep(s.Randn([]int64{1, 1, 8, 8}, gotch.Float, gotch.CPU))
+		freed.Free()
+		cases := map[string]*aten.Tensor{
 			"nil":      nil,
-			"rank3":    randInput(t, []int64{1, 8, 8}),
-			"channels": randInput(t, []int64{1, 3, 8, 8}),
-			"empty":    randInput(t, []int64{0, 1, 8, 8}),
-			"emptyimg": randInput(t, []int64{1, 1, 0, 8}),
-			"int":      ts.MustOnes([]int64{1, 1, 8, 8}, gotch.Int64, gotch.CPU),
-			"double":   ts.MustOnes([]int64{1, 1, 8, 8}, gotch.Double, gotch.CPU),
+			"freed":    freed,
+			"rank3":    s.Randn([]int64{1, 8, 8}, gotch.Float, gotch.CPU),
+			"channels": s.Randn([]int64{1, 3, 8, 8}, gotch.Float, gotch.CPU),
+			"empty":    s.Randn([]int64{0, 1, 8, 8}, gotch.Float, gotch.CPU),
+			"emptyimg": s.Randn([]int64{1, 1, 0, 8}, gotch.Float, gotch.CPU),
+			"int":      s.Ones([]int64{1, 1, 8, 8}, gotch.Int64, gotch.CPU),
+			"double":   s.Ones([]int64{1, 1, 8, 8}, gotch.Double, gotch.CPU),
 		}
 		for name, x := range cases {
 			out, err := m.Forward(x, false)
-			if err == nil {
+			if assert.Error(t, err, name) {
+				assert.True(t, strings.HasPrefix(err.Error(), "models: "), "%s: error %q lacks the package prefix", name, err)
+			} else {
 				out.Drop()
-				t.Errorf("%s: no error", name)
-			} else if !strings.HasPrefix(err.Error(), "models: ") {
-				t.Errorf("%s: error %q lacks the package prefix", name, err)
 			}
 		}
+		_, err = Input([]float32{1, 2, 3}, []int64{1, 1, 2, 2}, gotch.CPU)
+		assert.ErrorContains(t, err, "3 values for shape [1 1 2 2]")
 		return nil
 	})
 }
@@ -151,13 +207,13 @@ func TestInvalidInputs(t *testing.T) {
 func TestSaveLoadRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "w.ot")
-	run(t, func() error {
+	run(t, func(s *aten.Scope) error {
 		cfg := UNetConfig{Depth: 2, Base: 4, Upsample: UpsampleTranspose}
 		a, err := New(cfg, gotch.CPU)
 		if err != nil {
 			return err
 		}
-		x := randInput(t, []int64{2, 1, 20, 12})
+		x := s.Randn([]int64{2, 1, 20, 12}, gotch.Float, gotch.CPU)
 		// A training-mode pass moves the BN running statistics off their init.
 		o, err := a.Forward(x, true)
 		if err != nil {
@@ -167,7 +223,11 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		if err := a.Save(path); err != nil {
 			return err
 		}
-		b, err := New(cfg, gotch.CPU) // different random init
+		// A different random init, in the other memory format: loading
+		// must give bit-identical outputs anyway.
+		cfgB := cfg
+		cfgB.MemoryFormat = MemoryContiguous
+		b, err := New(cfgB, gotch.CPU)
 		if err != nil {
 			return err
 		}
@@ -180,37 +240,50 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 				return err
 			}
 			defer oa.Drop()
-			ob, err := b.Forward(x, false)
+			cfgA := cfg
+			cfgA.MemoryFormat = MemoryChannelsLast
+			a2, err := New(cfgA, gotch.CPU)
+			if err != nil {
+				return err
+			}
+			if err := a2.Load(path); err != nil {
+				return err
+			}
+			ob, err := a2.Forward(x, false)
 			if err != nil {
 				return err
 			}
 			defer ob.Drop()
 			for i := range oa.Hierarchy {
-				va, vb := oa.Hierarchy[i].Float64Values(), ob.Hierarchy[i].Float64Values()
-				for j := range va {
-					if va[j] != vb[j] {
-						t.Fatalf("output %d element %d: %v before save, %v after load", i, j, va[j], vb[j])
-					}
-				}
+				assert.Equal(t, values(t, s, oa.Hierarchy[i]), values(t, s, ob.Hierarchy[i]), "output %d before save and after load", i)
 			}
+			va, vb := map[string][]float64{}, map[string][]float64{}
+			for _, v := range aten.Vars(a.VarStore()) {
+				va[v.Name] = values(t, s, v.T)
+			}
+			for _, v := range aten.Vars(b.VarStore()) {
+				vb[v.Name] = values(t, s, v.T)
+			}
+			assert.Equal(t, va, vb, "a contiguous model loads a channels-last checkpoint exactly")
 			// A model of another shape must refuse the file and stay intact.
 			c, err := New(UNetConfig{Depth: 2, Base: 8}, gotch.CPU)
 			if err != nil {
 				return err
 			}
-			if err := c.Load(path); err == nil || !strings.HasPrefix(err.Error(), "models: ") {
-				t.Errorf("loading into a wider model: error %v", err)
+			before := values(t, s, aten.Vars(c.VarStore())[0].T)
+			err = c.Load(path)
+			if assert.Error(t, err, "loading into a wider model") {
+				assert.True(t, strings.HasPrefix(err.Error(), "models: "), "error %q", err)
 			}
-			if err := b.Load(filepath.Join(dir, "missing.ot")); err == nil {
-				t.Errorf("loading a missing file: no error")
-			}
+			assert.Equal(t, before, values(t, s, aten.Vars(c.VarStore())[0].T), "a refused load changes nothing")
+			assert.Error(t, b.Load(filepath.Join(dir, "missing.ot")), "loading a missing file")
 			return nil
 		})
 	})
 }
 
 func TestCopyVarStoreKeepsGradMode(t *testing.T) {
-	run(t, func() error {
+	run(t, func(s *aten.Scope) error {
 		a, err := New(UNetConfig{Depth: 1, Base: 2}, gotch.CPU)
 		if err != nil {
 			return err
@@ -223,28 +296,19 @@ func TestCopyVarStoreKeepsGradMode(t *testing.T) {
 			if err := CopyVarStore(b.VarStore(), a.VarStore()); err != nil {
 				return err
 			}
-			if engine.GradEnabled() {
-				t.Errorf("CopyVarStore turned gradients back on")
-			}
+			assert.False(t, engine.GradEnabled(), "CopyVarStore turned gradients back on")
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		av, bv := a.VarStore().Variables(), b.VarStore().Variables()
-		for k, v := range av {
-			w := bv[k]
-			x, y := v.Float64Values(), w.Float64Values()
-			for i := range x {
-				if math.Abs(x[i]-y[i]) != 0 {
-					t.Fatalf("%s differs after copy", k)
-				}
-			}
+		bv := map[string]*aten.Tensor{}
+		for _, v := range aten.Vars(b.VarStore()) {
+			bv[v.Name] = v.T
 		}
-		// Variables() hands out copies without finalizers: the models must
-		// stay reachable while they are read.
-		runtime.KeepAlive(a)
-		runtime.KeepAlive(b)
+		for _, v := range aten.Vars(a.VarStore()) {
+			assert.Equal(t, values(t, s, v.T), values(t, s, bv[v.Name]), "%s after copy", v.Name)
+		}
 		return nil
 	})
 }

@@ -5,9 +5,9 @@ import (
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
-	"github.com/sugarme/gotch/ts"
 
 	"github.com/angioseg/dskd/engine"
+	"github.com/angioseg/dskd/internal/aten"
 	"github.com/angioseg/dskd/models"
 )
 
@@ -19,18 +19,18 @@ func unetWithGrads(b *testing.B, base int) *nn.VarStore {
 		b.Fatal(err)
 	}
 	vs := m.VarStore()
-	var loss *ts.Tensor
-	for _, v := range vs.TrainableVariables() {
-		sq := v.MustMul(v, false).MustSum(gotch.Float, true)
-		if loss == nil {
-			loss = sq
-		} else {
-			loss = loss.MustAdd(sq, true)
-			sq.MustDrop()
+	s := aten.NewScope()
+	defer s.Close()
+	var loss *aten.Tensor
+	for _, v := range aten.Vars(vs) {
+		if v.Trainable {
+			loss = s.Totals(loss, s.Sum(s.Mul(v.T, v.T)))
 		}
 	}
-	loss.MustBackward()
-	loss.MustDrop()
+	s.Backward(loss)
+	if err := s.Err(); err != nil {
+		b.Fatal(err)
+	}
 	return vs
 }
 

@@ -4,14 +4,12 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sort"
 	"strings"
 
-	lib "github.com/sugarme/gotch/libtch"
 	"github.com/sugarme/gotch/nn"
-	"github.com/sugarme/gotch/ts"
 
 	"github.com/angioseg/dskd/engine"
+	"github.com/angioseg/dskd/internal/aten"
 )
 
 // Config selects and tunes an optimizer. The zero value is AdamW with
@@ -64,8 +62,8 @@ func (c Config) WithDefaults() (Config, error) {
 // param is one trainable variable with its optimizer state.
 type param struct {
 	name string
-	p    *ts.Tensor
-	m, v *ts.Tensor // AdamW moments; SGD uses m as the momentum buffer
+	p    *aten.Tensor // borrowed from the VarStore
+	m, v *aten.Tensor // AdamW moments; SGD uses m as the momentum buffer (owned)
 }
 
 // Optimizer updates the trainable variables of a VarStore.
@@ -73,32 +71,24 @@ type Optimizer struct {
 	cfg    Config
 	params []*param
 	steps  int64
-	// vs keeps the VarStore reachable: params hold copies of its Tensor
-	// structs (vs.Variables), which share the C handles but not the
-	// finalizers, so a VarStore collected while the optimizer lives would
-	// free the parameters under it (seen as a SIGSEGV in Step).
+	// vs keeps the VarStore reachable: params hold borrowed handles to its
+	// variables, which a collected VarStore would free under the optimizer
+	// (seen as a SIGSEGV in Step).
 	vs *nn.VarStore
 }
 
-// New builds an optimizer for the trainable variables of vs.
+// New builds an optimizer for the trainable variables of vs, in name
+// order (a fixed order makes steps and saved state reproducible).
 func New(cfg Config, vs *nn.VarStore) (*Optimizer, error) {
 	cfg, err := cfg.WithDefaults()
 	if err != nil {
 		return nil, err
 	}
-	vars := vs.Variables()
-	names := make([]string, 0, len(vars))
-	for n := range vars {
-		names = append(names, n)
-	}
-	sort.Strings(names) // a fixed order makes steps and saved state reproducible
 	o := &Optimizer{cfg: cfg, vs: vs}
-	for _, n := range names {
-		t := vars[n]
-		if !t.MustRequiresGrad() {
-			continue // BatchNorm running statistics and other buffers
+	for _, v := range aten.Vars(vs) {
+		if v.Trainable { // BatchNorm running statistics are buffers
+			o.params = append(o.params, &param{name: v.Name, p: v.T})
 		}
-		o.params = append(o.params, &param{name: n, p: &t})
 	}
 	if len(o.params) == 0 {
 		return nil, fmt.Errorf("optim: the VarStore has no trainable variables")
@@ -113,20 +103,20 @@ func (o *Optimizer) Config() Config { return o.cfg }
 func (o *Optimizer) Steps() int64 { return o.steps }
 
 // ZeroGrad clears the gradients of all parameters.
-func (o *Optimizer) ZeroGrad() {
+func (o *Optimizer) ZeroGrad() error {
 	defer runtime.KeepAlive(o)
+	s := aten.NewScope()
+	defer s.Close()
 	for _, pr := range o.params {
-		g, ok, err := gradOf(ct(pr.p))
-		if err == nil && ok {
-			err = zero_(g)
-		}
-		if g != nil {
-			lib.AtFree(g)
-		}
-		if err != nil {
-			panic(err) // as gotch's MustZero_ did; the Worker turns it into an error
+		if g := s.Grad(pr.p); g != nil {
+			s.ZeroInPlace(g)
+			s.Free(g)
 		}
 	}
+	if err := s.Err(); err != nil {
+		return fmt.Errorf("optim: zero_grad: %w", err)
+	}
+	return nil
 }
 
 // Step applies one update with learning rate lr to every parameter that has
@@ -138,20 +128,20 @@ func (o *Optimizer) Step(lr float64) error {
 	o.steps++
 	defer runtime.KeepAlive(o)
 	return engine.NoGrad(func() error {
+		s := aten.NewScope()
+		defer s.Close()
 		for _, pr := range o.params {
-			g, ok, err := gradOf(ct(pr.p))
-			if err != nil {
-				return fmt.Errorf("optim: gradient of %s: %w", pr.name, err)
+			g := s.Grad(pr.p)
+			if g == nil {
+				continue
 			}
-			if ok {
-				if o.cfg.Name == "sgd" {
-					err = o.sgd(pr, g, lr)
-				} else {
-					err = o.adamw(pr, g, lr)
-				}
+			if o.cfg.Name == "sgd" {
+				o.sgd(s, pr, g, lr)
+			} else {
+				o.adamw(s, pr, g, lr)
 			}
-			lib.AtFree(g)
-			if err != nil {
+			s.Close() // this parameter's temporaries
+			if err := s.Err(); err != nil {
 				return fmt.Errorf("optim: %s step on %s: %w", o.cfg.Name, pr.name, err)
 			}
 		}
@@ -162,35 +152,18 @@ func (o *Optimizer) Step(lr float64) error {
 // adamw is PyTorch's single-tensor AdamW (its default on the CPU), with
 // the step size folded into the denominator as PyTorch's capturable path
 // does, so the update is one addcdiv_ and each parameter costs 9 ATen ops
-// with 2 temporaries (like PyTorch's); the first version took 11 ops with
-// 3 temporaries. All ops go through ops.go (no leaked handles).
-func (o *Optimizer) adamw(pr *param, g lib.Ctensor, lr float64) error {
+// with 2 temporaries (like PyTorch's).
+func (o *Optimizer) adamw(s *aten.Scope, pr *param, g *aten.Tensor, lr float64) {
 	c := o.cfg
 	if pr.m == nil {
-		pr.m = pr.p.MustZerosLike(false)
-		pr.v = pr.p.MustZerosLike(false)
+		pr.m, pr.v = s.Keep(s.ZerosLike(pr.p)), s.Keep(s.ZerosLike(pr.p))
 	}
-	p, m, v := ct(pr.p), ct(pr.m), ct(pr.v)
 	if c.WeightDecay != 0 {
-		if err := mulScalar_(p, 1-lr*c.WeightDecay); err != nil {
-			return err
-		}
+		s.MulScalarInPlace(pr.p, 1-lr*c.WeightDecay)
 	}
-	if err := lerp_(m, g, 1-c.Beta1); err != nil {
-		return err
-	}
-	if err := mulScalar_(v, c.Beta2); err != nil {
-		return err
-	}
-	scaled, err := mulScalar(g, 1-c.Beta2)
-	if err != nil {
-		return err
-	}
-	err = addcmul_(v, g, scaled)
-	lib.AtFree(scaled)
-	if err != nil {
-		return err
-	}
+	s.LerpInPlace(pr.m, g, 1-c.Beta1)
+	s.MulScalarInPlace(pr.v, c.Beta2)
+	s.AddcmulInPlace(pr.v, g, s.MulScalar(g, 1-c.Beta2))
 	t := float64(o.steps)
 	bc1 := 1 - math.Pow(c.Beta1, t)
 	bc2 := 1 - math.Pow(c.Beta2, t)
@@ -198,76 +171,35 @@ func (o *Optimizer) adamw(pr *param, g lib.Ctensor, lr float64) error {
 	//                           = √v / (√bc2·(−lr/bc1)) + eps/(−lr/bc1).
 	stepNeg := -lr / bc1
 	if stepNeg == 0 {
-		return nil // lr = 0: nothing moves
+		return // lr = 0: nothing moves
 	}
-	denom, err := sqrt(v)
-	if err != nil {
-		return err
-	}
-	err = divScalar_(denom, math.Sqrt(bc2)*stepNeg)
-	if err == nil {
-		err = addScalar_(denom, c.Eps/stepNeg)
-	}
-	if err == nil {
-		err = addcdiv_(p, m, denom)
-	}
-	lib.AtFree(denom)
-	return err
+	denom := s.DivScalarInPlace(s.Sqrt(pr.v), math.Sqrt(bc2)*stepNeg)
+	s.AddcdivInPlace(pr.p, pr.m, s.AddScalarInPlace(denom, c.Eps/stepNeg))
 }
 
-func (o *Optimizer) sgd(pr *param, g lib.Ctensor, lr float64) error {
+// sgd is PyTorch's SGD with momentum (dampening 0) and L2 weight decay.
+func (o *Optimizer) sgd(s *aten.Scope, pr *param, g *aten.Tensor, lr float64) {
 	c := o.cfg
-	p := ct(pr.p)
-	// d = g + wd·p, a new tensor (the gradient is zeroed before the next step).
-	d, err := mulScalar(g, 1)
-	if err != nil {
-		return err
-	}
-	defer func() { lib.AtFree(d) }()
+	d := g // the update direction, g + wd·p
 	if c.WeightDecay != 0 {
-		decay, err := mulScalar(p, c.WeightDecay)
-		if err != nil {
-			return err
-		}
-		err = add_(d, decay)
-		lib.AtFree(decay)
-		if err != nil {
-			return err
-		}
+		d = s.Add(g, s.MulScalar(pr.p, c.WeightDecay))
 	}
 	if c.Momentum != 0 {
 		if pr.m == nil {
-			pr.m = ts.New(lib.AtShallowClone(d)) // d is a fresh copy: take it over as the buffer
+			pr.m = s.Keep(s.MulScalar(d, 1)) // a copy: the gradient is zeroed before the next step
 		} else {
-			if err := mulScalar_(ct(pr.m), c.Momentum); err != nil {
-				return err
-			}
-			if err := add_(ct(pr.m), d); err != nil {
-				return err
-			}
+			s.AddInPlace(s.MulScalarInPlace(pr.m, c.Momentum), d)
 		}
-		lib.AtFree(d)
-		if d, err = mulScalar(ct(pr.m), 1); err != nil {
-			d = nil
-			return err
-		}
+		d = pr.m
 	}
-	if err := mulScalar_(d, -lr); err != nil {
-		return err
-	}
-	return add_(p, d)
+	s.AddInPlace(pr.p, s.MulScalar(d, -lr))
 }
 
 // Drop frees the optimizer state.
 func (o *Optimizer) Drop() {
 	for _, pr := range o.params {
-		if pr.m != nil {
-			pr.m.MustDrop()
-			pr.m = nil
-		}
-		if pr.v != nil {
-			pr.v.MustDrop()
-			pr.v = nil
-		}
+		pr.m.Free()
+		pr.v.Free()
+		pr.m, pr.v = nil, nil
 	}
 }

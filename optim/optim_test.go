@@ -9,27 +9,36 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
-	"github.com/sugarme/gotch/ts"
 
 	"github.com/angioseg/dskd/engine"
+	"github.com/angioseg/dskd/internal/aten"
 )
 
 // quadratic builds a VarStore with one float64 variable w; lossStep then
 // sets the gradient of sum(c·w²)/2, i.e. g = c·w.
-func quadratic(t *testing.T, w0 []float64) (*nn.VarStore, *ts.Tensor) {
+func quadratic(t *testing.T, w0 []float64) (*nn.VarStore, *aten.Tensor) {
 	vs := nn.NewVarStore(gotch.CPU)
-	init := ts.MustOfSlice(w0)
-	w := vs.Root().MustAdd("w", init, true)
-	init.MustDrop()
+	s := aten.NewScope()
+	defer s.Close()
+	w, err := aten.AddVar(vs.Root(), "w", s.FromFloat64s(w0, int64(len(w0))), true)
+	require.NoError(t, err)
+	require.NoError(t, s.Err())
 	return vs, w
 }
 
-func lossStep(w *ts.Tensor, c float64) {
-	sq := w.MustMul(w, false)
-	l := sq.MustSum(gotch.Double, true)
-	l2 := l.MustMulScalar(ts.FloatScalar(c/2), true)
-	l2.MustBackward()
-	l2.MustDrop()
+func lossStep(t *testing.T, w *aten.Tensor, c float64) {
+	s := aten.NewScope()
+	defer s.Close()
+	s.Backward(s.MulScalar(s.Sum(s.Mul(w, w)), c/2))
+	require.NoError(t, s.Err())
+}
+
+func values(t *testing.T, w *aten.Tensor) []float64 {
+	s := aten.NewScope()
+	defer s.Close()
+	v := s.Float64s(w)
+	require.NoError(t, s.Err())
+	return v
 }
 
 // refAdamW is PyTorch's AdamW in float64 for g = c·w.
@@ -77,13 +86,13 @@ func run(t *testing.T, cfg Config, steps int) []float64 {
 			return err
 		}
 		for i := 0; i < steps; i++ {
-			o.ZeroGrad()
-			lossStep(w2, 3)
+			require.NoError(t, o.ZeroGrad())
+			lossStep(t, w2, 3)
 			if err := o.Step(0.1); err != nil {
 				return err
 			}
 		}
-		got = w2.Float64Values()
+		got = values(t, w2)
 		return nil
 	}))
 	return got
@@ -118,28 +127,28 @@ func TestSaveLoadContinuesExactly(t *testing.T) {
 				o, err := New(Config{Name: name}, vs)
 				require.NoError(t, err)
 				for i := 0; i < 6; i++ {
-					o.ZeroGrad()
-					lossStep(w, 3)
+					require.NoError(t, o.ZeroGrad())
+					lossStep(t, w, 3)
 					require.NoError(t, o.Step(0.05))
 					if i == 2 {
 						require.NoError(t, o.Save(path))
-						require.NoError(t, vs.Save(path+".w"))
+						require.NoError(t, aten.SaveStore(vs, path+".w"))
 					}
 				}
-				straight = w.Float64Values()
+				straight = values(t, w)
 
 				vs2, w2 := quadratic(t, []float64{9, 9, 9})
-				require.NoError(t, vs2.Load(path+".w"))
+				require.NoError(t, vs2.Load(path+".w")) // gotch's loader reads our format too
 				o2, err := New(Config{Name: name}, vs2)
 				require.NoError(t, err)
 				require.NoError(t, o2.Load(path))
 				assert.Equal(t, int64(3), o2.Steps())
 				for i := 3; i < 6; i++ {
-					o2.ZeroGrad()
-					lossStep(w2, 3)
+					require.NoError(t, o2.ZeroGrad())
+					lossStep(t, w2, 3)
 					require.NoError(t, o2.Step(0.05))
 				}
-				resumed = w2.Float64Values()
+				resumed = values(t, w2)
 				return nil
 			}))
 			assert.Equal(t, straight, resumed)
@@ -159,7 +168,7 @@ func TestConfigAndLoadErrors(t *testing.T) {
 		assert.ErrorContains(t, o.Step(math.NaN()), "learning rate")
 		// A weights file is not an optimizer state.
 		p := filepath.Join(t.TempDir(), "w.pt")
-		require.NoError(t, vs.Save(p))
+		require.NoError(t, aten.SaveStore(vs, p))
 		assert.ErrorContains(t, o.Load(p), "not an optimizer state file")
 		return nil
 	}))

@@ -2,10 +2,10 @@ package optim
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 
-	"github.com/sugarme/gotch"
-	"github.com/sugarme/gotch/ts"
+	"github.com/angioseg/dskd/internal/aten"
 )
 
 // stateName names a state tensor in the file. gotch writes "." in names as
@@ -17,21 +17,22 @@ const stepsName = "steps"
 // Save writes the optimizer state (moments or momentum buffers and the step
 // count) to path as a torch archive.
 func (o *Optimizer) Save(path string) error {
-	steps, err := ts.OfSlice([]int64{o.steps})
-	if err != nil {
-		return fmt.Errorf("optim: %w", err)
-	}
-	defer steps.MustDrop()
-	named := []ts.NamedTensor{{Name: stepsName, Tensor: steps}}
+	s := aten.NewScope()
+	defer s.Close()
+	names := []string{stepsName}
+	tensors := []*aten.Tensor{s.FromInt64s([]int64{o.steps}, 1)}
 	for _, pr := range o.params {
 		if pr.m != nil {
-			named = append(named, ts.NamedTensor{Name: stateName("m", pr.name), Tensor: pr.m})
+			names, tensors = append(names, stateName("m", pr.name)), append(tensors, pr.m)
 		}
 		if pr.v != nil {
-			named = append(named, ts.NamedTensor{Name: stateName("v", pr.name), Tensor: pr.v})
+			names, tensors = append(names, stateName("v", pr.name)), append(tensors, pr.v)
 		}
 	}
-	if err := ts.SaveMultiNew(named, path); err != nil {
+	if err := s.Err(); err != nil {
+		return fmt.Errorf("optim: saving %s: %w", path, err)
+	}
+	if err := aten.SaveNamed(path, names, tensors); err != nil {
 		return fmt.Errorf("optim: saving %s: %w", path, err)
 	}
 	return nil
@@ -39,62 +40,59 @@ func (o *Optimizer) Save(path string) error {
 
 // Load restores state written by Save for a model of the same architecture.
 // A state that names a variable this optimizer does not have, or misses one
-// it has moments for, is an error naming it.
+// it has moments for, is an error naming it; on error the optimizer is left
+// as it was.
 func (o *Optimizer) Load(path string) error {
-	named, err := ts.LoadMultiWithDevice(path, o.device())
-	if err != nil {
+	s := aten.NewScope()
+	defer s.Close()
+	byName := s.LoadNamed(path, o.params[0].p.Device())
+	if err := s.Err(); err != nil {
 		return fmt.Errorf("optim: loading %s: %w", path, err)
 	}
-	byName := map[string]*ts.Tensor{}
-	for _, nt := range named {
-		byName[strings.ReplaceAll(nt.Name, "|", ".")] = nt.Tensor
+	for k, t := range byName { // older gotch versions kept the "|"
+		if n := strings.ReplaceAll(k, "|", "."); n != k {
+			byName[n] = t
+			delete(byName, k)
+		}
 	}
 	st, ok := byName[stepsName]
 	if !ok {
 		return fmt.Errorf("optim: %s: no %q entry (not an optimizer state file?)", path, stepsName)
 	}
-	steps := st.Int64Values()[0]
-	st.MustDrop()
+	steps := s.Int64s(st)
+	if err := s.Err(); err != nil || len(steps) != 1 {
+		return fmt.Errorf("optim: %s: reading the step count: %v", path, err)
+	}
 	delete(byName, stepsName)
-	o.Drop()
-	for _, pr := range o.params {
+	type loaded struct{ m, v *aten.Tensor }
+	state := make([]loaded, len(o.params))
+	for i, pr := range o.params {
 		for _, kind := range []string{"m", "v"} {
 			t, ok := byName[stateName(kind, pr.name)]
 			if !ok {
 				continue
 			}
 			delete(byName, stateName(kind, pr.name))
-			if !equalShape(t.MustSize(), pr.p.MustSize()) {
-				return fmt.Errorf("optim: %s: state %s of %s has shape %v, the variable %v", path, kind, pr.name, t.MustSize(), pr.p.MustSize())
+			if !reflect.DeepEqual(t.Shape(), pr.p.Shape()) {
+				return fmt.Errorf("optim: %s: state %s of %s has shape %v, the variable %v", path, kind, pr.name, t.Shape(), pr.p.Shape())
 			}
 			if kind == "m" {
-				pr.m = t
+				state[i].m = t
 			} else {
-				pr.v = t
+				state[i].v = t
 			}
 		}
-		if o.cfg.Name == "adamw" && steps > 0 && (pr.m == nil) != (pr.v == nil) {
+		if o.cfg.Name == "adamw" && steps[0] > 0 && (state[i].m == nil) != (state[i].v == nil) {
 			return fmt.Errorf("optim: %s: %s has only one of the two AdamW moments", path, pr.name)
 		}
 	}
-	for n, t := range byName {
-		t.MustDrop()
+	for n := range byName {
 		return fmt.Errorf("optim: %s: state %q matches no trainable variable of this model", path, n)
 	}
-	o.steps = steps
+	o.Drop()
+	for i, pr := range o.params {
+		pr.m, pr.v = s.Keep(state[i].m), s.Keep(state[i].v)
+	}
+	o.steps = steps[0]
 	return nil
-}
-
-func (o *Optimizer) device() gotch.Device { return o.params[0].p.MustDevice() }
-
-func equalShape(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

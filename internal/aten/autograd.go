@@ -1,0 +1,54 @@
+package aten
+
+import (
+	lib "github.com/sugarme/gotch/libtch"
+)
+
+// Backward computes the gradients of a scalar loss into the .grad of every
+// leaf that requires grad (accumulating), and frees the graph.
+func (s *Scope) Backward(loss *Tensor) {
+	if !s.ready("backward", loss) {
+		return
+	}
+	lib.AtBackward(loss.c, 0, 0)
+	if err := lastError("backward"); err != nil {
+		s.Fail(err)
+	}
+}
+
+// Grad returns a handle to t's gradient (sharing its storage), or nil
+// when t has none yet (no error is recorded for that).
+func (s *Scope) Grad(t *Tensor) *Tensor {
+	if !s.ready("grad", t) {
+		return nil
+	}
+	var out lib.Ctensor
+	lib.AtgGrad(&out, t.c)
+	g := s.done("grad", out)
+	if g != nil && !g.Defined() {
+		s.Free(g)
+		return nil
+	}
+	return g
+}
+
+// RequiringGrad returns a handle to t (same storage) with requires_grad
+// set to on: how a new tensor becomes a trainable leaf.
+func (s *Scope) RequiringGrad(t *Tensor, on bool) *Tensor {
+	if !s.ready("set_requires_grad", t) {
+		return nil
+	}
+	var out lib.Ctensor
+	lib.AtgSetRequiresGrad(&out, t.c, boolInt(on))
+	return s.done("set_requires_grad", out)
+}
+
+// ShallowClone returns a second handle to t's tensor (same storage and
+// autograd identity), owned by s.
+func (s *Scope) ShallowClone(t *Tensor) *Tensor {
+	if !s.ready("shallow_clone", t) {
+		return nil
+	}
+	c := lib.AtShallowClone(t.c)
+	return s.done("shallow_clone", c)
+}
