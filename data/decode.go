@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+
+	"github.com/rs/zerolog"
 )
 
 // Decode decodes PNG, JPEG or PGM (P5/P2) bytes, detected by content (magic
@@ -61,10 +63,12 @@ func LoadImage(path string) (*Image, error) {
 }
 
 // LoadMask reads a mask file and binarises it with BinarizeMask.
-func LoadMask(path string) (*Image, error) {
+func LoadMask(path string) (*Image, error) { return loadMask(path, log()) }
+
+func loadMask(path string, l *zerolog.Logger) (*Image, error) {
 	raw, err := ReadRaw(path)
 	if err != nil {
 		return nil, err
 	}
-	return BinarizeMask(path, raw)
+	return binarizeMask(path, raw, l)
 }

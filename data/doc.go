@@ -53,8 +53,8 @@
 //
 // # Augmentation and normalisation
 //
-// AugmentConfig's zero value does nothing; DefaultAugment(crop) gives typical
-// settings. Geometric steps (small rotation/scale, flips, 90° rotations, crop)
+// AugmentConfig's zero value does nothing; DefaultAugment(crop) is the one
+// training default of dskd (the trainer, examples and benchmarks use it). Geometric steps (small rotation/scale, flips, 90° rotations, crop)
 // are applied identically to image and mask (bilinear for the image, nearest
 // for the mask, borders clamped for both); brightness, contrast and gamma touch
 // the image only and the result is clipped to [0,1]. Normalization (NormNone,
@@ -81,8 +81,9 @@
 //
 // Library code never panics or exits on user input. Errors start with
 // "data: " and name the file, size or option at fault. Conversions and
-// skipped files are logged through a zerolog.Logger set with SetLogger
-// (default: discard).
+// skipped files are logged through IteratorConfig.Logger when an Iterator
+// loads them (the trainer passes its own), otherwise through the logger set
+// with SetLogger (default: discard); each mask warning at most once per file.
 //
 // # Synthetic data
 //

@@ -3,6 +3,8 @@ package data
 import (
 	"runtime"
 	"sync"
+
+	"github.com/rs/zerolog"
 )
 
 // IteratorConfig configures NewIterator. The zero value iterates the samples
@@ -16,6 +18,9 @@ type IteratorConfig struct {
 	DropLast  bool          // drop the final batch if smaller than BatchSize; default false.
 	Augment   AugmentConfig // zero value: no augmentation.
 	Normalize Normalization // default NormNone.
+	// Logger receives decoding messages (e.g. a non-binary mask, once per
+	// file); nil means the package logger (see SetLogger).
+	Logger *zerolog.Logger
 }
 
 // Iterator yields the batches of one epoch, prepared by background
@@ -189,7 +194,11 @@ func (it *Iterator) build(b int) (*Batch, error) {
 	bt := &Batch{N: hi - lo, Index: b}
 	for k, idx := range it.order[lo:hi] {
 		s := it.samples[idx]
-		img, mask, err := LoadSample(s)
+		l := it.cfg.Logger
+		if l == nil {
+			l = log()
+		}
+		img, mask, err := loadSample(s, l)
 		if err != nil {
 			return nil, err
 		}

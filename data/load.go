@@ -1,8 +1,14 @@
 package data
 
+import "github.com/rs/zerolog"
+
 // LoadSample decodes a sample's image and (if labelled) binarised mask and
 // checks that their sizes match. mask is nil for unlabelled samples.
-func LoadSample(s Sample) (img, mask *Image, err error) {
+// Messages (e.g. a non-binary mask) go to the package logger; an
+// Iterator uses its IteratorConfig.Logger.
+func LoadSample(s Sample) (img, mask *Image, err error) { return loadSample(s, log()) }
+
+func loadSample(s Sample, l *zerolog.Logger) (img, mask *Image, err error) {
 	img, err = LoadImage(s.ImagePath)
 	if err != nil {
 		return nil, nil, err
@@ -10,7 +16,7 @@ func LoadSample(s Sample) (img, mask *Image, err error) {
 	if !s.Labelled() {
 		return img, nil, nil
 	}
-	mask, err = LoadMask(s.MaskPath)
+	mask, err = loadMask(s.MaskPath, l)
 	if err != nil {
 		return nil, nil, err
 	}

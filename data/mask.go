@@ -1,6 +1,11 @@
 package data
 
-import "math"
+import (
+	"math"
+	"sync"
+
+	"github.com/rs/zerolog"
+)
 
 // MaskThreshold is the binarisation threshold as a fraction of the format's
 // maximum value: a pixel is foreground (1) iff value >= MaskThreshold*MaxVal.
@@ -18,8 +23,23 @@ const MaskThreshold = 0.5
 //     0/1 encoded, e.g. 0/255 stored in a 16-bit file) is an error: it would
 //     otherwise silently become an empty mask.
 //
-// name is used in messages only.
-func BinarizeMask(name string, raw *Raw) (*Image, error) {
+// name is used in messages only. Messages go to the package logger (see
+// SetLogger), each at most once per file and kind in the process (the
+// same mask is decoded every epoch).
+func BinarizeMask(name string, raw *Raw) (*Image, error) { return binarizeMask(name, raw, log()) }
+
+// noted remembers the (file, kind) pairs already logged.
+var noted sync.Map
+
+// once returns l's event at level for the first (name, kind), nil after.
+func once(l *zerolog.Logger, level zerolog.Level, name, kind string) *zerolog.Event {
+	if _, seen := noted.LoadOrStore(kind+"\x00"+name, true); seen {
+		return nil
+	}
+	return l.WithLevel(level)
+}
+
+func binarizeMask(name string, raw *Raw, l *zerolog.Logger) (*Image, error) {
 	img := raw.Image
 	maxRaw, intermediate := 0, 0
 	for _, v := range img.Pix {
@@ -34,10 +54,10 @@ func BinarizeMask(name string, raw *Raw) (*Image, error) {
 	out := NewImage(img.W, img.H)
 	switch {
 	case maxRaw == 0:
-		log().Debug().Str("file", name).Msg("data: mask is all zero (no foreground)")
+		once(l, zerolog.DebugLevel, name, "empty").Str("file", name).Msg("data: mask is all zero (no foreground)")
 		return out, nil
 	case maxRaw == 1 && raw.MaxVal > 1:
-		log().Info().Str("file", name).Int("maxval", raw.MaxVal).
+		once(l, zerolog.InfoLevel, name, "01").Str("file", name).Int("maxval", raw.MaxVal).
 			Msg("data: mask uses 0/1 encoding; treating 1 as foreground")
 		for i, v := range img.Pix {
 			if v > 0 {
@@ -59,7 +79,7 @@ func BinarizeMask(name string, raw *Raw) (*Image, error) {
 			name, maxRaw, MaskThreshold, raw.MaxVal)
 	}
 	if intermediate > 0 {
-		log().Warn().Str("file", name).Int("pixels", intermediate).Int("maxval", raw.MaxVal).
+		once(l, zerolog.WarnLevel, name, "nonbinary").Str("file", name).Int("pixels", intermediate).Int("maxval", raw.MaxVal).
 			Msgf("data: mask is not binary (%d pixels strictly between 0 and %d); thresholded at %.2f of max", intermediate, raw.MaxVal, MaskThreshold)
 	}
 	return out, nil

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/angioseg/dskd/internal/atomicfile"
 	"github.com/angioseg/dskd/report"
 )
 
@@ -43,43 +44,19 @@ type State struct {
 func epochDirName(epoch int) string { return fmt.Sprintf("epoch-%04d", epoch) }
 
 // writeAtomicDir fills a temporary sibling of dir with fill and renames it to
-// dir, replacing an older one.
+// dir, replacing an older one (see atomicfile.WriteDir).
 func writeAtomicDir(dir string, fill func(tmp string) error) error {
-	parent := filepath.Dir(dir)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
+	if err := atomicfile.WriteDir(dir, fill); err != nil {
 		return fmt.Errorf("dskd: %w", err)
 	}
-	tmp, err := os.MkdirTemp(parent, ".tmp-"+filepath.Base(dir)+"-")
-	if err != nil {
-		return fmt.Errorf("dskd: %w", err)
-	}
-	defer os.RemoveAll(tmp)
-	if err := fill(tmp); err != nil {
-		return err
-	}
-	old := dir + ".old"
-	_ = os.RemoveAll(old)
-	if _, err := os.Stat(dir); err == nil {
-		if err := os.Rename(dir, old); err != nil {
-			return fmt.Errorf("dskd: %w", err)
-		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		return fmt.Errorf("dskd: %w", err)
-	}
-	return os.RemoveAll(old)
+	return nil
 }
 
 func writeJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return fmt.Errorf("dskd: %s: %w", path, err)
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+	if err := atomicfile.WriteJSON(path, v); err != nil {
 		return fmt.Errorf("dskd: %w", err)
 	}
-	return os.Rename(tmp, path)
+	return nil
 }
 
 // ReadState reads the state.json of a checkpoint folder.

@@ -1,6 +1,7 @@
 package dskd
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -29,13 +30,10 @@ type Config struct {
 
 	Optimizer optim.Config        `json:"optimizer"`         // default AdamW, weight decay 1e-5
 	Schedule  ScheduleConfig      `json:"schedule"`          // default StepLR(10 epochs, gamma 0.3)
-	Loss      losses.Config       `json:"loss"`              // default full DSKD
+	Loss      losses.Config       `json:"loss"`              // default full DSKD; Loss.Preset selects the ablation
 	Model     models.UNetConfig   `json:"model"`             // default depth 4, base 32
-	Augment   *data.AugmentConfig `json:"augment,omitempty"` // nil: flips, 90° rotations, mild intensity jitter and the crop
+	Augment   *data.AugmentConfig `json:"augment,omitempty"` // nil: data.DefaultAugment(CropSize)
 
-	// Preset selects the ablation: "unet", "deep-supervision", "psdl",
-	// "ddl" or "dskd". Empty keeps Loss.Preset (default "dskd").
-	Preset string `json:"preset,omitempty"`
 	// Teacher is TeacherPreviousEpoch (default) or TeacherEMA.
 	Teacher  string  `json:"teacher,omitempty"`
 	EMADecay float64 `json:"ema_decay,omitempty"` // EMA teacher decay; default 0.999
@@ -113,15 +111,11 @@ func (c Config) WithDefaults() (Config, error) {
 	if c.OutDir == "" {
 		c.OutDir = "runs/dskd"
 	}
-	if c.Preset != "" {
-		c.Loss.Preset = c.Preset
-	}
 	if c.Loss.Preset == "" {
 		c.Loss.Preset = losses.PresetDSKD
 	}
-	c.Preset = c.Loss.Preset
 	if c.Augment == nil {
-		a := defaultAugment(c.CropSize)
+		a := data.DefaultAugment(max(c.CropSize, 0))
 		c.Augment = &a
 	}
 	var err error
@@ -166,14 +160,6 @@ func (c Config) WithDefaults() (Config, error) {
 	return c, nil
 }
 
-func defaultAugment(crop int) data.AugmentConfig {
-	a := data.AugmentConfig{FlipH: true, FlipV: true, Rot90: true, Brightness: 0.05, Contrast: 0.1, Gamma: 0.1}
-	if crop > 0 {
-		a.CropSize = crop
-	}
-	return a
-}
-
 func parseNorm(s string) (data.Normalization, error) {
 	switch strings.ToLower(s) {
 	case "zscore", "z-score":
@@ -184,6 +170,31 @@ func parseNorm(s string) (data.Normalization, error) {
 		return data.NormNone, nil
 	}
 	return data.NormNone, fmt.Errorf("dskd: normalize %q: want zscore, minmax or none", s)
+}
+
+// UnmarshalJSON reads a Config, rejecting unknown fields (a typo must not
+// silently fall back to a default). It also takes the top-level "preset"
+// of configs written before the preset moved to "loss": {"preset": ...}.
+func (c *Config) UnmarshalJSON(b []byte) error {
+	type plain Config // without this method
+	var aux struct {
+		plain
+		Preset string `json:"preset"`
+	}
+	aux.plain = plain(*c)
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&aux); err != nil {
+		return err
+	}
+	*c = Config(aux.plain)
+	if aux.Preset != "" {
+		if c.Loss.Preset != "" && c.Loss.Preset != aux.Preset {
+			return fmt.Errorf("dskd: config has preset %q and loss.preset %q: keep loss.preset only", aux.Preset, c.Loss.Preset)
+		}
+		c.Loss.Preset = aux.Preset
+	}
+	return nil
 }
 
 // LoadConfig reads a JSON config file; unknown fields are errors so that a

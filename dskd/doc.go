@@ -37,7 +37,7 @@
 //	val_metrics.json      the best model on validation
 //	test_metrics.json     the best model on test, with test_per_image.csv
 //	overlays/             a few validation images: TP green, FP red, FN blue
-//	threshold.txt         the threshold picked on validation, if asked
+//	threshold.json        the threshold picked on validation, if asked
 //
 // Checkpoints are written into a temporary folder and renamed, so a kill
 // never leaves a broken one. A checkpoint holds everything needed to

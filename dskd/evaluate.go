@@ -3,10 +3,12 @@ package dskd
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
+	"github.com/rs/zerolog"
+
 	"github.com/angioseg/dskd/data"
+	"github.com/angioseg/dskd/internal/atomicfile"
 	"github.com/angioseg/dskd/metrics"
 	"github.com/angioseg/dskd/models"
 	"github.com/angioseg/dskd/report"
@@ -23,8 +25,9 @@ type evaluation struct {
 
 // predictSamples runs full-image inference over samples (normalised like
 // training), one image at a time.
-func predictSamples(m models.Model, device gotch.Device, samples []data.Sample, norm data.Normalization, opt InferOptions) (*evaluation, error) {
-	it, err := data.Sequential(samples, norm)
+// Decoding messages go to log (nil: the data package's logger).
+func predictSamples(m models.Model, device gotch.Device, samples []data.Sample, norm data.Normalization, opt InferOptions, log *zerolog.Logger) (*evaluation, error) {
+	it, err := data.NewIterator(samples, data.IteratorConfig{BatchSize: 1, Normalize: norm, Logger: log}, 0)
 	if err != nil {
 		return nil, fmt.Errorf("dskd: %w", err)
 	}
@@ -67,7 +70,7 @@ func (ev *evaluation) score(threshold float32, clDice bool) (metrics.Result, err
 // evaluate scores the student on samples (validation during training:
 // no clDice, to keep epochs fast).
 func (t *trainer) evaluate(samples []data.Sample, threshold float32, clDice bool) (metrics.Result, error) {
-	ev, err := predictSamples(t.student, t.device, samples, t.norm, InferOptions{TTA: t.cfg.TTA})
+	ev, err := predictSamples(t.student, t.device, samples, t.norm, InferOptions{TTA: t.cfg.TTA}, &t.log)
 	if err != nil {
 		return metrics.Result{}, err
 	}
@@ -89,7 +92,7 @@ func (t *trainer) finish(res *Result) (*Result, error) {
 	if err := t.student.Load(filepath.Join(best, modelFile)); err != nil {
 		return nil, fmt.Errorf("dskd: %w", err)
 	}
-	ev, err := predictSamples(t.student, t.device, t.split.Val, t.norm, InferOptions{TTA: t.cfg.TTA})
+	ev, err := predictSamples(t.student, t.device, t.split.Val, t.norm, InferOptions{TTA: t.cfg.TTA}, &t.log)
 	if err != nil {
 		return nil, err
 	}
@@ -99,8 +102,9 @@ func (t *trainer) finish(res *Result) (*Result, error) {
 			return nil, fmt.Errorf("dskd: %w", err)
 		}
 		res.Threshold = float64(th)
-		if err := os.WriteFile(filepath.Join(t.cfg.OutDir, "threshold.txt"), []byte(fmt.Sprintf("%g\n", th)), 0o644); err != nil {
-			return nil, fmt.Errorf("dskd: %w", err)
+		picked := PickedThreshold{Threshold: float64(th), Metric: string(metrics.MetricDice), ValScore: score, Epoch: t.state.BestEpoch}
+		if err := writeJSON(filepath.Join(t.cfg.OutDir, thresholdFile), picked); err != nil {
+			return nil, err
 		}
 		t.log.Info().Float32("threshold", th).Float64("val_dice", round4(score)).Msg("threshold picked on validation")
 	}
@@ -132,18 +136,10 @@ func (t *trainer) finish(res *Result) (*Result, error) {
 }
 
 func writeCSV(path string, write func(w io.Writer) error) error {
-	f, err := os.Create(path + ".tmp")
-	if err != nil {
+	if err := atomicfile.Write(path, write); err != nil {
 		return fmt.Errorf("dskd: %w", err)
 	}
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("dskd: %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("dskd: %w", err)
-	}
-	return os.Rename(path+".tmp", path)
+	return nil
 }
 
 // writeOverlays draws the first cfg.Overlays validation images.

@@ -1,6 +1,7 @@
 package dskd
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -76,7 +77,13 @@ func LoadPredictor(path string, opts PredictOptions) (*Predictor, error) {
 		if p.device, err = engine.ParseDevice(opts.Device); err != nil {
 			return err
 		}
-		if p.model, err = models.New(st.Config.Model, p.device); err != nil {
+		// The random init is overwritten by Load, but it draws from the
+		// process's generator: keep it out of concurrent runs' draws.
+		err = seeded(st.Config.Seed, func() error {
+			p.model, err = models.New(st.Config.Model, p.device)
+			return err
+		})
+		if err != nil {
 			return fmt.Errorf("dskd: %w", err)
 		}
 		if err := p.model.Load(filepath.Join(dir, modelFile)); err != nil {
@@ -91,15 +98,29 @@ func LoadPredictor(path string, opts PredictOptions) (*Predictor, error) {
 	return p, nil
 }
 
+// thresholdFile holds the threshold a run picked on validation.
+const thresholdFile = "threshold.json"
+
+// PickedThreshold is threshold.json: the binarisation threshold a run
+// chose on its validation split (Config.PickThreshold), never on test.
+type PickedThreshold struct {
+	Threshold float64 `json:"threshold"`
+	Metric    string  `json:"metric"`    // the metric maximised ("dice")
+	ValScore  float64 `json:"val_score"` // its value on validation at Threshold
+	Epoch     int     `json:"epoch"`     // the best epoch whose model it was picked for
+}
+
 // readPickedThreshold reads the threshold a run chose on validation, if any.
 func readPickedThreshold(runDir string) (float64, error) {
-	b, err := os.ReadFile(filepath.Join(runDir, "threshold.txt"))
+	b, err := os.ReadFile(filepath.Join(runDir, thresholdFile))
 	if err != nil {
 		return 0, err
 	}
-	var t float64
-	_, err = fmt.Sscan(string(b), &t)
-	return t, err
+	var p PickedThreshold
+	if err := json.Unmarshal(b, &p); err != nil {
+		return 0, fmt.Errorf("dskd: %s: %w", filepath.Join(runDir, thresholdFile), err)
+	}
+	return p.Threshold, nil
 }
 
 // Threshold is the binarisation threshold in use.
@@ -166,7 +187,7 @@ func (p *Predictor) Evaluate(samples []data.Sample, clDice bool) (metrics.Result
 	var ev *evaluation
 	err := p.worker.Do(func() error {
 		var err error
-		ev, err = predictSamples(p.model, p.device, samples, p.norm, p.opts)
+		ev, err = predictSamples(p.model, p.device, samples, p.norm, p.opts, nil)
 		return err
 	})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/angioseg/dskd/data"
 	"github.com/angioseg/dskd/dskd"
+	"github.com/angioseg/dskd/internal/atomicfile"
 	"github.com/angioseg/dskd/internal/cli"
 )
 
@@ -143,7 +144,7 @@ func eval(args []string) error {
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(*jsonOut, append(b, '\n'), 0o644)
+		return atomicfile.WriteBytes(*jsonOut, append(b, '\n'))
 	}
 	return nil
 }

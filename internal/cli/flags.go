@@ -88,7 +88,7 @@ func (f *TrainFlags) Config(defaults dskd.Config) (dskd.Config, error) {
 		"batch":           func() { cfg.BatchSize = f.Batch },
 		"crop":            func() { cfg.CropSize = f.Crop },
 		"lr":              func() { cfg.LR = f.LR },
-		"preset":          func() { cfg.Preset = f.Preset },
+		"preset":          func() { cfg.Loss.Preset = f.Preset },
 		"teacher":         func() { cfg.Teacher = f.Teacher },
 		"schedule":        func() { cfg.Schedule.Name = f.Schedule },
 		"device":          func() { cfg.Device = f.Device },

@@ -23,7 +23,7 @@ func TestFlagsOverrideConfigFileOverrideDefaults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 7, cfg.Epochs, "the file replaces the defaults")
 	assert.Equal(t, 0.002, cfg.LR, "a flag beats the file")
-	assert.Equal(t, "unet", cfg.Preset)
+	assert.Equal(t, "unet", cfg.Loss.Preset)
 	assert.Equal(t, 8, cfg.Model.Base)
 	assert.Equal(t, "runs/x", cfg.OutDir)
 	assert.Equal(t, 4, cfg.BatchSize, "unset everywhere: METHOD.md default")
