@@ -4,6 +4,7 @@
 //	dskd train   --dataset xcad|dca1|folder --data DIR [training flags]
 //	dskd eval    --run RUN --dataset xcad|dca1|folder --data DIR [--on test|val|all]
 //	dskd predict --run RUN --out DIR [--tta] [--threshold T] IMAGE...
+//	dskd study   --dir D [--dataset L --data DIR --presets P,Q --seeds S,T --set PATH=V,W ...]
 //
 // RUN is a run folder written by train (its best checkpoint is used) or a
 // checkpoint folder. Each subcommand prints its flags with -h.

@@ -17,6 +17,7 @@ const usage = `usage:
   dskd train   --dataset xcad|dca1|folder --data DIR [training flags]
   dskd eval    --run RUN --dataset xcad|dca1|folder --data DIR [--on test|val|all]
   dskd predict --run RUN --out DIR [--tta] [--threshold T] IMAGE...
+  dskd study   --dir D [--dataset L --data DIR --presets P,Q --seeds S,T --set PATH=V,W ...]
 run "dskd SUBCOMMAND -h" for the flags of each`
 
 func main() {
@@ -32,6 +33,8 @@ func main() {
 		err = eval(os.Args[2:])
 	case "predict":
 		err = predict(os.Args[2:])
+	case "study":
+		err = cli.Study(os.Args[2:], os.Stdout)
 	case "-h", "--help", "help":
 		fmt.Println(usage)
 		return

@@ -1,0 +1,233 @@
+package dskd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/angioseg/dskd/data"
+	"github.com/angioseg/dskd/metrics"
+)
+
+// Files a study adds to a run folder.
+const (
+	studyRunFile     = "study-run.json"    // written before training: identity and hash
+	studyResultFile  = "study-result.json" // written when the run is finished: its StudyRow
+	crossMetricsFile = "cross_metrics.json"
+)
+
+// runMeta is study-run.json.
+type runMeta struct {
+	Arm    string `json:"arm"`
+	Fold   int    `json:"fold"`
+	Seed   int64  `json:"seed"`
+	Hash   string `json:"config_hash"`
+	Config Config `json:"config"`
+	// WallSeconds is the time spent in Train or Resume by earlier calls
+	// that ended cleanly (a stop or a cancelled context).
+	WallSeconds float64 `json:"wall_seconds"`
+}
+
+// runState is what a run folder holds.
+type runState struct {
+	meta    *runMeta  // nil: not started
+	row     *StudyRow // non-nil: finished
+	resume  bool      // checkpoints to resume from
+	refusal string    // why the folder does not fit the grid
+}
+
+// inspectRun reads a run folder without changing it.
+func inspectRun(dir string, r StudyRun) (runState, error) {
+	var st runState
+	runDir := filepath.Join(dir, r.Dir)
+	_, ckErr := LatestCheckpoint(runDir)
+	var meta runMeta
+	if err := readJSONFile(filepath.Join(runDir, studyRunFile), &meta); err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			return st, err
+		}
+		if ckErr == nil {
+			st.refusal = fmt.Sprintf("%s holds checkpoints of a run the study did not start", runDir)
+		}
+		return st, nil
+	}
+	st.meta = &meta
+	if meta.Hash != r.Hash {
+		what := strings.Join(configDiff(meta.Config, r.Config), "; ")
+		if what == "" {
+			what = "the fold's samples differ (another data set, split seed, fold count or val_fraction)"
+		}
+		st.refusal = fmt.Sprintf("%s was trained with config hash %s, the grid now gives %s: %s", runDir, meta.Hash, r.Hash, what)
+		return st, nil
+	}
+	var row StudyRow
+	if err := readJSONFile(filepath.Join(runDir, studyResultFile), &row); err == nil {
+		row.Dir, row.Arm = r.Dir, r.Arm
+		st.row = &row
+		return st, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return st, err
+	}
+	st.resume = ckErr == nil
+	return st, nil
+}
+
+func readJSONFile(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("dskd: study: %s: %w", path, err)
+	}
+	return nil
+}
+
+// gate serialises the part of a run that draws from libtorch's CPU
+// generator, which is process-wide: a run seeds it and initialises its
+// weights between the start of Train (or Resume, or LoadPredictor) and its
+// first step. Two runs doing that at once would draw each other's numbers.
+type gate chan struct{}
+
+// enter waits for the gate; the returned release may be called many times.
+func (g gate) enter(ctx context.Context) (func(), error) {
+	select {
+	case g <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	var once sync.Once
+	return func() { once.Do(func() { <-g }) }, nil
+}
+
+// crossSet is the cross-domain data set of a study.
+type crossSet struct {
+	key     string // layout, absolute folder and size: a changed one is evaluated again
+	samples []data.Sample
+}
+
+// runner executes the runs of one Study call.
+type runner struct {
+	dir     string
+	opts    StudyOptions
+	log     zerolog.Logger
+	gate    gate
+	cross   *crossSet
+	threads int
+}
+
+// errRunStopped marks a run that ended without finishing: a hook's ErrStop
+// or the context's end. It stays resumable.
+var errRunStopped = errors.New("dskd: study: run stopped")
+
+// execute trains or resumes r unless finished, then scores it on the cross
+// data set if that is missing, and returns its row.
+func (x *runner) execute(ctx context.Context, r StudyRun, st runState) (StudyRow, error) {
+	runDir := filepath.Join(x.dir, r.Dir)
+	log := x.log.With().Str("run", r.ID()).Logger()
+	if st.row == nil {
+		row, err := x.train(ctx, r, st, runDir, log)
+		if err != nil {
+			return row, err
+		}
+		st.row = &row
+	}
+	row := *st.row
+	if x.cross == nil || row.CrossKey == x.cross.key {
+		return row, nil
+	}
+	res, err := x.crossEvaluate(ctx, r, runDir)
+	if err != nil {
+		return row, err
+	}
+	if err := writeJSON(filepath.Join(runDir, crossMetricsFile), res); err != nil {
+		return row, err
+	}
+	row.Cross, row.CrossKey = scoresOf(res), x.cross.key
+	return row, writeJSON(filepath.Join(runDir, studyResultFile), row)
+}
+
+func (x *runner) train(ctx context.Context, r StudyRun, st runState, runDir string, log zerolog.Logger) (StudyRow, error) {
+	meta := st.meta
+	if meta == nil {
+		meta = &runMeta{Arm: r.Arm, Fold: r.Fold, Seed: r.Seed, Hash: r.Hash, Config: r.Config}
+		if err := os.MkdirAll(runDir, 0o755); err != nil {
+			return StudyRow{}, fmt.Errorf("dskd: study: %w", err)
+		}
+		if err := writeJSON(filepath.Join(runDir, studyRunFile), meta); err != nil {
+			return StudyRow{}, err
+		}
+	}
+	release, err := x.gate.enter(ctx)
+	if err != nil {
+		return StudyRow{}, errRunStopped
+	}
+	defer release()
+	hooks := Hooks{}
+	if x.opts.Hooks != nil {
+		hooks = x.opts.Hooks(r)
+	}
+	onStep := hooks.OnStep
+	hooks.OnStep = func(s StepInfo) error {
+		release() // weights are drawn: the next run may start
+		if onStep != nil {
+			return onStep(s)
+		}
+		return nil
+	}
+	opts := Options{Hooks: hooks, Logger: &log}
+	start := time.Now()
+	var res *Result
+	if st.resume {
+		log.Info().Msg("study: resuming")
+		res, err = Resume(ctx, runDir, r.split, opts)
+	} else {
+		log.Info().Msg("study: training")
+		res, err = Train(ctx, r.Config, r.split, opts)
+	}
+	release()
+	meta.WallSeconds += time.Since(start).Seconds()
+	stopped := errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || (err == nil && res.Stopped)
+	if stopped {
+		if err := writeJSON(filepath.Join(runDir, studyRunFile), meta); err != nil {
+			return StudyRow{}, err
+		}
+		return StudyRow{}, errRunStopped
+	}
+	if err != nil {
+		return StudyRow{}, err
+	}
+	row, err := rowFromResult(r, res)
+	if err != nil {
+		return row, err
+	}
+	row.WallSeconds = meta.WallSeconds
+	row.Threads = meta.Config.Threads // a resumed run keeps the count it started with
+	return row, writeJSON(filepath.Join(runDir, studyResultFile), row)
+}
+
+// crossEvaluate scores r's best model on every labelled image of the
+// cross data set, with the run's threshold (picked on its validation
+// split when the run did) and TTA setting.
+func (x *runner) crossEvaluate(ctx context.Context, r StudyRun, runDir string) (res metrics.Result, err error) {
+	release, err := x.gate.enter(ctx)
+	if err != nil {
+		return res, errRunStopped
+	}
+	p, err := LoadPredictor(runDir, PredictOptions{InferOptions: InferOptions{TTA: r.Config.TTA}, Device: r.Config.Device, Threads: x.threads})
+	release()
+	if err != nil {
+		return res, err
+	}
+	defer p.Close()
+	x.log.Info().Str("run", r.ID()).Int("images", len(x.cross.samples)).Msg("study: cross-domain evaluation")
+	return p.Evaluate(x.cross.samples, true)
+}
