@@ -73,7 +73,7 @@ func Study(ctx context.Context, dir string, spec StudySpec, opts StudyOptions) (
 	if total <= 0 {
 		total = runtime.NumCPU()
 	}
-	x := &runner{dir: dir, opts: opts, gate: make(gate, 1), threads: max(1, total/jobs)}
+	x := &runner{dir: dir, opts: opts, threads: max(1, total/jobs)}
 	if opts.Logger != nil {
 		x.log = *opts.Logger
 	} else {

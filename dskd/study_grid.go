@@ -103,7 +103,7 @@ func (s StudySpec) grid(dir string, pool []data.Sample, threads int) ([]StudyRun
 				}
 				r := StudyRun{Arm: a.name, Preset: a.preset, Fold: fold}
 				r.Dir = filepath.Join("runs", armFolder(a.name), fmt.Sprintf("fold-%d_seed-%d", fold, effectiveSeed(seed)))
-				cfg.Preset, cfg.Seed, cfg.Threads, cfg.Workers = a.preset, seed, threads, threads
+				cfg.Loss.Preset, cfg.Seed, cfg.Threads, cfg.Workers = a.preset, seed, threads, threads
 				cfg.OutDir = filepath.Join(dir, r.Dir)
 				if r.Config, err = cfg.WithDefaults(); err != nil {
 					return nil, fmt.Errorf("dskd: study: arm %s: %w", a.name, err)

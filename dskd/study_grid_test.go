@@ -96,7 +96,7 @@ func TestGridArmsFoldsAndHashes(t *testing.T) {
 	assert.Equal(t, filepath.Join("/s", r.Dir), r.Config.OutDir)
 	assert.Equal(t, 0.002, r.Config.LR)
 	assert.Equal(t, 16, r.Config.Model.Base)
-	assert.Equal(t, "unet", r.Config.Preset)
+	assert.Equal(t, "unet", r.Config.Loss.Preset)
 	assert.Equal(t, 3, r.Config.Threads)
 	assert.Equal(t, 3, r.Config.Epochs)
 	assert.Len(t, r.split.Test, 4, "fold 0 of 5 over 20 samples")

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -91,23 +90,6 @@ func readJSONFile(path string, v any) error {
 	return nil
 }
 
-// gate serialises the part of a run that draws from libtorch's CPU
-// generator, which is process-wide: a run seeds it and initialises its
-// weights between the start of Train (or Resume, or LoadPredictor) and its
-// first step. Two runs doing that at once would draw each other's numbers.
-type gate chan struct{}
-
-// enter waits for the gate; the returned release may be called many times.
-func (g gate) enter(ctx context.Context) (func(), error) {
-	select {
-	case g <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	var once sync.Once
-	return func() { once.Do(func() { <-g }) }, nil
-}
-
 // crossSet is the cross-domain data set of a study.
 type crossSet struct {
 	key     string // layout, absolute folder and size: a changed one is evaluated again
@@ -119,7 +101,6 @@ type runner struct {
 	dir     string
 	opts    StudyOptions
 	log     zerolog.Logger
-	gate    gate
 	cross   *crossSet
 	threads int
 }
@@ -166,26 +147,17 @@ func (x *runner) train(ctx context.Context, r StudyRun, st runState, runDir stri
 			return StudyRow{}, err
 		}
 	}
-	release, err := x.gate.enter(ctx)
-	if err != nil {
-		return StudyRow{}, errRunStopped
-	}
-	defer release()
+	// Runs share the process's libtorch generator: the trainer seeds and
+	// draws the initial weights under one lock (see seeded), so parallel
+	// runs need no more coordination here.
 	hooks := Hooks{}
 	if x.opts.Hooks != nil {
 		hooks = x.opts.Hooks(r)
 	}
-	onStep := hooks.OnStep
-	hooks.OnStep = func(s StepInfo) error {
-		release() // weights are drawn: the next run may start
-		if onStep != nil {
-			return onStep(s)
-		}
-		return nil
-	}
 	opts := Options{Hooks: hooks, Logger: &log}
 	start := time.Now()
 	var res *Result
+	var err error
 	if st.resume {
 		log.Info().Msg("study: resuming")
 		res, err = Resume(ctx, runDir, r.split, opts)
@@ -193,7 +165,6 @@ func (x *runner) train(ctx context.Context, r StudyRun, st runState, runDir stri
 		log.Info().Msg("study: training")
 		res, err = Train(ctx, r.Config, r.split, opts)
 	}
-	release()
 	meta.WallSeconds += time.Since(start).Seconds()
 	stopped := errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || (err == nil && res.Stopped)
 	if stopped {
@@ -218,12 +189,10 @@ func (x *runner) train(ctx context.Context, r StudyRun, st runState, runDir stri
 // cross data set, with the run's threshold (picked on its validation
 // split when the run did) and TTA setting.
 func (x *runner) crossEvaluate(ctx context.Context, r StudyRun, runDir string) (res metrics.Result, err error) {
-	release, err := x.gate.enter(ctx)
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return res, errRunStopped
 	}
 	p, err := LoadPredictor(runDir, PredictOptions{InferOptions: InferOptions{TTA: r.Config.TTA}, Device: r.Config.Device, Threads: x.threads})
-	release()
 	if err != nil {
 		return res, err
 	}

@@ -85,10 +85,7 @@ func (s StudySpec) WithDefaults() (StudySpec, error) {
 		s.Seeds = []int64{42}
 	}
 	if len(s.Presets) == 0 {
-		p := s.Config.Preset
-		if p == "" {
-			p = s.Config.Loss.Preset
-		}
+		p := s.Config.Loss.Preset
 		if p == "" {
 			p = losses.PresetDSKD
 		}

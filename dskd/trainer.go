@@ -448,14 +448,18 @@ func (t *trainer) endEpoch(epoch int, rec report.EpochRecord) (bool, error) {
 	if best {
 		t.state.BestScore, t.state.BestEpoch = rec.ValDice, epoch
 	}
-	ck := filepath.Join(t.cfg.OutDir, checkpointsDir, epochDirName(epoch))
-	if err := t.saveCheckpoint(ck); err != nil {
-		return false, err
-	}
+	// The best model first: an epoch checkpoint that names epoch e as the
+	// best must never exist while best/ still holds an older model (a kill
+	// between the two writes would resume into a stale best; the resumed
+	// run recomputes epoch e exactly and rewrites best/ instead).
 	if best {
 		if err := t.saveBest(); err != nil {
 			return false, err
 		}
+	}
+	ck := filepath.Join(t.cfg.OutDir, checkpointsDir, epochDirName(epoch))
+	if err := t.saveCheckpoint(ck); err != nil {
+		return false, err
 	}
 	if err := pruneCheckpoints(t.cfg.OutDir, t.cfg.KeepLast); err != nil {
 		return false, err
