@@ -31,10 +31,12 @@
 //     KL(P^T ‖ P^S). Options: reverse KL, no τ², grid, τ, eps.
 //   - DeepSupervision: Σ_i w_i·(Dice + BCE) over the side outputs (all but
 //     the main), w_i = 1/(Depth-1) by default.
-//   - Objective presets: "unet" = Dice + λ_PSDL·BCE; "deep-supervision" =
-//     unet + λ_DS·DeepSupervision; "psdl" = Dice + λ_PSDL·PSDL; "ddl" = Dice
-//   - λ_PSDL·BCE + λ_DDL(t)·DDL; "dskd" (default) = Dice + λ_PSDL·PSDL +
-//     λ_DDL(t)·DDL. λs default 1. λ_DDL(t) = λ_DDL·t/T by default (the
+//   - Objective presets (Objective.Terms lists a preset's terms):
+//     "unet" = Dice + λ_PSDL·BCE;
+//     "deep-supervision" = unet's terms and λ_DS·DeepSupervision;
+//     "psdl" = Dice + λ_PSDL·PSDL;
+//     "ddl" = Dice + λ_PSDL·BCE + λ_DDL(t)·DDL;
+//     "dskd" (default) = Dice + λ_PSDL·PSDL + λ_DDL(t)·DDL. λs default 1. λ_DDL(t) = λ_DDL·t/T by default (the
 //     ramp METHOD.md found stable), or constant, or constant from a start
 //     epoch. Epoch t is 0-based; with no teacher (nil, e.g. epoch 0) the
 //     distillation terms vanish: α = 0 and no DDL.
