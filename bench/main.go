@@ -121,7 +121,10 @@ func printText(r *Result) {
 		}
 	}
 	if r.TensorsPerStep > 0 {
-		fmt.Printf("  %.0f gotch tensors per step\n", r.TensorsPerStep)
+		fmt.Printf("  %.0f tensor handles created per step, %.2f left alive per step\n", r.TensorsPerStep, r.LeakedPerStep)
+	}
+	if r.Malloc != "" {
+		fmt.Printf("  malloc %s, channels-last %v\n", r.Malloc, r.ChannelsLast)
 	}
 	fmt.Printf("  peak RSS %.0f MiB, RSS after warmup %.0f MiB, at end %.0f MiB, drift %+.2f %%\n",
 		r.PeakRSS, r.RSSWarm, r.RSSEnd, r.DriftPct)

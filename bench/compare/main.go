@@ -167,13 +167,21 @@ func summarise(rs []*Result) agg {
 	return a
 }
 
+// row is one config and mode: gotch (dskd's defaults), PyTorch as users
+// run it, and PyTorch with dskd's allocator settings.
 type row struct {
-	cfg       config
-	mode      string
-	go_, py   agg
-	timeRatio float64
-	rssRatio  float64
+	cfg              config
+	mode             string
+	go_, py, pyTuned agg
+	timeRatio        float64 // gotch / PyTorch
+	tunedRatio       float64 // gotch / PyTorch with the same allocator settings
+	rssRatio         float64 // gotch / PyTorch peak RSS
 }
+
+// tunedMallocEnv gives PyTorch the allocator settings internal/aten
+// applies to dskd at start-up (see internal/aten/malloc.go).
+var tunedMallocEnv = []string{"MALLOC_MMAP_THRESHOLD_=1073741824", "MALLOC_TRIM_THRESHOLD_=2147483647",
+	"MALLOC_TOP_PAD_=268435456", "MALLOC_ARENA_MAX=1"}
 
 func run(o opts) error {
 	cfgs, err := parseConfigs(o.configs)
@@ -195,6 +203,11 @@ func run(o opts) error {
 	pyR := runner{"pytorch", func(a []string) *exec.Cmd {
 		return exec.Command(o.python, append([]string{"bench/twin.py"}, a...)...)
 	}}
+	pyTunedR := runner{"pytorch+malloc", func(a []string) *exec.Cmd {
+		c := exec.Command(o.python, append([]string{"bench/twin.py"}, a...)...)
+		c.Env = append(os.Environ(), tunedMallocEnv...)
+		return c
+	}}
 	started := time.Now()
 	var rows []row
 	modes := strings.Split(o.modes, ",")
@@ -204,28 +217,24 @@ func run(o opts) error {
 			args := []string{"--json", "--mode", mode, "--base", strconv.Itoa(c.base), "--depth", strconv.Itoa(o.depth),
 				"--size", strconv.Itoa(c.size), "--batch", strconv.Itoa(c.batch), "--threads", strconv.Itoa(o.threads),
 				"--steps", strconv.Itoa(o.steps), "--warmup", strconv.Itoa(o.warmup)}
-			var gos, pys []*Result
+			got := map[string][]*Result{}
+			impls := []runner{goR, pyR, pyTunedR}
 			for rep := 0; rep < o.reps; rep++ {
-				// A B, then B A: each implementation runs first half the time.
-				order := []runner{goR, pyR}
-				if rep%2 == 1 {
-					order = []runner{pyR, goR}
-				}
-				for _, r := range order {
+				// Rotate the order: each implementation runs first, second
+				// and third equally often.
+				for k := range impls {
+					r := impls[(k+rep)%len(impls)]
 					res, err := r.run(args)
 					if err != nil {
 						return err
 					}
-					if r.name == "gotch" {
-						gos = append(gos, res)
-					} else {
-						pys = append(pys, res)
-					}
-					fmt.Fprintf(os.Stderr, "%-7s %-5s %s rep %d: median %.4f s, peak %.0f MiB\n", r.name, mode, c, rep, res.MedianS, res.PeakRSS)
+					got[r.name] = append(got[r.name], res)
+					fmt.Fprintf(os.Stderr, "%-14s %-5s %s rep %d: median %.4f s, peak %.0f MiB\n", r.name, mode, c, rep, res.MedianS, res.PeakRSS)
 				}
 			}
-			rw := row{cfg: c, mode: mode, go_: summarise(gos), py: summarise(pys)}
+			rw := row{cfg: c, mode: mode, go_: summarise(got[goR.name]), py: summarise(got[pyR.name]), pyTuned: summarise(got[pyTunedR.name])}
 			rw.timeRatio = rw.go_.median / rw.py.median
+			rw.tunedRatio = rw.go_.median / rw.pyTuned.median
 			rw.rssRatio = rw.go_.peak / rw.py.peak
 			rows = append(rows, rw)
 		}
@@ -320,7 +329,7 @@ func run(o opts) error {
 		args := []string{"--json", "--mode", "dskd", "--base", strconv.Itoa(c.base), "--depth", strconv.Itoa(o.depth),
 			"--size", strconv.Itoa(c.size), "--batch", strconv.Itoa(c.batch), "--threads", strconv.Itoa(o.threads),
 			"--steps", strconv.Itoa(o.driftSteps), "--warmup", "20"}
-		for _, r := range []runner{goR, pyR} {
+		for _, r := range []runner{goR, pyR, pyTunedR} {
 			res, err := r.run(args)
 			if err != nil {
 				return err
@@ -383,22 +392,25 @@ func render(o opts, rows []row, dataLines, driftLines, beforeLines []string, too
 		fmt.Fprintf(&b, " --before <bench built at %s>", o.beforeLabel)
 	}
 	fmt.Fprintf(&b, " --write` (took %s).\n\n", took.Round(time.Second))
-	fmt.Fprintf(&b, "Step time: median over %d runs of each run's median of %d steps (runs interleaved, fresh processes, %d threads each); min is the fastest single step seen. "+
+	fmt.Fprintf(&b, "Three implementations, interleaved in rotating order, fresh processes, %d threads each: **gotch** is dskd as it runs by default "+
+		"(its allocator setting and channels-last U-Net on the CPU); **PyTorch** is the twin as users run it (glibc's default malloc, contiguous tensors); "+
+		"**PyTorch+malloc** is the twin given dskd's allocator settings through the environment (%s). "+
+		"Step time: median over %d runs of each run's median of %d steps; min is the fastest single step seen. "+
 		"Peak RSS: VmHWM of the whole process (median over runs). Drift: median RSS over the last tenth of the %d timed steps against the first tenth "+
-		"(over so few steps it mostly shows the allocators settling; the long run below is the real test).\n\n", o.reps, o.steps, o.threads, o.steps)
-	b.WriteString("| config | mode | gotch s/step | PyTorch s/step | ratio | gotch min | PyTorch min | gotch peak MiB | PyTorch peak MiB | RSS ratio | drift gotch | drift PyTorch |\n")
-	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		"(over so few steps it mostly shows the allocators settling; the long run below is the real test).\n\n", o.threads, strings.Join(tunedMallocEnv, " "), o.reps, o.steps, o.steps)
+	b.WriteString("| config | mode | gotch s/step | PyTorch s/step | PyTorch+malloc s/step | ratio vs PyTorch | ratio vs PyTorch+malloc | gotch min | PyTorch min | gotch peak MiB | PyTorch peak MiB | PyTorch+malloc peak MiB | RSS ratio | drift gotch | drift PyTorch |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rows {
 		mode := r.mode
-		gm, pm := r.go_.median, r.py.median
+		gm, pm, tm := r.go_.median, r.py.median, r.pyTuned.median
 		gmin, pmin := r.go_.min, r.py.min
 		if r.mode == "infer" {
 			mode = "infer (s/image)"
-			gm, pm = r.go_.perImage, r.py.perImage
+			gm, pm, tm = r.go_.perImage, r.py.perImage, r.pyTuned.perImage
 			gmin, pmin = gmin/float64(r.cfg.batch), pmin/float64(r.cfg.batch)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %.4f | %.4f | **%.3f** | %.4f | %.4f | %.0f | %.0f | **%.3f** | %+.1f %% | %+.1f %% |\n",
-			r.cfg, mode, gm, pm, r.timeRatio, gmin, pmin, r.go_.peak, r.py.peak, r.rssRatio, r.go_.drift, r.py.drift)
+		fmt.Fprintf(&b, "| %s | %s | %.4f | %.4f | %.4f | **%.3f** | **%.3f** | %.4f | %.4f | %.0f | %.0f | %.0f | **%.3f** | %+.1f %% | %+.1f %% |\n",
+			r.cfg, mode, gm, pm, tm, r.timeRatio, r.tunedRatio, gmin, pmin, r.go_.peak, r.py.peak, r.pyTuned.peak, r.rssRatio, r.go_.drift, r.py.drift)
 	}
 	b.WriteString("\nPer-phase medians of the DSKD step (seconds; gotch / PyTorch):\n\n")
 	phases := []string{"forward_teacher", "forward", "loss", "backward", "optimizer"}
