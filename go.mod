@@ -6,6 +6,7 @@ require (
 	github.com/rs/zerolog v1.35.1
 	github.com/stretchr/testify v1.12.1
 	github.com/sugarme/gotch v0.9.1
+	google.golang.org/protobuf v1.36.12
 )
 
 require (
