@@ -56,7 +56,7 @@ func LoadPredictor(path string, opts PredictOptions) (*Predictor, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Predictor{worker: engine.NewWorker(), norm: norm, opts: opts.InferOptions, State: st}
+	p := &Predictor{norm: norm, opts: opts.InferOptions, State: st}
 	p.threshold = opts.Threshold
 	if p.threshold == 0 {
 		p.threshold = st.Config.Threshold
@@ -67,7 +67,27 @@ func LoadPredictor(path string, opts PredictOptions) (*Predictor, error) {
 	if p.threshold <= 0 || p.threshold >= 1 {
 		p.threshold = 0.5
 	}
-	err = p.worker.Do(func() error {
+	err = p.start(opts, func() (*models.UNet, error) {
+		m, err := models.New(st.Config.Model, p.device)
+		if err != nil {
+			return nil, fmt.Errorf("dskd: %w", err)
+		}
+		if err := m.Load(filepath.Join(dir, modelFile)); err != nil {
+			return nil, fmt.Errorf("dskd: %w", err)
+		}
+		return m, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// start gives p its Worker (threads, device) and builds its model there;
+// on an error the Worker is closed.
+func (p *Predictor) start(opts PredictOptions, build func() (*models.UNet, error)) error {
+	p.worker = engine.NewWorker()
+	err := p.worker.Do(func() error {
 		threads, err := engine.ThreadsFromConfig(opts.Threads)
 		if err != nil {
 			return err
@@ -76,19 +96,13 @@ func LoadPredictor(path string, opts PredictOptions) (*Predictor, error) {
 		if p.device, err = engine.ParseDevice(opts.Device); err != nil {
 			return err
 		}
-		if p.model, err = models.New(st.Config.Model, p.device); err != nil {
-			return fmt.Errorf("dskd: %w", err)
-		}
-		if err := p.model.Load(filepath.Join(dir, modelFile)); err != nil {
-			return fmt.Errorf("dskd: %w", err)
-		}
-		return nil
+		p.model, err = build()
+		return err
 	})
 	if err != nil {
 		p.worker.Close()
-		return nil, err
 	}
-	return p, nil
+	return err
 }
 
 // readPickedThreshold reads the threshold a run chose on validation, if any.
