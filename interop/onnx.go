@@ -134,17 +134,23 @@ func (g *graphBuilder) op(op string, in ...string) string { return g.node(op, in
 
 // normalize applies models' per-image normalisation over C, H and W.
 func (g *graphBuilder) normalize(x, how string) string {
-	axes := intsAttr("axes", 1, 2, 3)
 	switch how {
 	case NormZScore:
-		// (x - mean) / max(std, 1e-6), population std (data.NormZScore).
-		mean := g.node("ReduceMean", []string{x}, axes)
-		d := g.op("Sub", x, mean)
-		variance := g.node("ReduceMean", []string{g.op("Mul", d, d)}, axes)
-		std := g.op("Max", g.op("Sqrt", variance), g.floatScalar(1e-6))
+		// (x - mean) / max(std, 1e-6), population std (data.NormZScore), in
+		// float32 (TensorRT has no float64) but as exact as dskd's float64:
+		// the image is first shifted by its top-left pixel, so the sums hold
+		// deviations, not the bright background (a float32 mean of a whole
+		// 300x300 DCA1 image was off by 1e-4 after normalisation), and a
+		// constant image becomes exactly 0, not ulps divided by the 1e-6
+		// floor; means go over each row, then over the row means.
+		corner := g.op("Slice", x, g.vector(0, 0, 0), g.vector(1, 1, 1), g.vector(1, 2, 3))
+		shifted := g.op("Sub", x, corner)
+		d := g.op("Sub", shifted, g.imageMean(shifted))
+		std := g.op("Max", g.op("Sqrt", g.imageMean(g.op("Mul", d, d))), g.floatScalar(1e-6))
 		return g.op("Div", d, std)
 	case NormMinMax:
 		// (x - min) / (max - min), 0 for a constant image (data.NormMinMax).
+		axes := intsAttr("axes", 1, 2, 3)
 		lo := g.node("ReduceMin", []string{x}, axes)
 		hi := g.node("ReduceMax", []string{x}, axes)
 		span := g.op("Sub", hi, lo)
@@ -152,6 +158,13 @@ func (g *graphBuilder) normalize(x, how string) string {
 		return g.op("Where", g.op("Greater", span, g.floatScalar(0)), scaled, g.floatScalar(0))
 	}
 	return x
+}
+
+// imageMean is the mean of each [C, H, W] image, [N, 1, 1, 1]: the mean of
+// the row means (rows have equal lengths).
+func (g *graphBuilder) imageMean(x string) string {
+	rows := g.node("ReduceMean", []string{x}, intsAttr("axes", 3))
+	return g.node("ReduceMean", []string{rows}, intsAttr("axes", 1, 2))
 }
 
 // padIndex returns the source row (or column) of every padded position

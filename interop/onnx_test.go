@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/angioseg/dskd/data"
+	"github.com/angioseg/dskd/data/synth"
 	"github.com/angioseg/dskd/models"
 )
 
@@ -35,6 +36,12 @@ func dskdProbabilities(t *testing.T, net *models.UNet, x Array, norm data.Normal
 		out = append(out, sigmoid(logits))
 	}
 	return out
+}
+
+// angiogram is a generated size x size angiogram as a [1, 1, H, W] array.
+func angiogram(size int, seed int64) Array {
+	img, _ := synth.Angiogram(size, seed)
+	return Array{Name: "x", Shape: []int64{1, 1, int64(size), int64(size)}, Data: img.Pix}
 }
 
 // runORT runs model on x with ONNX Runtime and returns output name ->
@@ -123,8 +130,8 @@ func TestONNXRuntimeMatchesDskd(t *testing.T) {
 		norm string
 		x    Array
 	}{
-		{"300x300", models.UNetConfig{Depth: 4, Base: 4}, NormZScore, randomImages(50, 1, 1, 300, 300)},
-		{"512x512", models.UNetConfig{Depth: 4, Base: 4}, NormZScore, randomImages(51, 1, 1, 512, 512)},
+		{"300x300", models.UNetConfig{Depth: 4, Base: 4}, NormZScore, angiogram(300, 50)},
+		{"512x512", models.UNetConfig{Depth: 4, Base: 4}, NormZScore, angiogram(512, 51)},
 		// Batch of two tiny images: replicate padding, per-image normalisation.
 		{"2x7x5", models.UNetConfig{Depth: 4, Base: 4}, NormZScore, randomImages(52, 2, 1, 7, 5)},
 		{"transpose-minmax", models.UNetConfig{Depth: 3, Base: 3, Upsample: models.UpsampleTranspose}, NormMinMax, randomImages(53, 1, 1, 61, 45)},
@@ -172,4 +179,40 @@ func minMax(v []float32) (lo, hi float32) {
 		lo, hi = min(lo, x), max(hi, x)
 	}
 	return lo, hi
+}
+
+// The in-graph normalisation alone equals package data's (float64) on
+// angiogram-like images: bright background, low contrast (DCA1's
+// statistics, where a float32 mean over the whole image was off by 1e-4
+// after normalisation), and a constant image (std floor, minmax's 0 case).
+func TestONNXNormalisationMatchesData(t *testing.T) {
+	needORT(t)
+	img, _ := synth.Angiogram(300, 70)
+	dim := Array{Name: "x", Shape: []int64{2, 1, 300, 300}, Data: make([]float32, 2*300*300)}
+	for i, v := range img.Pix {
+		dim.Data[i] = 0.55 + 0.25*v // DCA1-like: mean 0.7, std 0.05
+		dim.Data[300*300+i] = 0.6
+	}
+	for _, how := range []string{NormZScore, NormMinMax} {
+		g := &graphBuilder{}
+		g.graph.inputs = []onnxValueInfo{{name: ONNXInput, elemType: onnxFloat, dims: []onnxDim{{param: "n"}, {value: 1}, {param: "h"}, {param: "w"}}}}
+		y := g.normalize(ONNXInput, how)
+		g.graph.nodes = append(g.graph.nodes, onnxNode{op: "Identity", name: "y", inputs: []string{y}, outputs: []string{"y"}})
+		g.graph.outputs = []onnxValueInfo{{name: "y", elemType: onnxFloat, dims: []onnxDim{{param: "n"}, {value: 1}, {param: "h"}, {param: "w"}}}}
+		path := filepath.Join(t.TempDir(), how+".onnx")
+		require.NoError(t, os.WriteFile(path, onnxModel{irVersion: onnxIRVersion, opset: onnxOpset, graph: g.graph}.encode(), 0o644))
+		got := runORT(t, path, dim)["y"]
+		norm := data.NormZScore
+		if how == NormMinMax {
+			norm = data.NormMinMax
+		}
+		want := append([]float32(nil), dim.Data...)
+		for i := 0; i < 2; i++ {
+			norm.Apply(&data.Image{W: 300, H: 300, Pix: want[i*90000 : (i+1)*90000]})
+		}
+		d := maxAbsDiff(want, got)
+		t.Logf("%s: max |data - ONNX Runtime| = %.3g", how, d)
+		assert.LessOrEqual(t, d, 2e-6, how)
+		assert.Equal(t, float32(0), got[90000], "%s of a constant image", how)
+	}
 }
