@@ -10,7 +10,9 @@ import (
 func FuzzDecode(f *testing.F) {
 	arrays := []Array{{Name: "enc0.conv1.weight", Shape: []int64{2, 1, 1, 2}, Data: []float32{1, 2, 3, 4}}}
 	for _, enc := range []func(*bytes.Buffer) error{
-		func(b *bytes.Buffer) error { return EncodeSafetensors(b, arrays, map[string]string{"dskd_config": "{}"}) },
+		func(b *bytes.Buffer) error {
+			return EncodeSafetensors(b, arrays, map[string]string{"dskd_config": "{}"})
+		},
 		func(b *bytes.Buffer) error { return EncodePT(b, arrays, nil) },
 	} {
 		var b bytes.Buffer
