@@ -54,12 +54,12 @@ func TestPyTorchLoadsDskdWeights(t *testing.T) {
 			out := filepath.Join(dir, "torch-"+string(f)+".safetensors")
 			summary := runTool(t, nil, py, parityScript(), "forward", weights, in, out)
 			var s struct {
-				Tensors   int
+				StateDict [][2]any `json:"state_dict"`
 				Threshold float64
 				Config    map[string]any
 			}
 			require.NoError(t, json.Unmarshal([]byte(summary), &s), summary)
-			assert.Equal(t, len(m.Arrays), s.Tensors)
+			assertStateDictIsLayout(t, cfg, s.StateDict)
 			assert.Equal(t, 0.35, s.Threshold)
 			assert.Equal(t, float64(c.cfg.Base), s.Config["base"])
 			got := readSafetensors(t, out)
@@ -103,5 +103,22 @@ func TestDskdLoadsPyTorchWeights(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// assertStateDictIsLayout: the PyTorch module's state_dict, as [name,
+// shape] pairs in order, is exactly Layout(cfg).
+func assertStateDictIsLayout(t *testing.T, cfg models.UNetConfig, sd [][2]any) {
+	t.Helper()
+	layout, err := Layout(cfg)
+	require.NoError(t, err)
+	require.Len(t, sd, len(layout))
+	for i, p := range layout {
+		var shape []int64
+		for _, d := range sd[i][1].([]any) {
+			shape = append(shape, int64(d.(float64)))
+		}
+		assert.Equal(t, p.Name, sd[i][0], "state_dict entry %d", i)
+		assert.Equal(t, p.Shape, shape, p.Name)
 	}
 }

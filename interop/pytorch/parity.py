@@ -32,7 +32,7 @@ def cmd_forward(weights, inp, out):
         DskdUNet(**meta["config"]).load_state_dict(sd, strict=True)
     x = read_safetensors(inp)[0]["x"]
     write_safetensors(out, forward_all(model, x))
-    print(json.dumps({"tensors": len(model.state_dict()), "config": meta["config"],
+    print(json.dumps({"state_dict": [[k, list(v.shape)] for k, v in model.state_dict().items()], "config": meta["config"],
                       "normalize": meta["normalize"], "threshold": meta["threshold"]}))
 
 
@@ -52,7 +52,7 @@ def cmd_make(config, seed, inp, outdir):
     write_safetensors(os.path.join(outdir, "torch.safetensors"), sd)
     x = read_safetensors(inp)[0]["x"]
     write_safetensors(os.path.join(outdir, "expected.safetensors"), forward_all(model, x))
-    print(json.dumps({"tensors": len(sd)}))
+    print(json.dumps({"state_dict": [[k, list(v.shape)] for k, v in sd.items()]}))
 
 
 def cmd_check_onnx(path):
