@@ -27,16 +27,17 @@ type Config struct {
 	CropSize  int     `json:"crop_size,omitempty"`  // random training crop side; default 256; -1 = full images
 	LR        float64 `json:"lr,omitempty"`         // initial learning rate; default 1e-3
 
-	Optimizer optim.Config      `json:"optimizer"` // default AdamW, weight decay 1e-5
-	Schedule  ScheduleConfig    `json:"schedule"`  // default StepLR(10 epochs, gamma 0.3)
-	Loss      losses.Config     `json:"loss"`      // default full DSKD
-	Model     models.UNetConfig `json:"model"`     // default depth 4, base 32
+	Optimizer optim.Config        `json:"optimizer"`         // default AdamW, weight decay 1e-5
+	Schedule  ScheduleConfig      `json:"schedule"`          // default StepLR(10 epochs, gamma 0.3)
+	Loss      losses.Config       `json:"loss"`              // default full DSKD
+	Model     models.UNetConfig   `json:"model"`             // default depth 4, base 32
+	Augment   *data.AugmentConfig `json:"augment,omitempty"` // nil: flips, 90° rotations, mild intensity jitter and the crop
+
 	// InitWeights starts a new run (not a resumed one) from these weights:
 	// a .safetensors or .pt file (package interop), e.g. exported by dskd or
 	// saved by PyTorch from interop/pytorch/dskd_unet.py; names and shapes
 	// must fit Model. Default "": Model's random initialisation.
-	InitWeights string              `json:"init_weights,omitempty"`
-	Augment     *data.AugmentConfig `json:"augment,omitempty"` // nil: flips, 90° rotations, mild intensity jitter and the crop
+	InitWeights string `json:"init_weights,omitempty"`
 
 	// Preset selects the ablation: "unet", "deep-supervision", "psdl",
 	// "ddl" or "dskd". Empty keeps Loss.Preset (default "dskd").
