@@ -34,6 +34,12 @@ type Config struct {
 	Model     models.UNetConfig   `json:"model"`             // default depth 4, base 32
 	Augment   *data.AugmentConfig `json:"augment,omitempty"` // nil: data.DefaultAugment(CropSize)
 
+	// InitWeights starts a new run (not a resumed one) from these weights:
+	// a .safetensors or .pt file (package interop), e.g. exported by dskd or
+	// saved by PyTorch from interop/pytorch/dskd_unet.py; names and shapes
+	// must fit Model. Default "": Model's random initialisation.
+	InitWeights string `json:"init_weights,omitempty"`
+
 	// Teacher is TeacherPreviousEpoch (default) or TeacherEMA.
 	Teacher  string  `json:"teacher,omitempty"`
 	EMADecay float64 `json:"ema_decay,omitempty"` // EMA teacher decay; default 0.999

@@ -57,7 +57,7 @@ func LoadPredictor(path string, opts PredictOptions) (*Predictor, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Predictor{worker: engine.NewWorker(), norm: norm, opts: opts.InferOptions, State: st}
+	p := &Predictor{norm: norm, opts: opts.InferOptions, State: st}
 	p.threshold = opts.Threshold
 	if p.threshold == 0 {
 		p.threshold = st.Config.Threshold
@@ -68,7 +68,27 @@ func LoadPredictor(path string, opts PredictOptions) (*Predictor, error) {
 	if p.threshold <= 0 || p.threshold >= 1 {
 		p.threshold = 0.5
 	}
-	err = p.worker.Do(func() error {
+	err = p.start(opts, func() (*models.UNet, error) {
+		m, err := models.New(st.Config.Model, p.device)
+		if err != nil {
+			return nil, fmt.Errorf("dskd: %w", err)
+		}
+		if err := m.Load(filepath.Join(dir, modelFile)); err != nil {
+			return nil, fmt.Errorf("dskd: %w", err)
+		}
+		return m, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// start gives p its Worker (threads, device) and builds its model there;
+// on an error the Worker is closed.
+func (p *Predictor) start(opts PredictOptions, build func() (*models.UNet, error)) error {
+	p.worker = engine.NewWorker()
+	err := p.worker.Do(func() error {
 		threads, err := engine.ThreadsFromConfig(opts.Threads)
 		if err != nil {
 			return err
@@ -77,25 +97,17 @@ func LoadPredictor(path string, opts PredictOptions) (*Predictor, error) {
 		if p.device, err = engine.ParseDevice(opts.Device); err != nil {
 			return err
 		}
-		// The random init is overwritten by Load, but it draws from the
+		// build draws a random init (overwritten by the weights) from the
 		// process's generator: keep it out of concurrent runs' draws.
-		err = seeded(st.Config.Seed, func() error {
-			p.model, err = models.New(st.Config.Model, p.device)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("dskd: %w", err)
-		}
-		if err := p.model.Load(filepath.Join(dir, modelFile)); err != nil {
-			return fmt.Errorf("dskd: %w", err)
-		}
-		return nil
+		generatorMu.Lock()
+		defer generatorMu.Unlock()
+		p.model, err = build()
+		return err
 	})
 	if err != nil {
 		p.worker.Close()
-		return nil, err
 	}
-	return p, nil
+	return err
 }
 
 // thresholdFile holds the threshold a run picked on validation.

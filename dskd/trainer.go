@@ -188,6 +188,11 @@ func (t *trainer) build(from string) error {
 	if err != nil {
 		return err
 	}
+	if from == "" && cfg.InitWeights != "" {
+		if err := loadInitWeights(t.student, cfg, t.log); err != nil {
+			return err
+		}
+	}
 	if t.opt, err = optim.New(cfg.Optimizer, t.student.VarStore()); err != nil {
 		return fmt.Errorf("dskd: %w", err)
 	}

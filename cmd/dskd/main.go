@@ -16,8 +16,9 @@ import (
 const usage = `usage:
   dskd train   --dataset xcad|dca1|folder --data DIR [training flags]
   dskd eval    --run RUN --dataset xcad|dca1|folder --data DIR [--on test|val|all]
-  dskd predict --run RUN --out DIR [--tta] [--threshold T] IMAGE...
+  dskd predict --run RUN|--weights FILE --out DIR [--tta] [--threshold T] IMAGE...
   dskd study   --dir D [--dataset L --data DIR --presets P,Q --seeds S,T --set PATH=V,W ...]
+  ` + cli.ExportUsage + `
 run "dskd SUBCOMMAND -h" for the flags of each`
 
 func main() {
@@ -35,6 +36,8 @@ func main() {
 		err = predict(os.Args[2:])
 	case "study":
 		err = cli.Study(os.Args[2:], os.Stdout)
+	case "export":
+		err = cli.Export(os.Args[2:], os.Stdout)
 	case "-h", "--help", "help":
 		fmt.Println(usage)
 		return
@@ -155,6 +158,7 @@ func eval(args []string) error {
 func predict(args []string) error {
 	fs := flag.NewFlagSet("dskd predict", flag.ContinueOnError)
 	runDir := fs.String("run", "", "run folder or checkpoint folder")
+	weights := fs.String("weights", "", "or a weights file: .safetensors or .pt (dskd export, or PyTorch)")
 	out := fs.String("out", "predictions", "output folder")
 	tta := fs.Bool("tta", false, "flip test-time augmentation")
 	threshold := fs.Float64("threshold", 0, "binarisation threshold (default: the run's)")
@@ -166,7 +170,7 @@ func predict(args []string) error {
 	if fs.NArg() == 0 {
 		return errors.New("predict: no image given")
 	}
-	p, err := dskd.LoadPredictor(*runDir, dskd.PredictOptions{InferOptions: dskd.InferOptions{TTA: *tta, TileSize: *tile}, Threshold: *threshold, Device: *device})
+	p, err := cli.OpenPredictor(*runDir, *weights, dskd.PredictOptions{InferOptions: dskd.InferOptions{TTA: *tta, TileSize: *tile}, Threshold: *threshold, Device: *device})
 	if err != nil {
 		return err
 	}

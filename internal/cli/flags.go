@@ -30,6 +30,7 @@ type TrainFlags struct {
 	TTA           bool
 	PickThreshold bool
 	StepsPerEpoch int
+	InitWeights   string
 	Resume        bool
 	Overwrite     bool
 	Quiet         bool
@@ -57,6 +58,7 @@ func (f *TrainFlags) Register(fs *flag.FlagSet, defaultOut string) {
 	fs.BoolVar(&f.TTA, "tta", false, "flip test-time augmentation at evaluation")
 	fs.BoolVar(&f.PickThreshold, "pick-threshold", false, "pick the threshold on validation (never test) for the test report")
 	fs.IntVar(&f.StepsPerEpoch, "steps-per-epoch", 0, "cap on batches per epoch (quick runs)")
+	fs.StringVar(&f.InitWeights, "init-weights", "", "start from these weights (.safetensors or .pt, e.g. from PyTorch) instead of a random initialisation")
 	fs.BoolVar(&f.Resume, "resume", false, "continue the run in --out from its last checkpoint")
 	fs.BoolVar(&f.Overwrite, "overwrite", false, "start over in --out even if it holds checkpoints")
 	fs.BoolVar(&f.Quiet, "quiet", false, "no progress lines, only epochs")
@@ -100,6 +102,7 @@ func (f *TrainFlags) Config(defaults dskd.Config) (dskd.Config, error) {
 		"pick-threshold":  func() { cfg.PickThreshold = f.PickThreshold },
 		"steps-per-epoch": func() { cfg.StepsPerEpoch = f.StepsPerEpoch },
 		"val-fraction":    func() { cfg.ValFraction = f.ValFraction },
+		"init-weights":    func() { cfg.InitWeights = f.InitWeights },
 	}
 	for name, fn := range apply {
 		if f.Set(name) {

@@ -46,3 +46,13 @@ func TestFlagsOverrideConfigFileOverrideDefaults(t *testing.T) {
 	_, err = tf.Config(dskd.Config{})
 	assert.ErrorContains(t, err, `unknown field "epochz"`)
 }
+
+func TestInitWeightsFlag(t *testing.T) {
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	var tf TrainFlags
+	tf.Register(fs, "runs/x")
+	require.NoError(t, fs.Parse([]string{"--init-weights", "pretrained.pt"}))
+	cfg, err := tf.Config(dskd.Config{})
+	require.NoError(t, err)
+	assert.Equal(t, "pretrained.pt", cfg.InitWeights)
+}
