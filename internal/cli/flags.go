@@ -59,7 +59,7 @@ func (f *TrainFlags) Register(fs *flag.FlagSet, defaultOut string) {
 	fs.IntVar(&f.StepsPerEpoch, "steps-per-epoch", 0, "cap on batches per epoch (quick runs)")
 	fs.BoolVar(&f.Resume, "resume", false, "continue the run in --out from its last checkpoint")
 	fs.BoolVar(&f.Overwrite, "overwrite", false, "start over in --out even if it holds checkpoints")
-	fs.BoolVar(&f.Quiet, "quiet", false, "no progress lines, only epochs")
+	fs.BoolVar(&f.Quiet, "quiet", false, "no progress within epochs, only one line per epoch")
 }
 
 // Set reports whether a flag was given on the command line.
@@ -110,7 +110,7 @@ func (f *TrainFlags) Config(defaults dskd.Config) (dskd.Config, error) {
 		cfg.OutDir = f.Out
 	}
 	if f.Quiet {
-		cfg.ProgressEvery = 1 << 30
+		cfg.ProgressEvery = -1
 	}
 	if f.ValCount < 0 {
 		return cfg, fmt.Errorf("--val-count %d: must be >= 0", f.ValCount)
