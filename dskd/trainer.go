@@ -513,7 +513,6 @@ func (t *trainer) writeReport() {
 	t.log.Info().Str("report", filepath.Join(t.cfg.OutDir, report.ReportFile)).Msg("report written")
 }
 
-
 func round4(v float64) float64 { return math.Round(v*1e4) / 1e4 }
 
 // roundSig rounds v to n significant digits (a learning rate of
