@@ -25,7 +25,7 @@ report-check: setup
 report-png:
 	chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
 		--disable-background-networking --disable-component-update --disable-sync --hide-scrollbars \
-		--user-data-dir=$$(mktemp -d) --window-size=1280,1700 \
+		--user-data-dir=$$(mktemp -d) --window-size=1280,2000 \
 		--screenshot=$(CURDIR)/docs/report.png file://$(CURDIR)/runs/xcad/report.html
 
 # Removes the prepared gotch copies (the next setup rebuilds one).

@@ -41,6 +41,13 @@ func BenchmarkIterator512(b *testing.B) {
 	b.ReportMetric(float64(batches)/b.Elapsed().Seconds(), "batches/s")
 }
 
+// BenchmarkCheckSplit checks 1000 DCA1-like pairs (2000 PGM files,
+// 300x300) with full decoding on all cores.
+func BenchmarkCheckSplit(b *testing.B) {
+	one := data.Sample{ImagePath: "../testdata/dca1/101.pgm", MaskPath: "../testdata/dca1/101_gt.pgm"}
+	benchmarkCheckSplit(b, one, 1000, ".pgm")
+}
+
 // BenchmarkCheckSplitPNG512 checks 500 XCAD-like pairs (1000 PNG files,
 // 512x512) with full decoding on all cores.
 func BenchmarkCheckSplitPNG512(b *testing.B) {
@@ -52,18 +59,23 @@ func BenchmarkCheckSplitPNG512(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	img, err := os.ReadFile(one[0].ImagePath)
+	benchmarkCheckSplit(b, one[0], 500, ".png")
+}
+
+// benchmarkCheckSplit checks a split of n copies of the sample one.
+func benchmarkCheckSplit(b *testing.B, one data.Sample, n int, ext string) {
+	img, err := os.ReadFile(one.ImagePath)
 	if err != nil {
 		b.Fatal(err)
 	}
-	mask, err := os.ReadFile(one[0].MaskPath)
+	mask, err := os.ReadFile(one.MaskPath)
 	if err != nil {
 		b.Fatal(err)
 	}
 	dir := b.TempDir()
 	var split data.Split
-	for i := range 500 {
-		s := data.Sample{Name: fmt.Sprint(i), ImagePath: filepath.Join(dir, fmt.Sprintf("%d.png", i)), MaskPath: filepath.Join(dir, fmt.Sprintf("%d_gt.png", i))}
+	for i := range n {
+		s := data.Sample{Name: fmt.Sprint(i), ImagePath: filepath.Join(dir, fmt.Sprint(i)+ext), MaskPath: filepath.Join(dir, fmt.Sprint(i)+"_gt"+ext)}
 		if err := os.WriteFile(s.ImagePath, img, 0o644); err != nil {
 			b.Fatal(err)
 		}
@@ -78,5 +90,5 @@ func BenchmarkCheckSplitPNG512(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(1000*b.N)/b.Elapsed().Seconds(), "files/s")
+	b.ReportMetric(float64(2*n*b.N)/b.Elapsed().Seconds(), "files/s")
 }

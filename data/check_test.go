@@ -2,7 +2,6 @@ package data
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,28 +74,4 @@ func TestSplitWithoutMatchesSplitAndPath(t *testing.T) {
 	s := Split{Train: []Sample{a, b}, Test: []Sample{a}}
 	got := s.Without([]Problem{{Split: "test", Sample: a, Err: errors.New("bad")}})
 	assert.Equal(t, Split{Train: []Sample{a, b}}, got)
-}
-
-// BenchmarkCheckSplit checks 1000 DCA1-like pairs (2000 PGM files,
-// 300x300) with full decoding on all cores.
-func BenchmarkCheckSplit(b *testing.B) {
-	dir := b.TempDir()
-	img, err := os.ReadFile(td("dca1", "101.pgm"))
-	require.NoError(b, err)
-	mask, err := os.ReadFile(td("dca1", "101_gt.pgm"))
-	require.NoError(b, err)
-	var split Split
-	for i := range 1000 {
-		s := Sample{Name: fmt.Sprint(i), ImagePath: filepath.Join(dir, fmt.Sprintf("%d.pgm", i)), MaskPath: filepath.Join(dir, fmt.Sprintf("%d_gt.pgm", i))}
-		require.NoError(b, os.WriteFile(s.ImagePath, img, 0o644))
-		require.NoError(b, os.WriteFile(s.MaskPath, mask, 0o644))
-		split.Train = append(split.Train, s)
-	}
-	b.ResetTimer()
-	for b.Loop() {
-		if err := CheckSplit(split, CheckOptions{}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(2000*b.N)/b.Elapsed().Seconds(), "files/s")
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -45,4 +46,20 @@ func Run(t testing.TB, args ...string) (stdout, stderr string, code int) {
 		t.Fatalf("running %v: %v", args, err)
 	}
 	return out.String(), errOut.String(), code
+}
+
+// HelpAndStrayArgument checks the command line of a flags-only command:
+// -h prints usage (containing synopsis) to stdout and exits 0; a stray
+// positional argument exits 1 with one line naming it.
+func HelpAndStrayArgument(t *testing.T, prog, synopsis string) {
+	t.Helper()
+	out, errOut, code := Run(t, "-h")
+	if code != 0 || !strings.Contains(out, synopsis) || errOut != "" {
+		t.Errorf("%s -h: exit %d, stdout %q, stderr %q; want 0, usage with %q, nothing", prog, code, out, errOut, synopsis)
+	}
+	_, errOut, code = Run(t, "stray")
+	want := prog + ": unexpected argument \"stray\" (" + prog + " takes flags only; -h lists them)\n"
+	if code != 1 || errOut != want {
+		t.Errorf("%s stray: exit %d, stderr %q; want 1, %q", prog, code, errOut, want)
+	}
 }
