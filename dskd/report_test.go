@@ -3,6 +3,7 @@ package dskd
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -110,4 +111,24 @@ func TestCorruptFilesFoundBeforeTraining(t *testing.T) {
 	page, err := os.ReadFile(filepath.Join(cfg.OutDir, report.ReportFile))
 	require.NoError(t, err)
 	assert.Contains(t, string(page), "Left out by the data check (2)")
+}
+
+// A run that fails mid-way still leaves report.html, built from what the
+// folder holds at that moment.
+func TestFailedRunLeavesReport(t *testing.T) {
+	split := syntheticSplit(t, 8, 64)
+	cfg := tinyConfig(t, 3)
+	boom := errors.New("boom")
+	hooks := Hooks{OnEpochEnd: func(e EpochInfo) error {
+		if e.Record.Epoch == 1 {
+			return boom
+		}
+		return nil
+	}}
+	_, err := Train(context.Background(), cfg, split, Options{Logger: quietLogger(), Hooks: hooks})
+	require.ErrorIs(t, err, boom)
+	page, err := os.ReadFile(filepath.Join(cfg.OutDir, report.ReportFile))
+	require.NoError(t, err)
+	assert.Contains(t, string(page), "incomplete: 2 of 3 epochs, no final evaluation")
+	assert.Contains(t, string(page), `id="epochs-table"`)
 }
