@@ -4,7 +4,7 @@
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: setup test demo bench clean-cache
+.PHONY: setup test demo bench clean-cache report-check report-png
 
 setup:
 	GOWORK=off $(GO) run ./cmd/dskd-setup --quiet
@@ -15,6 +15,18 @@ test: setup
 
 demo: setup
 	$(GO) run ./examples/xcad
+
+# The browser check of report.html alone (also part of `make test`):
+# a tiny training, its report.html rendered in headless Chromium.
+report-check: setup
+	DSKD_REQUIRE_BROWSER=1 $(GO) test -count=1 -v -run 'TestTrainReportPredict|TestRenderSeesScriptsConsoleAndPixels' ./cmd/dskd/ ./internal/browser/
+
+# docs/report.png: a screenshot of the demo's report (run `make demo` first).
+report-png:
+	chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync --hide-scrollbars \
+		--user-data-dir=$$(mktemp -d) --window-size=1280,2000 \
+		--screenshot=$(CURDIR)/docs/report.png file://$(CURDIR)/runs/xcad/report.html
 
 # Removes the prepared gotch copies (the next setup rebuilds one).
 clean-cache:

@@ -77,6 +77,18 @@
 // iterates a validation or test split one full-size sample at a time without
 // augmentation.
 //
+// # Checking a split
+//
+// CheckSplit decodes every image and mask of a Split with LoadSample, on
+// all cores, and returns a *CheckError listing every unusable sample (its
+// split, name and the error naming the file), so that a trainer can stop
+// before its first step rather than when an epoch reaches the file;
+// Split.Without drops those samples. Measured on 2 shared cores (Intel Xeon,
+// other jobs running): about 1,000 files/s for 300x300 8-bit PGM, about
+// 250 files/s for 512x512 PNG.
+//
+//	go test -run XXX -bench CheckSplit ./data/
+//
 // # Errors and logging
 //
 // Library code never panics or exits on user input. Errors start with

@@ -48,28 +48,29 @@ func DecodePGM(r io.Reader) (*Raw, error) {
 	if maxv < 1 || maxv > 65535 {
 		return nil, fmt.Errorf("pgm: invalid maxval %d (want 1..65535)", maxv)
 	}
+	// The image is allocated only once its pixels are read, so a header
+	// claiming a huge size cannot force a huge allocation.
 	raw := &Raw{MaxVal: maxv}
-	var vals []int
 	var err error
 	if magic[1] == '5' {
 		raw.Format = "pgm-p5"
-		vals, err = pgmBinary(br, w, h, maxv)
+		raw.Image, err = pgmBinary(br, w, h, maxv)
 	} else {
 		raw.Format = "pgm-p2"
-		vals, err = pgmASCII(br, w, h)
+		raw.Image, err = pgmASCII(br, w, h, maxv)
 	}
 	if err != nil {
 		return nil, err
 	}
-	img := NewImage(w, h)
-	for i, v := range vals {
-		if v > maxv {
-			return nil, fmt.Errorf("pgm: pixel %d value %d exceeds maxval %d", i, v, maxv)
-		}
-		img.Pix[i] = float32(v) / float32(maxv)
-	}
-	raw.Image = img
 	return raw, nil
+}
+
+// pgmValue returns raw value v of pixel i as v/maxv, refusing values above maxv.
+func pgmValue(i, v, maxv int) (float32, error) {
+	if v > maxv {
+		return 0, fmt.Errorf("pgm: pixel %d value %d exceeds maxval %d", i, v, maxv)
+	}
+	return float32(v) / float32(maxv), nil
 }
 
 // pgmHeaderInt skips whitespace and comments, then reads a decimal integer
@@ -127,7 +128,7 @@ func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
 }
 
-func pgmBinary(br *bufio.Reader, w, h, maxv int) ([]int, error) {
+func pgmBinary(br *bufio.Reader, w, h, maxv int) (*Image, error) {
 	bpp := 1
 	if maxv > 255 {
 		bpp = 2
@@ -149,30 +150,37 @@ func pgmBinary(br *bufio.Reader, w, h, maxv int) ([]int, error) {
 	if len(buf) < want {
 		return nil, fmt.Errorf("pgm: truncated pixel data: header says %dx%d (%d bytes), file has %d bytes", w, h, want, len(buf))
 	}
-	vals := make([]int, w*h)
-	for i := range vals {
-		if bpp == 1 {
-			vals[i] = int(buf[i])
-		} else {
-			vals[i] = int(buf[2*i])<<8 | int(buf[2*i+1])
+	img := NewImage(w, h)
+	for i := range img.Pix {
+		v := int(buf[i])
+		if bpp == 2 {
+			v = int(buf[2*i])<<8 | int(buf[2*i+1])
+		}
+		var err error
+		if img.Pix[i], err = pgmValue(i, v, maxv); err != nil {
+			return nil, err
 		}
 	}
-	return vals, nil
+	return img, nil
 }
 
-func pgmASCII(br *bufio.Reader, w, h int) ([]int, error) {
-	vals := make([]int, 0, min(w*h, 1<<20))
-	for len(vals) < w*h {
+func pgmASCII(br *bufio.Reader, w, h, maxv int) (*Image, error) {
+	pix := make([]float32, 0, min(w*h, 1<<20))
+	for len(pix) < w*h {
 		v, err := pgmHeaderInt(br)
 		if err != nil {
 			if err == io.EOF {
-				return nil, fmt.Errorf("pgm: truncated pixel data: header says %dx%d (%d values), file has %d", w, h, w*h, len(vals))
+				return nil, fmt.Errorf("pgm: truncated pixel data: header says %dx%d (%d values), file has %d", w, h, w*h, len(pix))
 			}
-			return nil, fmt.Errorf("pgm: pixel %d: %w", len(vals), err)
+			return nil, fmt.Errorf("pgm: pixel %d: %w", len(pix), err)
 		}
-		vals = append(vals, v)
+		f, err := pgmValue(len(pix), v, maxv)
+		if err != nil {
+			return nil, err
+		}
+		pix = append(pix, f)
 	}
-	return vals, nil
+	return &Image{W: w, H: h, Pix: pix}, nil
 }
 
 // EncodePGM writes img as binary PGM (P5). maxVal must be 255 (8-bit) or

@@ -68,13 +68,19 @@ type Config struct {
 	PickThreshold bool `json:"pick_threshold,omitempty"`
 	// TTA averages predictions over flips at evaluation (4 passes).
 	TTA bool `json:"tta,omitempty"`
-	// Overlays is the number of validation images drawn as overlays at the
-	// end; default 4; -1 = none.
+	// Overlays is the number of worst and of best images by Dice (of the
+	// test split, else validation) drawn as overlays at the end; default 4
+	// (up to 8 images); -1 = none.
 	Overlays int `json:"overlays,omitempty"`
+	// SkipBad trains on the usable samples when the check before training
+	// finds unusable files, and lists the others in split.json; default
+	// false: the run stops with the list.
+	SkipBad bool `json:"skip_bad,omitempty"`
 	// StepsPerEpoch caps the batches of an epoch (quick runs); default all.
 	StepsPerEpoch int `json:"steps_per_epoch,omitempty"`
-	// ProgressEvery is the number of steps between progress lines; default
-	// about a tenth of an epoch.
+	// ProgressEvery is the number of steps between progress lines when
+	// stderr is not a terminal (on a terminal one line is redrawn in
+	// place); default about a tenth of an epoch; -1 = no progress at all.
 	ProgressEvery int `json:"progress_every,omitempty"`
 }
 

@@ -30,13 +30,15 @@
 // # The run folder
 //
 //	config.json           the effective configuration
-//	metrics.csv           one row per epoch: losses, validation scores, lr, α, seconds
+//	split.json            the names of the train, validation and test samples, and any left out
+//	metrics.csv           one row per epoch: losses, validation scores, lr, α, λ_DDL, seconds
 //	curves.png            training loss and validation Dice per epoch
+//	report.html           one self-contained page of all of it (report.WriteHTML)
 //	checkpoints/epoch-N/  model.pt, teacher.pt, optim.pt, state.json (newest KeepLast kept)
 //	checkpoints/best/     the best-on-validation model
 //	val_metrics.json      the best model on validation
 //	test_metrics.json     the best model on test, with test_per_image.csv
-//	overlays/             a few validation images: TP green, FP red, FN blue
+//	overlays/             the worst and best test images by Dice (else validation): TP green, FP red, FN blue
 //	threshold.json        the threshold picked on validation, if asked
 //
 // Checkpoints are written into a temporary folder and renamed, so a kill
@@ -48,6 +50,16 @@
 //
 // A loss that turns NaN or infinite stops the run with an error naming the
 // epoch, the step and the last good checkpoint.
+//
+// Before the first step every image and mask of the split is decoded
+// (data.CheckSplit, in parallel): unusable files stop the run at once
+// with one error listing each of them, or, with Config.SkipBad, are left
+// out and listed in split.json. report.html is written when the run ends,
+// also after an error, from what the folder holds.
+//
+// On a terminal, progress within an epoch is one line redrawn in place
+// (steps, mean loss, time left in the epoch and the run); otherwise a
+// plain log line every Config.ProgressEvery steps.
 //
 // # Prediction
 //

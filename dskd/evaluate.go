@@ -115,11 +115,13 @@ func (t *trainer) finish(res *Result) (*Result, error) {
 	if err := writeJSON(filepath.Join(out, "val_metrics.json"), res.Validation); err != nil {
 		return nil, err
 	}
-	if err := t.writeOverlays(ev, float32(res.Threshold)); err != nil {
-		return nil, err
-	}
+	shown, scores, samples := ev, res.Validation, t.split.Val // the overlays' split: test, else validation
 	if len(t.split.Test) > 0 {
-		tr, err := t.evaluate(t.split.Test, float32(res.Threshold), true)
+		tev, err := predictSamples(t.student, t.device, t.split.Test, t.norm, InferOptions{TTA: t.cfg.TTA}, &t.log)
+		if err != nil {
+			return nil, err
+		}
+		tr, err := tev.score(float32(res.Threshold), true)
 		if err != nil {
 			return nil, err
 		}
@@ -131,6 +133,10 @@ func (t *trainer) finish(res *Result) (*Result, error) {
 			return nil, err
 		}
 		t.log.Info().Int("best_epoch", res.BestEpoch).Float64("threshold", res.Threshold).Msg("test metrics of the best model (per-image mean ± std, and pooled over all pixels)")
+		shown, scores, samples = tev, tr, t.split.Test
+	}
+	if err := t.writeOverlays(shown, scores, samples, float32(res.Threshold)); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -142,30 +148,22 @@ func writeCSV(path string, write func(w io.Writer) error) error {
 	return nil
 }
 
-// writeOverlays draws the first cfg.Overlays validation images.
-func (t *trainer) writeOverlays(ev *evaluation, threshold float32) error {
-	n := min(t.cfg.Overlays, len(ev.names))
-	for i := 0; i < n; i++ {
-		s := t.split.Val[i]
-		img, mask, err := data.LoadSample(s)
+// writeOverlays draws the cfg.Overlays worst and best images by Dice of
+// samples (ev and scores hold their predictions and metrics, in order).
+func (t *trainer) writeOverlays(ev *evaluation, scores metrics.Result, samples []data.Sample, threshold float32) error {
+	dice := make([]float64, len(scores.Images))
+	for i, im := range scores.Images {
+		dice[i] = im.Scores.Dice
+	}
+	for _, i := range report.WorstBest(dice, t.cfg.Overlays) {
+		img, mask, err := data.LoadSample(samples[i])
 		if err != nil {
 			return fmt.Errorf("dskd: %w", err)
 		}
-		path := filepath.Join(t.cfg.OutDir, "overlays", safeName(s.Name)+".png")
+		path := filepath.Join(t.cfg.OutDir, "overlays", report.OverlayFileName(samples[i].Name))
 		if err := report.WriteOverlayPNG(path, img, ev.probs[i], mask, threshold); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// safeName turns a sample name (which may contain folders) into a file name.
-func safeName(name string) string {
-	b := []byte(name)
-	for i, c := range b {
-		if c == '/' || c == '\\' || c == ' ' {
-			b[i] = '_'
-		}
-	}
-	return string(b)
 }

@@ -74,11 +74,7 @@ func Study(ctx context.Context, dir string, spec StudySpec, opts StudyOptions) (
 		total = runtime.NumCPU()
 	}
 	x := &runner{dir: dir, opts: opts, threads: max(1, total/jobs)}
-	if opts.Logger != nil {
-		x.log = *opts.Logger
-	} else {
-		x.log = zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: "15:04:05", NoColor: !isTerminal(os.Stderr)}).With().Timestamp().Logger()
-	}
+	x.log = runLogger(Options{Logger: opts.Logger})
 	pool, err := openStudyPool(spec.Layout, spec.Data)
 	if err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/angioseg/dskd/data"
 	"github.com/angioseg/dskd/engine"
 	"github.com/angioseg/dskd/internal/aten"
+	"github.com/angioseg/dskd/internal/progress"
 	"github.com/angioseg/dskd/losses"
 	"github.com/angioseg/dskd/metrics"
 	"github.com/angioseg/dskd/models"
@@ -63,6 +65,7 @@ type trainer struct {
 	opt     *optim.Optimizer
 	obj     *losses.Objective
 	state   State
+	prog    *progress.Reporter
 }
 
 // Train runs a whole training on split (Train required; Val carved from
@@ -108,6 +111,11 @@ func run(ctx context.Context, st State, from string, split data.Split, opts Opti
 	if len(split.Train) == 0 {
 		return nil, errors.New("dskd: the training split is empty")
 	}
+	log := runLogger(opts)
+	split, left, err := checkData(cfg, split, log)
+	if err != nil {
+		return nil, err
+	}
 	if len(split.Val) == 0 {
 		frac := cfg.ValFraction
 		count := 0
@@ -115,17 +123,13 @@ func run(ctx context.Context, st State, from string, split data.Split, opts Opti
 			count = 1
 			frac = 0
 		}
-		var err error
 		if split, err = split.WithValidation(frac, count, cfg.Seed); err != nil {
 			return nil, fmt.Errorf("dskd: carving a validation split: %w", err)
 		}
 	}
-	t := &trainer{cfg: cfg, split: split, opts: opts, state: st}
-	if opts.Logger != nil {
-		t.log = *opts.Logger
-	} else {
-		t.log = zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: "15:04:05", NoColor: !isTerminal(os.Stderr)}).With().Timestamp().Logger()
-	}
+	t := &trainer{cfg: cfg, split: split, opts: opts, state: st, log: log}
+	t.prog = progress.New(log, progress.Options{Epochs: cfg.Epochs, Every: cfg.ProgressEvery,
+		Live: opts.Logger == nil && progress.IsTerminal(os.Stderr)})
 	t.norm, _ = parseNorm(cfg.Normalize)
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("dskd: %w", err)
@@ -133,10 +137,14 @@ func run(ctx context.Context, st State, from string, split data.Split, opts Opti
 	if err := writeJSON(filepath.Join(cfg.OutDir, "config.json"), cfg); err != nil {
 		return nil, err
 	}
+	if err := report.WriteSplitJSON(filepath.Join(cfg.OutDir, report.SplitFile), report.NewSplitInfo(split, left)); err != nil {
+		return nil, err
+	}
+	defer t.writeReport() // also after an error: the page shows what is on disk
 	var res *Result
 	w := engine.NewWorker()
 	defer w.Close()
-	err := w.Do(func() error {
+	err = w.Do(func() error {
 		if err := t.build(from); err != nil {
 			return err
 		}
@@ -334,10 +342,8 @@ func (t *trainer) trainEpoch(ctx context.Context, epoch int) (report.EpochRecord
 	if cfg.StepsPerEpoch > 0 && cfg.StepsPerEpoch < steps {
 		steps = cfg.StepsPerEpoch
 	}
-	every := cfg.ProgressEvery
-	if every <= 0 {
-		every = max(1, steps/10)
-	}
+	t.prog.Start(epoch, steps)
+	defer t.prog.End()
 	var sum losses.Breakdown // the epoch's sums, then means
 	n := 0
 	for step := 0; step < steps && it.Next(); step++ {
@@ -356,12 +362,7 @@ func (t *trainer) trainEpoch(ctx context.Context, epoch int) (report.EpochRecord
 				return report.EpochRecord{}, err
 			}
 		}
-		if (step+1)%every == 0 && step+1 < steps {
-			el := time.Since(start)
-			eta := time.Duration(float64(el) / float64(step+1) * float64(steps-step-1))
-			t.log.Info().Int("epoch", epoch).Str("step", fmt.Sprintf("%d/%d", step+1, steps)).
-				Float64("loss", round4(sum.Total/float64(n))).Str("eta", eta.Round(time.Second).String()).Msg("progress")
-		}
+		t.prog.Step(step, bd.Total)
 	}
 	if err := it.Err(); err != nil {
 		return report.EpochRecord{}, fmt.Errorf("dskd: epoch %d: %w", epoch, err)
@@ -370,8 +371,8 @@ func (t *trainer) trainEpoch(ctx context.Context, epoch int) (report.EpochRecord
 		return report.EpochRecord{}, fmt.Errorf("dskd: epoch %d had no batch (batch size %d, %d training samples)", epoch, cfg.BatchSize, len(t.split.Train))
 	}
 	mean := sum.Mean(n)
-	rec := report.EpochRecord{Epoch: epoch, TrainLoss: mean.Total, LR: lr,
-		Alpha: t.obj.Alpha(epoch, cfg.Epochs, t.hasT), Parts: mean.Values()}
+	rec := report.EpochRecord{Epoch: epoch, TrainLoss: mean.Total, LR: lr, Alpha: t.obj.Alpha(epoch, cfg.Epochs, t.hasT),
+		LambdaDDL: t.obj.LambdaDDLAt(epoch, cfg.Epochs, t.hasT), Parts: mean.Values()}
 	rec.Seconds = time.Since(start).Seconds()
 	return rec, nil
 }
@@ -479,7 +480,7 @@ func (t *trainer) endEpoch(epoch int, rec report.EpochRecord) (bool, error) {
 	for _, k := range t.obj.Terms() {
 		ev = ev.Float64(k, round4(rec.Parts[k]))
 	}
-	ev.Float64("val_dice", round4(rec.ValDice)).Float64("lr", roundSig(rec.LR)).Float64("alpha", round4(rec.Alpha)).
+	ev.Float64("val_dice", round4(rec.ValDice)).Float64("lr", roundSig(rec.LR, 4)).Float64("alpha", round4(rec.Alpha)).
 		Str("time", fmt.Sprintf("%.1fs", rec.Seconds)).Bool("best", best).Msg("epoch")
 	if t.opts.Hooks.OnEpochEnd != nil {
 		err := t.opts.Hooks.OnEpochEnd(EpochInfo{Record: rec, Best: best, Checkpoint: ck})
@@ -493,22 +494,31 @@ func (t *trainer) endEpoch(epoch int, rec report.EpochRecord) (bool, error) {
 	return false, nil
 }
 
-// isTerminal reports whether f is a character device (colours only there).
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+// runLogger is opts.Logger, or a console logger on stderr.
+func runLogger(opts Options) zerolog.Logger {
+	if opts.Logger != nil {
+		return *opts.Logger
+	}
+	return zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: "15:04:05", NoColor: !progress.IsTerminal(os.Stderr)}).With().Timestamp().Logger()
+}
+
+// writeReport writes report.html from the run folder; a failure is
+// logged, never fatal to a run that trained.
+func (t *trainer) writeReport() {
+	if err := report.WriteHTML(t.cfg.OutDir); err != nil {
+		t.log.Warn().Err(err).Msg("report.html not written")
+		return
+	}
+	t.log.Info().Str("report", filepath.Join(t.cfg.OutDir, report.ReportFile)).Msg("report written")
 }
 
 func round4(v float64) float64 { return math.Round(v*1e4) / 1e4 }
 
-// roundSig rounds to 4 significant digits (learning rates: 5e-4, not
-// 0.0005000000000000002).
-func roundSig(v float64) float64 {
-	if v == 0 || !finite(v) {
-		return v
-	}
-	e := math.Pow(10, 3-math.Floor(math.Log10(math.Abs(v))))
-	return math.Round(v*e) / e
+// roundSig rounds v to n significant digits (a learning rate of
+// 0.0005000000000000002 logs as 0.0005).
+func roundSig(v float64, n int) float64 {
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', n, 64), 64)
+	return r
 }
 
 func (t *trainer) saveCheckpoint(dir string) error {

@@ -10,7 +10,7 @@ import (
 
 // WriteMetricsCSV writes history as CSV with the header
 //
-//	epoch,train_loss,<sorted part names>,val_dice,<sorted val score names>,lr,alpha,seconds
+//	epoch,train_loss,<sorted part names>,val_dice,<sorted val score names>,lr,alpha,lambda_ddl,seconds
 //
 // and one row per record, in the given order. Part and score columns are the
 // union over all records; a name missing from a record gives an empty cell.
@@ -38,7 +38,7 @@ func writeMetricsCSV(w io.Writer, history []EpochRecord) error {
 	header = append(header, parts...)
 	header = append(header, "val_dice")
 	header = append(header, scores...)
-	header = append(header, "lr", "alpha", "seconds")
+	header = append(header, "lr", "alpha", "lambda_ddl", "seconds")
 
 	cw := csv.NewWriter(w)
 	if err := cw.Write(header); err != nil {
@@ -50,7 +50,7 @@ func writeMetricsCSV(w io.Writer, history []EpochRecord) error {
 		row = appendCells(row, parts, r.Parts)
 		row = append(row, fmtFloat(r.ValDice))
 		row = appendCells(row, scores, r.ValScores)
-		row = append(row, fmtFloat(r.LR), fmtFloat(r.Alpha), fmtFloat(r.Seconds))
+		row = append(row, fmtFloat(r.LR), fmtFloat(r.Alpha), fmtFloat(r.LambdaDDL), fmtFloat(r.Seconds))
 		if err := cw.Write(row); err != nil {
 			return fmt.Errorf("epoch %d: %w", r.Epoch, err)
 		}

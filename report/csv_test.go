@@ -14,16 +14,16 @@ import (
 func twoEpochs() []EpochRecord {
 	return []EpochRecord{
 		{Epoch: 1, TrainLoss: 0.9, Parts: map[string]float64{"dice": 0.5, "psdl": 0.25, "ddl": 0.15},
-			ValDice: math.NaN(), LR: 0.001, Alpha: 0.5, Seconds: 12.5},
+			ValDice: math.NaN(), LR: 0.001, Alpha: 0.5, LambdaDDL: 0.25, Seconds: 12.5},
 		{Epoch: 2, TrainLoss: 0.6, Parts: map[string]float64{"dice": 0.4, "psdl": 0.2},
 			ValDice: 0.75, ValScores: map[string]float64{"sensitivity": 0.8, "auc": 0.95},
 			LR: 0.0005, Alpha: 0.25, Seconds: 11},
 	}
 }
 
-const twoEpochsCSV = "epoch,train_loss,ddl,dice,psdl,val_dice,auc,sensitivity,lr,alpha,seconds\n" +
-	"1,0.9,0.15,0.5,0.25,,,,0.001,0.5,12.5\n" +
-	"2,0.6,,0.4,0.2,0.75,0.95,0.8,0.0005,0.25,11\n"
+const twoEpochsCSV = "epoch,train_loss,ddl,dice,psdl,val_dice,auc,sensitivity,lr,alpha,lambda_ddl,seconds\n" +
+	"1,0.9,0.15,0.5,0.25,,,,0.001,0.5,0.25,12.5\n" +
+	"2,0.6,,0.4,0.2,0.75,0.95,0.8,0.0005,0.25,0,11\n"
 
 func TestWriteMetricsCSV(t *testing.T) {
 	var buf bytes.Buffer
@@ -34,7 +34,7 @@ func TestWriteMetricsCSV(t *testing.T) {
 func TestWriteMetricsCSVEmptyHistory(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, WriteMetricsCSV(&buf, nil))
-	assert.Equal(t, "epoch,train_loss,val_dice,lr,alpha,seconds\n", buf.String())
+	assert.Equal(t, "epoch,train_loss,val_dice,lr,alpha,lambda_ddl,seconds\n", buf.String())
 }
 
 func TestWriteMetricsCSVFile(t *testing.T) {

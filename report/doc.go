@@ -1,6 +1,8 @@
 // Package report turns a training run into files a person can look at:
-// a metrics CSV, a PNG of the training curves, and per-image prediction
-// overlays, probability maps and binary masks. It is pure Go (no libtorch):
+// a metrics CSV, a PNG of the training curves, per-image prediction
+// overlays, probability maps and binary masks, and report.html, one
+// self-contained page per run (and study.html for a study). It is pure Go
+// (no libtorch):
 // images come in as data.Image (row-major float32 in [0,1]) and predictions
 // as row-major []float32 probabilities of the same W×H grid.
 //
@@ -12,6 +14,11 @@
 //   - curves.go: WriteCurves, a 900×400 PNG drawn with gonum.org/v1/plot.
 //   - overlay.go: Overlay and WriteOverlayPNG.
 //   - maps.go: WriteProbabilityPNG and WriteMaskPNG.
+//   - csvread.go: ReadMetricsCSV and ReadMetricsCSVFile (metrics.csv back
+//     into records).
+//   - split.go: SplitInfo, the run folder's split.json.
+//   - html.go, runfolder.go, svg.go, gallery.go, assets/: WriteHTML.
+//   - study.go: WriteStudyHTML.
 //   - check.go: input validation (sizes, lengths) and error helpers.
 //   - atomic.go: the atomic file writer all file outputs go through.
 //
@@ -19,7 +26,7 @@
 //
 // WriteMetricsCSV writes the header
 //
-//	epoch,train_loss,<sorted part names>,val_dice,<sorted val score names>,lr,alpha,seconds
+//	epoch,train_loss,<sorted part names>,val_dice,<sorted val score names>,lr,alpha,lambda_ddl,seconds
 //
 // where part names are the union of EpochRecord.Parts keys over the history
 // (e.g. ddl,dice,psdl) and val score names the union of ValScores keys. A
@@ -33,6 +40,27 @@
 // thick black line, each part as a thinner coloured line) and the
 // validation Dice on a [0,1] axis, both against epoch, with titles, axis
 // labels and legends. Non-finite points are skipped.
+//
+// # report.html
+//
+// WriteHTML(runDir) reads only files of the run folder, so it works for a
+// run that is still going, stopped or crashed: config.json (flattened into
+// a key/value table), metrics.csv (charts as inline SVG: all loss terms
+// together, each term on its own scale, validation scores with the best
+// epoch marked, α and λ_DDL, learning rate; and a per-epoch table),
+// split.json (sizes, names, files left out by the data check),
+// val_metrics.json and test_metrics.json (the metrics table, pooled and
+// per-image mean ± std; one sortable row per image), and overlays/*.png
+// (inline, ranked by Dice in the test split, else validation, as worst and
+// best). Files older than config.json were left by an earlier run in the
+// same folder and are listed as notes instead. The page needs no network:
+// styles, the sorting script and images are inline.
+//
+// # study.html
+//
+// WriteStudyHTML(path, Study) shows a study runner's arms table as given,
+// a plot of every run's score by arm with the arm means, and a sortable
+// table of the runs with links to their report.html.
 //
 // # Overlay colours
 //

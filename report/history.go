@@ -20,7 +20,10 @@ type EpochRecord struct {
 	ValScores map[string]float64 `json:"val_scores,omitempty"`
 	LR        float64            `json:"lr"`
 	Alpha     float64            `json:"alpha"`
-	Seconds   float64            `json:"seconds"`
+	// LambdaDDL is the effective DDL weight λ_DDL(t) of the epoch (0 in
+	// presets without DDL and before the teacher exists).
+	LambdaDDL float64 `json:"lambda_ddl"`
+	Seconds   float64 `json:"seconds"`
 }
 
 // jsonFloat is a float64 that encodes non-finite values as null and decodes
@@ -57,6 +60,7 @@ type epochJSON struct {
 	ValScores map[string]jsonFloat `json:"val_scores,omitempty"`
 	LR        jsonFloat            `json:"lr"`
 	Alpha     jsonFloat            `json:"alpha"`
+	LambdaDDL jsonFloat            `json:"lambda_ddl"`
 	Seconds   jsonFloat            `json:"seconds"`
 }
 
@@ -65,7 +69,7 @@ func (r EpochRecord) MarshalJSON() ([]byte, error) {
 	return json.Marshal(epochJSON{
 		Epoch: r.Epoch, TrainLoss: jsonFloat(r.TrainLoss), Parts: toJSONMap(r.Parts),
 		ValDice: jsonFloat(r.ValDice), ValScores: toJSONMap(r.ValScores),
-		LR: jsonFloat(r.LR), Alpha: jsonFloat(r.Alpha), Seconds: jsonFloat(r.Seconds),
+		LR: jsonFloat(r.LR), Alpha: jsonFloat(r.Alpha), LambdaDDL: jsonFloat(r.LambdaDDL), Seconds: jsonFloat(r.Seconds),
 	})
 }
 
@@ -79,7 +83,7 @@ func (r *EpochRecord) UnmarshalJSON(b []byte) error {
 	*r = EpochRecord{
 		Epoch: w.Epoch, TrainLoss: float64(w.TrainLoss), Parts: fromJSONMap(w.Parts),
 		ValDice: float64(w.ValDice), ValScores: fromJSONMap(w.ValScores),
-		LR: float64(w.LR), Alpha: float64(w.Alpha), Seconds: float64(w.Seconds),
+		LR: float64(w.LR), Alpha: float64(w.Alpha), LambdaDDL: float64(w.LambdaDDL), Seconds: float64(w.Seconds),
 	}
 	return nil
 }

@@ -14,7 +14,7 @@ func TestEpochRecordJSON(t *testing.T) {
 	b, err := json.Marshal(h[0])
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"epoch":1,"train_loss":0.9,"parts":{"dice":0.5,"psdl":0.25,"ddl":0.15},
-		"val_dice":null,"lr":0.001,"alpha":0.5,"seconds":12.5}`, string(b))
+		"val_dice":null,"lr":0.001,"alpha":0.5,"lambda_ddl":0.25,"seconds":12.5}`, string(b))
 
 	var back []EpochRecord
 	b, err = json.Marshal(h)

@@ -7,18 +7,24 @@ import (
 	"os"
 	"os/exec"
 
+	"github.com/angioseg/dskd/internal/cmdline"
 	"github.com/angioseg/dskd/internal/setup"
 )
 
 func main() {
-	printOnly := flag.Bool("print", false, "report what was found, change nothing")
-	install := flag.Bool("install", false, "install libtorch-dev with apt-get if no libtorch is found (default when root on Debian/Ubuntu)")
-	quiet := flag.Bool("quiet", false, "print nothing when nothing changed")
-	flag.Parse()
-	if err := run(*printOnly, *install, *quiet); err != nil {
-		fmt.Fprintln(os.Stderr, "dskd-setup:", err)
-		os.Exit(1)
+	os.Exit(cmdline.Run("dskd-setup", os.Args[1:], parseAndRun, os.Stderr))
+}
+
+func parseAndRun(args []string) error {
+	fs := flag.NewFlagSet("dskd-setup", flag.ContinueOnError)
+	printOnly := fs.Bool("print", false, "report what was found, change nothing")
+	install := fs.Bool("install", false, "install libtorch-dev with apt-get if no libtorch is found (default when root on Debian/Ubuntu)")
+	quiet := fs.Bool("quiet", false, "print nothing when nothing changed")
+	cmdline.Usage(fs, "usage: dskd-setup [--print] [--install] [--quiet]\nprepares gotch for the installed libtorch and writes go.work")
+	if err := cmdline.ParseNoArgs(fs, args); err != nil {
+		return err
 	}
+	return run(*printOnly, *install, *quiet)
 }
 
 func logf(format string, args ...any) { fmt.Fprintf(os.Stderr, "dskd-setup: "+format+"\n", args...) }

@@ -6,13 +6,11 @@ import (
 	"os"
 
 	"github.com/angioseg/dskd/data/synth"
+	"github.com/angioseg/dskd/internal/cmdline"
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "dskd-synth:", err)
-		os.Exit(1)
-	}
+	os.Exit(cmdline.Run("dskd-synth", os.Args[1:], run, os.Stderr))
 }
 
 func run(args []string) error {
@@ -23,7 +21,8 @@ func run(args []string) error {
 	unlabelled := fs.Int("unlabelled", 4, "xcad only: number of unlabelled train/ frames")
 	size := fs.Int("size", 0, "image side in pixels (0: layout default, dca1/generic 300, xcad 512)")
 	seed := fs.Int64("seed", 1, "random seed; same seed gives identical files")
-	if err := fs.Parse(args); err != nil {
+	cmdline.Usage(fs, "usage: dskd-synth --out DIR [--layout dca1|xcad|generic|testdata] [flags]\nwrites generated angiograms with exact masks")
+	if err := cmdline.ParseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *out == "" {

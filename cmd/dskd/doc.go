@@ -5,7 +5,10 @@
 //	dskd eval    --run RUN --dataset xcad|dca1|folder --data DIR [--on test|val|all]
 //	dskd predict --run RUN --out DIR [--tta] [--threshold T] IMAGE...
 //	dskd study   --dir D [--dataset L --data DIR --presets P,Q --seeds S,T --set PATH=V,W ...]
+//	dskd report  --run RUN      # RUN/report.html from the run folder, also for a stopped run
 //
 // RUN is a run folder written by train (its best checkpoint is used) or a
-// checkpoint folder. Each subcommand prints its flags with -h.
+// checkpoint folder. Each subcommand prints its flags with -h (exit status
+// 0). Flags may follow the images of predict; after -- every argument is
+// an image.
 package main

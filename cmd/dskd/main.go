@@ -11,6 +11,7 @@ import (
 	"github.com/angioseg/dskd/dskd"
 	"github.com/angioseg/dskd/internal/atomicfile"
 	"github.com/angioseg/dskd/internal/cli"
+	"github.com/angioseg/dskd/internal/cmdline"
 )
 
 const usage = `usage:
@@ -18,39 +19,36 @@ const usage = `usage:
   dskd eval    --run RUN --dataset xcad|dca1|folder --data DIR [--on test|val|all]
   dskd predict --run RUN|--weights FILE --out DIR [--tta] [--threshold T] IMAGE...
   dskd study   --dir D [--dataset L --data DIR --presets P,Q --seeds S,T --set PATH=V,W ...]
+  dskd report  --run RUN
   ` + cli.ExportUsage + `
 run "dskd SUBCOMMAND -h" for the flags of each`
 
 func main() {
-	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, usage)
-		os.Exit(2)
+	os.Exit(cmdline.Run("dskd", os.Args[1:], dispatch, os.Stderr))
+}
+
+func dispatch(args []string) error {
+	if len(args) == 0 {
+		return errors.New("no subcommand given\n" + usage)
 	}
-	var err error
-	switch os.Args[1] {
+	switch args[0] {
 	case "train":
-		err = train(os.Args[2:])
+		return train(args[1:])
 	case "eval":
-		err = eval(os.Args[2:])
+		return eval(args[1:])
 	case "predict":
-		err = predict(os.Args[2:])
+		return predict(args[1:])
 	case "study":
-		err = cli.Study(os.Args[2:], os.Stdout)
+		return cli.Study(args[1:], os.Stdout)
 	case "export":
-		err = cli.Export(os.Args[2:], os.Stdout)
-	case "-h", "--help", "help":
+		return cli.Export(args[1:], os.Stdout)
+	case "report":
+		return cli.Report(args[1:], os.Stdout)
+	case "-h", "-help", "--help", "help":
 		fmt.Println(usage)
-		return
-	default:
-		err = fmt.Errorf("unknown subcommand %q\n%s", os.Args[1], usage)
+		return nil
 	}
-	if errors.Is(err, flag.ErrHelp) {
-		return
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "dskd:", err)
-		os.Exit(1)
-	}
+	return fmt.Errorf("unknown subcommand %q\n%s", args[0], usage)
 }
 
 // datasetFlags select and split a data set.
@@ -89,7 +87,8 @@ func train(args []string) error {
 	ds.register(fs)
 	var tf cli.TrainFlags
 	tf.Register(fs, "runs/dskd")
-	if err := fs.Parse(args); err != nil {
+	cmdline.Usage(fs, "usage: dskd train --dataset xcad|dca1|folder --data DIR [flags]")
+	if err := cmdline.ParseNoArgs(fs, args); err != nil {
 		return err
 	}
 	cfg, err := tf.Config(dskd.Config{})
@@ -114,7 +113,8 @@ func eval(args []string) error {
 	threshold := fs.Float64("threshold", 0, "binarisation threshold (default: the run's)")
 	jsonOut := fs.String("json", "", "also write the metrics as JSON to this file")
 	device := fs.String("device", "", "auto (default), cpu, cuda:N")
-	if err := fs.Parse(args); err != nil {
+	cmdline.Usage(fs, "usage: dskd eval --run RUN --dataset xcad|dca1|folder --data DIR [flags]")
+	if err := cmdline.ParseNoArgs(fs, args); err != nil {
 		return err
 	}
 	p, err := dskd.LoadPredictor(*runDir, dskd.PredictOptions{InferOptions: dskd.InferOptions{TTA: *tta}, Threshold: *threshold, Device: *device})
@@ -164,10 +164,12 @@ func predict(args []string) error {
 	threshold := fs.Float64("threshold", 0, "binarisation threshold (default: the run's)")
 	tile := fs.Int("tile", 0, "sliding-window tile side for large images (default 1024)")
 	device := fs.String("device", "", "auto (default), cpu, cuda:N")
-	if err := fs.Parse(args); err != nil {
+	cmdline.Usage(fs, "usage: dskd predict --run RUN [flags] IMAGE...\nflags may also follow the images; arguments after -- are images")
+	images, err := cmdline.Parse(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
+	if len(images) == 0 {
 		return errors.New("predict: no image given")
 	}
 	p, err := cli.OpenPredictor(*runDir, *weights, dskd.PredictOptions{InferOptions: dskd.InferOptions{TTA: *tta, TileSize: *tile}, Threshold: *threshold, Device: *device})
@@ -175,7 +177,7 @@ func predict(args []string) error {
 		return err
 	}
 	defer p.Close()
-	for _, img := range fs.Args() {
+	for _, img := range images {
 		o, err := p.PredictFile(img, *out)
 		if err != nil {
 			return err

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/angioseg/dskd/data"
 	"github.com/angioseg/dskd/internal/cli"
+	"github.com/angioseg/dskd/internal/cmdline"
 )
 
 func main() {
@@ -17,8 +17,5 @@ func main() {
 			return cli.DCA1Split(root, os.Stderr)
 		},
 	}
-	if err := ex.Run(os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "dca1:", err)
-		os.Exit(1)
-	}
+	os.Exit(cmdline.Run("dca1", os.Args[1:], ex.Run, os.Stderr))
 }

@@ -2,11 +2,11 @@ package main
 
 import (
 	"flag"
-	"fmt"
 	"os"
 
 	"github.com/angioseg/dskd/data"
 	"github.com/angioseg/dskd/internal/cli"
+	"github.com/angioseg/dskd/internal/cmdline"
 )
 
 func main() {
@@ -25,8 +25,5 @@ func main() {
 			return cli.XCADSplit(root, split, folds, fold, seed)
 		},
 	}
-	if err := ex.Run(os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "xcad:", err)
-		os.Exit(1)
-	}
+	os.Exit(cmdline.Run("xcad", os.Args[1:], ex.Run, os.Stderr))
 }

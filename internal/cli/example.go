@@ -7,6 +7,7 @@ import (
 
 	"github.com/angioseg/dskd/data"
 	"github.com/angioseg/dskd/dskd"
+	"github.com/angioseg/dskd/internal/cmdline"
 )
 
 // Example is an end-to-end program over one data set layout: with --data it
@@ -30,7 +31,8 @@ func (e Example) Run(args []string) error {
 	}
 	var tf TrainFlags
 	tf.Register(fs, filepath.Join("runs", e.Name))
-	if err := fs.Parse(args); err != nil {
+	cmdline.Usage(fs, "usage: "+e.Name+" [--data DIR] [flags]\ntrains and evaluates; without --data on a generated data set in the "+e.Name+" layout")
+	if err := cmdline.ParseNoArgs(fs, args); err != nil {
 		return err
 	}
 	defaults := dskd.Config{}

@@ -34,13 +34,14 @@ type TrainFlags struct {
 	Resume        bool
 	Overwrite     bool
 	Quiet         bool
+	SkipBad       bool
 }
 
 // Register adds the flags to fs.
 func (f *TrainFlags) Register(fs *flag.FlagSet, defaultOut string) {
 	f.fs = fs
 	fs.StringVar(&f.ConfigPath, "config", "", "JSON config file (dskd.Config); flags override it")
-	fs.StringVar(&f.Out, "out", defaultOut, "run folder: checkpoints, metrics.csv, curves.png, overlays")
+	fs.StringVar(&f.Out, "out", defaultOut, "run folder: checkpoints, metrics.csv, report.html, overlays")
 	fs.IntVar(&f.Epochs, "epochs", 0, "epochs (default 50)")
 	fs.IntVar(&f.Batch, "batch", 0, "batch size (default 4)")
 	fs.IntVar(&f.Crop, "crop", 0, "training crop side (default 256; -1 = full images)")
@@ -61,7 +62,8 @@ func (f *TrainFlags) Register(fs *flag.FlagSet, defaultOut string) {
 	fs.StringVar(&f.InitWeights, "init-weights", "", "start from these weights (.safetensors or .pt, e.g. from PyTorch) instead of a random initialisation")
 	fs.BoolVar(&f.Resume, "resume", false, "continue the run in --out from its last checkpoint")
 	fs.BoolVar(&f.Overwrite, "overwrite", false, "start over in --out even if it holds checkpoints")
-	fs.BoolVar(&f.Quiet, "quiet", false, "no progress lines, only epochs")
+	fs.BoolVar(&f.SkipBad, "skip-bad", false, "train on the rest when files are unusable (listed in split.json) instead of stopping")
+	fs.BoolVar(&f.Quiet, "quiet", false, "no progress within epochs, only one line per epoch")
 }
 
 // Set reports whether a flag was given on the command line.
@@ -103,6 +105,7 @@ func (f *TrainFlags) Config(defaults dskd.Config) (dskd.Config, error) {
 		"steps-per-epoch": func() { cfg.StepsPerEpoch = f.StepsPerEpoch },
 		"val-fraction":    func() { cfg.ValFraction = f.ValFraction },
 		"init-weights":    func() { cfg.InitWeights = f.InitWeights },
+		"skip-bad":        func() { cfg.SkipBad = f.SkipBad },
 	}
 	for name, fn := range apply {
 		if f.Set(name) {
@@ -113,7 +116,7 @@ func (f *TrainFlags) Config(defaults dskd.Config) (dskd.Config, error) {
 		cfg.OutDir = f.Out
 	}
 	if f.Quiet {
-		cfg.ProgressEvery = 1 << 30
+		cfg.ProgressEvery = -1
 	}
 	if f.ValCount < 0 {
 		return cfg, fmt.Errorf("--val-count %d: must be >= 0", f.ValCount)

@@ -40,7 +40,7 @@ func Train(cfg dskd.Config, f *TrainFlags, split data.Split, w io.Writer) (*dskd
 
 // PrintResult prints the best epoch, validation and test tables.
 func PrintResult(w io.Writer, res *dskd.Result) {
-	fmt.Fprintf(w, "\nrun folder: %s (config.json, metrics.csv, curves.png, overlays/, checkpoints/)\n", res.RunDir)
+	fmt.Fprintf(w, "\nrun folder: %s (report.html, config.json, metrics.csv, overlays/, checkpoints/)\n", res.RunDir)
 	if res.BestEpoch < 0 {
 		fmt.Fprintln(w, "no epoch finished")
 		return

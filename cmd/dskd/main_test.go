@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/angioseg/dskd/data/synth"
+	"github.com/angioseg/dskd/internal/browser"
+	"github.com/angioseg/dskd/internal/cmdline/cmdtest"
+)
+
+func TestMain(m *testing.M) { cmdtest.Main(m, main) }
+
+func TestHelpExitsZero(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"help"}, {"train", "-h"}, {"eval", "-h"}, {"predict", "-h"}, {"report", "-h"}, {"train", "--help"}} {
+		out, errOut, code := cmdtest.Run(t, args...)
+		assert.Equal(t, 0, code, "%q", args)
+		assert.Regexp(t, `^usage:(\n  | )dskd `, out, "%q", args)
+		assert.Empty(t, errOut, "%q", args)
+	}
+	out, _, _ := cmdtest.Run(t, "predict", "-h")
+	assert.Contains(t, out, "usage: dskd predict --run RUN [flags] IMAGE...\nflags may also follow the images")
+	assert.Contains(t, out, "-tta")
+}
+
+func TestErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{nil, 1, "dskd: no subcommand given\nusage:"},
+		{[]string{"bogus"}, 1, `dskd: unknown subcommand "bogus"`},
+		{[]string{"train", "--bogus"}, 2, "flag provided but not defined: -bogus\nusage: dskd train"},
+		{[]string{"train", "--epochs", "1", "runs/a"}, 1, `dskd: unexpected argument "runs/a" (dskd train takes flags only; -h lists them)` + "\n"},
+		{[]string{"report"}, 1, "dskd: --run is required\n"},
+		{[]string{"report", "--run", dir}, 1, "dskd: report: " + dir + " is not a run folder: it has neither config.json nor metrics.csv\n"},
+		{[]string{"predict", "--run", dir}, 1, "dskd: predict: no image given\n"},
+	} {
+		_, errOut, code := cmdtest.Run(t, tc.args...)
+		assert.Equal(t, tc.code, code, "%q", tc.args)
+		assert.True(t, strings.HasPrefix(errOut, tc.stderr), "%q: stderr %q", tc.args, errOut)
+	}
+}
+
+// End to end on a tiny generated DCA1 layout: a truncated test image
+// stops `train` before the first step with one clear error; --skip-bad
+// trains on the rest; the run folder's report.html renders in a real
+// browser; `report` rewrites it; `predict` honours a flag after the image.
+func TestTrainReportPredict(t *testing.T) {
+	root := t.TempDir()
+	dataDir, runDir := filepath.Join(root, "data"), filepath.Join(root, "run")
+	ids := []int{1, 2, 3, 4, 5, 6, 7, 8, 101, 102, 103}
+	require.NoError(t, synth.WriteDCA1(dataDir, ids, 64, 5))
+	bad := filepath.Join(dataDir, "102.pgm")
+	b, err := os.ReadFile(bad)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(bad, b[:len(b)-500], 0o644))
+
+	train := []string{"train", "--dataset", "dca1", "--data", dataDir, "--out", runDir, "--epochs", "2", "--base", "4",
+		"--depth", "2", "--crop", "-1", "--threads", "2", "--quiet", "--val-count", "2"}
+	_, errOut, code := cmdtest.Run(t, train...)
+	assert.Equal(t, 1, code)
+	assert.True(t, strings.HasPrefix(errOut, "dskd: data: 1 of 11 samples have unusable files:\n  test 102: "+bad+": decoding: pgm: truncated pixel data"), errOut)
+	assert.NotContains(t, errOut, "dskd: dskd:")
+	assert.NoDirExists(t, filepath.Join(runDir, "checkpoints"), "stopped before training")
+
+	_, errOut, code = cmdtest.Run(t, append(train, "--skip-bad")...)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, "left out: unusable file")
+	page := filepath.Join(runDir, "report.html")
+	require.FileExists(t, page)
+
+	t.Run("browser", func(t *testing.T) {
+		bin := browser.ForTest(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		p, err := browser.Render(ctx, bin, page, 1280, 1600)
+		require.NoError(t, err)
+		assert.Empty(t, p.Console, "console messages or script errors")
+		assert.Contains(t, p.DOM, `<table id="metrics-table">`)
+		assert.Contains(t, p.DOM, "<td>dice</td>")
+		assert.Contains(t, p.DOM, `id="per-image-test"`)
+		assert.Contains(t, p.DOM, "Left out by the data check (1)")
+		colours, ink := browser.Ink(p.Screenshot)
+		assert.Greater(t, colours, 50, "charts and tables in colour")
+		assert.Greater(t, ink, 0.05, "not a blank page")
+		if out := os.Getenv("DSKD_REPORT_SCREENSHOT"); out != "" {
+			require.NoError(t, os.WriteFile(out, p.PNG, 0o644))
+		}
+	})
+
+	require.NoError(t, os.Remove(page))
+	out, errOut, code := cmdtest.Run(t, "report", "--run", runDir)
+	require.Equal(t, 0, code, errOut)
+	assert.Equal(t, page+"\n", out)
+	assert.FileExists(t, page)
+
+	preds := filepath.Join(root, "preds")
+	img := filepath.Join(dataDir, "101.pgm")
+	out, errOut, code = cmdtest.Run(t, "predict", "--run", runDir, "--out", preds, img, "--tta")
+	require.Equal(t, 0, code, errOut)
+	assert.Equal(t, 1, strings.Count(out, "\n"), "one image predicted, --tta is not a file: %q", out)
+	assert.True(t, strings.HasPrefix(out, img+" -> "), out)
+	assert.FileExists(t, filepath.Join(preds, "101_prob.png"))
+}

@@ -1,0 +1,17 @@
+// Package progress reports training progress within an epoch. On a
+// terminal it redraws one line in place — epoch, steps done, the epoch's
+// mean loss so far, and the time left in the epoch and in the run — and
+// clears it when the epoch ends, so only the per-epoch log lines stay in
+// the scrollback. Elsewhere (CI, log files, nohup) it writes a plain
+// zerolog "progress" line every Options.Every steps instead.
+//
+//	r := progress.New(log, progress.Options{Epochs: 50, Live: progress.IsTerminal(os.Stderr)})
+//	r.Start(epoch, steps)
+//	for step := range steps { ...; r.Step(step, loss) }
+//	r.End()
+//
+// The time left in the run is the epoch's remaining steps at the epoch's
+// pace plus, for every epoch still to come, the mean wall time of the
+// epochs seen so far (training and validation, Start to Start); before the
+// first epoch ends, the epoch's training pace stands in for it.
+package progress
