@@ -1,6 +1,8 @@
 package data
 
 import (
+	"github.com/rs/zerolog"
+
 	"fmt"
 	"runtime"
 	"strings"
@@ -35,6 +37,9 @@ func (e *CheckError) Error() string {
 // CheckOptions configures CheckSplit. The zero value checks on all cores.
 type CheckOptions struct {
 	Workers int // goroutines; default GOMAXPROCS
+	// Logger receives the decoding messages (e.g. a non-binary mask, once
+	// per file), as IteratorConfig.Logger; nil means the package logger.
+	Logger *zerolog.Logger
 }
 
 // CheckSplit decodes every image and mask of s with LoadSample — the same
@@ -43,6 +48,10 @@ type CheckOptions struct {
 // hours later. It returns nil or a *CheckError listing every unusable
 // sample. Decoded pixels are dropped as soon as a sample is checked.
 func CheckSplit(s Split, o CheckOptions) error {
+	l := o.Logger
+	if l == nil {
+		l = log()
+	}
 	type job struct {
 		split string
 		i     int
@@ -69,7 +78,7 @@ func CheckSplit(s Split, o CheckOptions) error {
 		go func() {
 			defer wg.Done()
 			for j := range next {
-				_, _, errs[j.i] = LoadSample(j.s)
+				_, _, errs[j.i] = loadSample(j.s, l)
 			}
 		}()
 	}

@@ -103,6 +103,19 @@ func (d *DCA1) ConventionalSplit() (Split, error) {
 	return s, nil
 }
 
+// TrainSamples returns the samples of the conventional training ids
+// (1..100): what a folder holding only those (the public training pairs)
+// trains and validates on.
+func (d *DCA1) TrainSamples() []Sample {
+	var out []Sample
+	for _, smp := range d.Samples {
+		if id, _ := strconv.Atoi(smp.Name); id >= 1 && id <= DCA1LastTrainID {
+			out = append(out, smp)
+		}
+	}
+	return out
+}
+
 // SplitByIDs builds a split from explicit id lists. Every id must exist and
 // no id may be in both lists.
 func (d *DCA1) SplitByIDs(trainIDs, testIDs []int) (Split, error) {

@@ -31,8 +31,13 @@ func BinarizeMask(name string, raw *Raw) (*Image, error) { return binarizeMask(n
 // noted remembers the (file, kind) pairs already logged.
 var noted sync.Map
 
-// once returns l's event at level for the first (name, kind), nil after.
+// once returns l's event at level for the first (name, kind) l logs, nil
+// after (and nil, without marking it, when l would drop the event: a
+// silent first decode must not swallow the message a later logger shows).
 func once(l *zerolog.Logger, level zerolog.Level, name, kind string) *zerolog.Event {
+	if l.GetLevel() > level || zerolog.GlobalLevel() > level {
+		return nil
+	}
 	if _, seen := noted.LoadOrStore(kind+"\x00"+name, true); seen {
 		return nil
 	}

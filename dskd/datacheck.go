@@ -13,7 +13,7 @@ import (
 // corrupt file stops the run at once with the list of every bad file. With
 // cfg.SkipBad the unusable samples are left out instead and returned.
 func checkData(cfg Config, split data.Split, log zerolog.Logger) (data.Split, []data.Problem, error) {
-	err := data.CheckSplit(split, data.CheckOptions{Workers: cfg.Workers})
+	err := data.CheckSplit(split, data.CheckOptions{Workers: cfg.Workers, Logger: &log})
 	var ce *data.CheckError
 	if err == nil || !errors.As(err, &ce) {
 		return split, nil, err

@@ -1,11 +1,15 @@
 // Command dca1 trains and evaluates DSKD on DCA1 (Cervantes-Sanchez et al.,
-// 2019): 134 angiograms, 300x300 PGM, N.pgm with ground truth N_gt.pgm.
+// 2019: 134 angiograms, 300x300 PGM, N.pgm with ground truth N_gt.pgm),
+// written on dskd's public API only: open the data set, split it,
+// configure, dskd.Train, print the test metrics, predict one image.
 //
 //	go run ./examples/dca1 --data /path/to/Database_134_Angiograms
-//	go run ./examples/dca1 --data dca1-train --val-count 10 --base 16   # training ids only
-//	go run ./examples/dca1                                              # generated data
+//	go run ./examples/dca1 --data dca1-train      # a folder with the training ids only
+//	go run ./examples/dca1                        # generated data
 //
-// The conventional split trains on ids 1-100 and tests on 101-134; the
-// validation split is carved from the training ids. Without --data, a small
-// generated set in the DCA1 layout is written under the run folder.
+// The conventional split trains on ids 1-100 (the validation split is
+// carved from them) and tests on 101-134. The configuration is the shipped
+// DCA1 recipe, examples/dca1/recipe.json (README, "Accuracy"); --config
+// replaces it. For every training option from the command line, use
+// `dskd train` (cmd/dskd).
 package main

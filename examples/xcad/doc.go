@@ -1,12 +1,15 @@
-// Command xcad trains and evaluates DSKD on XCAD (Ma et al., ICCV 2021).
+// Command xcad trains and evaluates DSKD on XCAD (Ma et al., ICCV 2021),
+// written on dskd's public API only, as a starting point for your own
+// program: open the data set, split it, configure, dskd.Train, print the
+// test metrics, predict one image.
 //
-//	go run ./examples/xcad --data /path/to/XCAD            # 5-fold CV, fold 0
-//	go run ./examples/xcad --data /path/to/XCAD --split fixed --preset unet
 //	go run ./examples/xcad                                  # the demo: generated data
+//	go run ./examples/xcad --data /path/to/XCAD --fold 2    # test fold 2 of a seeded 5-fold split
+//	go run ./examples/xcad --data /path/to/XCAD --config my.json
 //
 // --data is the official layout (train/ unlabelled frames, test/images and
 // test/masks holding the 126 labelled images). Without --data, a small
-// generated data set in the same layout (256x256, so the demo finishes in
-// minutes on two CPU cores) is written under the run folder and used, with
-// a configuration sized for it. Every other option: -h, or --config.
+// generated data set in the same layout (256x256) is written under the run
+// folder and trained with a configuration sized for it. For every training
+// option from the command line, use `dskd train` (cmd/dskd).
 package main

@@ -4,9 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"strconv"
 
 	"github.com/angioseg/dskd/data"
 	"github.com/angioseg/dskd/data/synth"
@@ -40,39 +37,12 @@ func DCA1Split(dir string, w io.Writer) (data.Split, error) {
 	if err == nil {
 		return s, nil
 	}
-	var train []data.Sample
-	for _, smp := range d.Samples {
-		if id, _ := strconv.Atoi(smp.Name); id >= 1 && id <= data.DCA1LastTrainID {
-			train = append(train, smp)
-		}
-	}
+	train := d.TrainSamples()
 	if len(train) == 0 {
 		return data.Split{}, err
 	}
 	fmt.Fprintf(w, "note: %s has no test ids (101-134): training on %d pairs with a validation split, no test report\n", dir, len(train))
 	return data.Split{Train: train}, nil
-}
-
-// EnsureSynthetic writes a generated data set into dir with write, unless a
-// previous run left a complete one there (marked by a .complete file).
-func EnsureSynthetic(dir string, w io.Writer, write func(dir string) error) error {
-	mark := filepath.Join(dir, ".complete")
-	if _, err := os.Stat(mark); err == nil {
-		return nil
-	}
-	fmt.Fprintf(w, "no --data given: generating synthetic angiograms into %s\n", dir)
-	if err := os.RemoveAll(dir); err != nil {
-		return err
-	}
-	if err := write(dir); err != nil {
-		return err
-	}
-	return os.WriteFile(mark, nil, 0o644)
-}
-
-// SyntheticXCAD writes n labelled size x size angiograms in the XCAD layout.
-func SyntheticXCAD(n, size int, seed int64) func(string) error {
-	return func(dir string) error { return synth.WriteXCAD(dir, n, 2, size, seed) }
 }
 
 // SyntheticDCA1 writes train ids 1..nTrain and test ids 101..100+nTest.
