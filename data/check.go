@@ -1,12 +1,12 @@
 package data
 
 import (
-	"github.com/rs/zerolog"
-
 	"fmt"
 	"runtime"
 	"strings"
 	"sync"
+
+	"github.com/rs/zerolog"
 )
 
 // Problem is one sample that cannot be used: a file of it is missing,
