@@ -4,7 +4,7 @@
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: setup test demo bench clean-cache
+.PHONY: setup test demo bench clean-cache bundle gpu-check
 
 setup:
 	GOWORK=off $(GO) run ./cmd/dskd-setup --quiet
@@ -15,6 +15,16 @@ test: setup
 
 demo: setup
 	$(GO) run ./examples/xcad
+
+# The offline bundle for hosts without Go or network (README "Offline GPU
+# servers"): _dist/dskd-bundle, at most 40 MiB. BUNDLE_FLAGS="--out DIR".
+bundle:
+	GOWORK=off $(GO) run ./cmd/dskd-bundle $(BUNDLE_FLAGS)
+
+# Setup, build, tests, a short training and bench/compare on this host's
+# device (GPU if any), with a report folder: ARGS="--device cuda --data DIR".
+gpu-check:
+	GOWORK=off $(GO) run ./cmd/dskd-gpucheck $(ARGS)
 
 # Removes the prepared gotch copies (the next setup rebuilds one).
 clean-cache:

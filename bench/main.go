@@ -27,6 +27,7 @@ import (
 // Result is the JSON both this program and twin.py print.
 type Result struct {
 	Impl      string             `json:"impl"`
+	Device    string             `json:"device,omitempty"`
 	Mode      string             `json:"mode"`
 	Base      int                `json:"base"`
 	Depth     int                `json:"depth"`
@@ -55,7 +56,7 @@ type Result struct {
 
 type flags struct {
 	base, depth, size, batch, threads, steps, warmup int
-	mode, optimName, cpuprofile, memprofile          string
+	mode, optimName, cpuprofile, memprofile, device  string
 	jsonOut                                          bool
 	seed                                             int64
 	dataImage, dataImages                            int
@@ -69,6 +70,7 @@ func main() {
 	flag.IntVar(&f.size, "size", 256, "image side (square)")
 	flag.IntVar(&f.batch, "batch", 4, "batch size")
 	flag.IntVar(&f.threads, "threads", 2, "libtorch intra-op threads (0 = all cores)")
+	flag.StringVar(&f.device, "device", "cpu", "cpu, cuda or cuda:N (on CUDA each step ends with a synchronize; phase times stay launch times)")
 	flag.IntVar(&f.steps, "steps", 20, "timed steps")
 	flag.IntVar(&f.warmup, "warmup", 3, "untimed steps first")
 	flag.StringVar(&f.mode, "mode", "dskd", "dskd | unet | infer | data")
@@ -207,20 +209,25 @@ type stepper func(phases map[string]float64) error
 
 func runModel(f flags, res *Result) error {
 	res.Threads = engine.SetThreads(f.threads)
+	dev, err := engine.ParseDevice(f.device)
+	if err != nil {
+		return err
+	}
+	res.Device = engine.DeviceName(dev)
 	engine.ManualSeed(f.seed)
 	cfg := models.UNetConfig{Depth: f.depth, Base: f.base}
-	student, err := models.New(cfg, gotch.CPU)
+	student, err := models.New(cfg, dev)
 	if err != nil {
 		return err
 	}
 	res.Params = student.NumParameters()
 	shape := []int64{int64(f.batch), 1, int64(f.size), int64(f.size)}
-	x, err := ts.Randn(shape, gotch.Float, gotch.CPU)
+	x, err := ts.Randn(shape, gotch.Float, dev)
 	if err != nil {
 		return err
 	}
 	defer x.MustDrop()
-	r, err := ts.Rand(shape, gotch.Float, gotch.CPU)
+	r, err := ts.Rand(shape, gotch.Float, dev)
 	if err != nil {
 		return err
 	}
@@ -251,7 +258,7 @@ func runModel(f flags, res *Result) error {
 		if f.mode == "unet" {
 			preset = losses.PresetUNet
 		} else {
-			if teacher, err = models.New(cfg, gotch.CPU); err != nil {
+			if teacher, err = models.New(cfg, dev); err != nil {
 				return err
 			}
 			if err := models.CopyVarStore(teacher.VarStore(), student.VarStore()); err != nil {
@@ -314,6 +321,16 @@ func runModel(f flags, res *Result) error {
 			ph["backward"] += t4.Sub(t3).Seconds()
 			ph["optimizer"] += t5.Sub(t4).Seconds()
 			return nil
+		}
+	}
+
+	if dev.IsCuda() { // CUDA runs asynchronously: a step is done when its kernels are
+		launch := step
+		step = func(ph map[string]float64) error {
+			if err := launch(ph); err != nil {
+				return err
+			}
+			return ts.CudaSynchronize(int(dev.Value))
 		}
 	}
 
