@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -15,6 +16,9 @@ import (
 
 func main() {
 	cfg, err := parse(os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "dskd-gpucheck:", err)
 		os.Exit(2)
@@ -54,7 +58,7 @@ func parse(args []string) (gpucheck.Config, error) {
 	fs.IntVar(&c.Train.Base, "train-base", 0, "U-Net base width (default 32 on a GPU, 8 on the CPU)")
 	fs.IntVar(&c.Train.Crop, "train-crop", 0, "training crop side (default 256 on a GPU, 128 on the CPU)")
 	batches := fs.String("train-batches", "", "comma-separated batch sizes, one training run each (default 4,16 on a GPU, 4 on the CPU)")
-	fs.StringVar(&c.Train.Preset, "train-preset", "", "training preset (default dskd)")
+	presets := fs.String("train-presets", "", "comma-separated presets, one training run per preset and batch (default dskd; e.g. dskd,unet)")
 	trainArgs := fs.String("train-args", "", "more examples/dca1 flags, space-separated (e.g. \"--precision bf16\")")
 	fs.StringVar(&c.Bench.Configs, "bench-configs", "", "bench/compare base:size:batch list (default 32:512:8,32:512:16 on a GPU, 8:128:2 on the CPU)")
 	fs.StringVar(&c.Bench.Modes, "bench-modes", "", "bench/compare modes (default dskd,unet,infer)")
@@ -70,6 +74,7 @@ func parse(args []string) (gpucheck.Config, error) {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	c.Skip = splitList(*skip, ",")
+	c.Train.Presets = splitList(*presets, ",")
 	c.TestPackages = strings.Fields(*pkgs)
 	c.Train.Extra, c.Bench.Extra = strings.Fields(*trainArgs), strings.Fields(*benchArgs)
 	for _, s := range splitList(*batches, ",") {

@@ -14,10 +14,14 @@
 # system's); DSKD_BUNDLE_HOME=DIR unpacks elsewhere (default: this folder).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-usage() { sed -n '2,16p' "$here/run" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$here/run"; }
 cmd=${1:-help}
 [ $# -gt 0 ] && shift
-case $cmd in help | -h | --help) usage; exit 0 ;; esac
+case $cmd in
+  help | -h | --help) usage; exit 0 ;;
+  gpu-check | setup | test | go) ;;
+  *) echo "run: unknown command '$cmd'" >&2; usage >&2; exit 2 ;;
+esac
 # shellcheck source=/dev/null
 source "$here/env.sh"
 case $cmd in
@@ -31,5 +35,4 @@ case $cmd in
     [ $# -gt 0 ] || set -- ./...
     go vet "$@" && exec go test -count=1 "$@" ;;
   go) cd "$DSKD_SRC" && exec go "$@" ;;
-  *) echo "run: unknown command '$cmd'" >&2; usage >&2; exit 2 ;;
 esac

@@ -61,13 +61,15 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 		}
 	}
 	c.phase(ctx, "test", "test", c.skipReason("test", needsBuild), c.test)
-	for _, b := range c.cfg.Train.Batches {
-		n := len(c.r.Training)
-		ph := c.phase(ctx, fmt.Sprintf("train-b%d", b), "train", c.skipReason("train", needsBuild), func(ctx context.Context, p *phaseRun) error {
-			return c.train(ctx, p, b)
-		})
-		if len(c.r.Training) > n { // known once the phase has ended
-			c.r.Training[n].PeakGPUMiB = ph.PeakGPUMiB
+	for _, preset := range c.cfg.Train.Presets {
+		for _, b := range c.cfg.Train.Batches {
+			n := len(c.r.Training)
+			ph := c.phase(ctx, trainName(preset, b), "train", c.skipReason("train", needsBuild), func(ctx context.Context, p *phaseRun) error {
+				return c.train(ctx, p, preset, b)
+			})
+			if len(c.r.Training) > n { // known once the phase has ended
+				c.r.Training[n].PeakGPUMiB = ph.PeakGPUMiB
+			}
 		}
 	}
 	c.phase(ctx, "bench", "bench", c.skipReason("bench", needsBuild), c.bench)
@@ -307,11 +309,14 @@ func deadlineOf(ctx context.Context) time.Time {
 	return time.Now().Add(time.Hour)
 }
 
-// train runs examples/dca1 once with the given batch and reads its
-// metrics.csv (copied into the report folder).
-func (c *check) train(ctx context.Context, p *phaseRun, batch int) error {
-	run := filepath.Join(c.work, "train-b"+strconv.Itoa(batch))
-	runErr := p.run(ctx, nil, c.bin("dca1"), trainArgs(c.cfg, c.r.Device, run, batch)...)
+// trainName names a training phase, its run folder and metrics copy.
+func trainName(preset string, batch int) string { return fmt.Sprintf("train-%s-b%d", preset, batch) }
+
+// train runs examples/dca1 once with the given preset and batch and reads
+// its metrics.csv (copied into the report folder).
+func (c *check) train(ctx context.Context, p *phaseRun, preset string, batch int) error {
+	run := filepath.Join(c.work, trainName(preset, batch))
+	runErr := p.run(ctx, nil, c.bin("dca1"), trainArgs(c.cfg, c.r.Device, run, preset, batch)...)
 	nan := Float(math.NaN())
 	res := TrainResult{SecondsPerEpoch: nan, FirstEpochS: nan, BestValDice: nan, LastValDice: nan}
 	b, err := os.ReadFile(filepath.Join(run, "metrics.csv"))
@@ -319,11 +324,11 @@ func (c *check) train(ctx context.Context, p *phaseRun, batch int) error {
 		var parsed TrainResult
 		if parsed, err = ParseMetricsCSV(bytes.NewReader(b)); err == nil {
 			res = parsed
-			res.Metrics = fmt.Sprintf("train-b%d-metrics.csv", batch)
+			res.Metrics = trainName(preset, batch) + "-metrics.csv"
 			err = os.WriteFile(filepath.Join(c.cfg.Out, res.Metrics), b, 0o644)
 		}
 	}
-	res.Batch, res.RunDir = batch, run
+	res.Preset, res.Batch, res.RunDir = preset, batch, run
 	c.r.Training = append(c.r.Training, res)
 	if runErr != nil {
 		return runErr

@@ -44,11 +44,13 @@ func TestPhaseTimeoutKillsTheProcessGroupAndTheRunGoesOn(t *testing.T) {
 	require.NoError(t, err)
 	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	require.NoError(t, err)
-	// The background sleep was in the phase's process group, so it was
+	// The background sleep was in the phase's process group, so it is
 	// killed too (a zombie not yet reaped counts as dead).
-	assert.False(t, processRunning(pid), "the phase's child process %d survived", pid)
+	// SIGKILL is delivered asynchronously: wait for the state, not a time.
+	assert.Eventually(t, func() bool { return !processRunning(pid) }, 10*time.Second, 20*time.Millisecond,
+		"the phase's child process %d survived", pid)
 
-	next := c.phase(context.Background(), "train-b4", "train", "", func(ctx context.Context, p *phaseRun) error {
+	next := c.phase(context.Background(), "train-dskd-b4", "train", "", func(ctx context.Context, p *phaseRun) error {
 		return p.run(ctx, nil, "sh", "-c", "echo no data >&2; exit 3")
 	})
 	assert.Equal(t, StatusFailed, next.Status)
@@ -57,7 +59,7 @@ func TestPhaseTimeoutKillsTheProcessGroupAndTheRunGoesOn(t *testing.T) {
 	saved, err := os.ReadFile(filepath.Join(c.cfg.Out, "report.json"))
 	require.NoError(t, err)
 	assert.Contains(t, string(saved), `"status": "timeout"`, "the report is rewritten after each phase")
-	assert.Contains(t, string(saved), `"name": "train-b4"`)
+	assert.Contains(t, string(saved), `"name": "train-dskd-b4"`)
 }
 
 func processRunning(pid int) bool {
@@ -98,7 +100,7 @@ func TestMarkdownReportShowsPhasesTrainingAndFailures(t *testing.T) {
 		Phases: []*Phase{{Name: "build", Status: StatusOK, Seconds: 95.2, TimeoutS: 360, Log: "build.log"},
 			{Name: "test", Status: StatusFailed, Seconds: 40, Error: "go: exit status 1\nmore | detail", PeakGPUMiB: 2100}},
 		Tests:    &TestSummary{Passed: 80, Failed: 1, Failures: []TestFailure{{Package: "p", Test: "TestX", Output: "boom\n"}}},
-		Training: []TrainResult{{Batch: 16, Epochs: 8, SecondsPerEpoch: 1.234, FirstEpochS: 5, BestValDice: 0.7512, LastValDice: 0.74, PeakGPUMiB: 9000}},
+		Training: []TrainResult{{Preset: "unet", Batch: 16, Epochs: 8, SecondsPerEpoch: 1.234, FirstEpochS: 5, BestValDice: 0.7512, LastValDice: 0.74, PeakGPUMiB: 9000}},
 		Bench:    &BenchResult{Command: "go run ./bench/compare --device cuda", Table: "| config |\n"}}
 	md := r.Markdown()
 	assert.Contains(t, md, "# dskd gpu-check: FAILED on cuda")
@@ -106,6 +108,6 @@ func TestMarkdownReportShowsPhasesTrainingAndFailures(t *testing.T) {
 	assert.Contains(t, md, "| test | failed | 40.0 | 0 | 2100 | – | go: exit status 1 more \\| detail |")
 	assert.Contains(t, md, "80 passed, 1 failed, 0 skipped")
 	assert.Contains(t, md, "**FAIL p TestX**\n\n```\nboom\n```")
-	assert.Contains(t, md, "| 16 | 8 | 1.23 | 5.00 | 0.7512 | 0.7400 | 9000 | – |")
+	assert.Contains(t, md, "| unet | 16 | 8 | 1.23 | 5.00 | 0.7512 | 0.7400 | 9000 | – |")
 	assert.Contains(t, md, "`go run ./bench/compare --device cuda`\n\n| config |")
 }

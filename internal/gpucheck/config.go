@@ -32,7 +32,7 @@ type TrainConfig struct {
 	Base    int      // U-Net base width; default 32 on a GPU, 8 on the CPU
 	Crop    int      // training crop side; default 256 on a GPU, 128 on the CPU
 	Batches []int    // one run per batch size; default 4 and 16 on a GPU, 4 on the CPU
-	Preset  string   // default dskd
+	Presets []string // one run per preset and batch: dskd, unet, ...; default dskd
 	Extra   []string // further examples/dca1 flags, appended as given
 }
 
@@ -114,8 +114,8 @@ func (c Config) withDefaults(device string) (Config, error) {
 			return c, fmt.Errorf("gpucheck: training batch %d: must be >= 1", b)
 		}
 	}
-	if c.Train.Preset == "" {
-		c.Train.Preset = "dskd"
+	if len(c.Train.Presets) == 0 {
+		c.Train.Presets = []string{"dskd"}
 	}
 	if c.Bench.Configs == "" {
 		c.Bench.Configs = "8:128:2"

@@ -8,7 +8,7 @@
 //	              host, libtorch, test counts and failures, s/epoch and Dice, bench table
 //	report.md     the same for people
 //	<phase>.log   each phase's output; test.json is go test -json's stream
-//	train-b<N>-metrics.csv, bench.md
+//	train-<preset>-b<N>-metrics.csv, bench.md
 //	work/         training runs and binaries (large: checkpoints)
 //
 // Every phase is timed and has a timeout, capped by what is left of the

@@ -16,7 +16,7 @@ type TestSummary struct {
 	Skipped  int           `json:"skipped"`
 	Packages []PackageRun  `json:"packages"`
 	Failures []TestFailure `json:"failures,omitempty"` // failed tests and subtests, failed packages without a failed test
-	// DeviceTests are the tests whose name mentions CUDA, GPU or Device:
+	// DeviceTests are the tests whose name mentions CUDA (or Cuda, GPU):
 	// the CPU-vs-CUDA parity checks among them.
 	DeviceTests []TestRun `json:"device_tests,omitempty"`
 }
@@ -53,7 +53,7 @@ type testEvent struct {
 	Output     string
 }
 
-var deviceTestRe = regexp.MustCompile(`(?i)cuda|gpu|device`)
+var deviceTestRe = regexp.MustCompile(`CUDA|Cuda|GPU`)
 
 // maxFailureOutput is how much of a failure's output the report keeps.
 const maxFailureOutput = 4000

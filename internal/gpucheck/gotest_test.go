@@ -34,7 +34,7 @@ not json: go: downloading nothing
 {"Action":"skip","Package":"example.com/d","Elapsed":0}
 `
 
-func TestParseTestJSONCountsFailuresAndDeviceTests(t *testing.T) {
+func TestParseTestJSONCountsFailuresAndCUDATests(t *testing.T) {
 	s := ParseTestJSON(strings.NewReader(testStream))
 	assert.Equal(t, 2, s.Passed, "TestForward, TestTable (subtests count with their parent)")
 	assert.Equal(t, 1, s.Failed, "TestLoss")

@@ -84,7 +84,7 @@ func (r *Report) Markdown() string {
 		}
 		b.WriteString(".\n")
 		if len(t.DeviceTests) > 0 {
-			b.WriteString("\nDevice tests (name mentions CUDA, GPU or Device):\n\n| package | test | status | seconds |\n|---|---|---|---:|\n")
+			b.WriteString("\nDevice tests (the name mentions CUDA or GPU):\n\n| package | test | status | seconds |\n|---|---|---|---:|\n")
 			for _, d := range t.DeviceTests {
 				fmt.Fprintf(&b, "| %s | %s | %s | %.2f |\n", d.Package, d.Test, d.Status, d.Seconds)
 			}
@@ -94,9 +94,9 @@ func (r *Report) Markdown() string {
 		}
 	}
 	if len(r.Training) > 0 {
-		b.WriteString("\n## Training (examples/dca1)\n\n| batch | epochs | s/epoch | first epoch s | best val Dice | last val Dice | peak GPU MiB | metrics |\n|---:|---:|---:|---:|---:|---:|---:|---|\n")
+		b.WriteString("\n## Training (examples/dca1)\n\n| preset | batch | epochs | s/epoch | first epoch s | best val Dice | last val Dice | peak GPU MiB | metrics |\n|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
 		for _, t := range r.Training {
-			fmt.Fprintf(&b, "| %d | %d | %s | %s | %s | %s | %s | %s |\n", t.Batch, t.Epochs, num(t.SecondsPerEpoch, 2), num(t.FirstEpochS, 2),
+			fmt.Fprintf(&b, "| %s | %d | %d | %s | %s | %s | %s | %s | %s |\n", t.Preset, t.Batch, t.Epochs, num(t.SecondsPerEpoch, 2), num(t.FirstEpochS, 2),
 				num(t.BestValDice, 4), num(t.LastValDice, 4), mibCell(t.PeakGPUMiB), orDash(t.Metrics))
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 // TrainResult is one short training run, read from its metrics.csv.
 type TrainResult struct {
+	Preset          string  `json:"preset"`
 	Batch           int     `json:"batch"`
 	Epochs          int     `json:"epochs"`        // epochs finished
 	SecondsPerEpoch Float   `json:"s_per_epoch"`   // median training time of the epochs after the first (all if only one)
@@ -23,10 +24,10 @@ type TrainResult struct {
 }
 
 // trainArgs are the examples/dca1 flags of one run.
-func trainArgs(c Config, device, out string, batch int) []string {
+func trainArgs(c Config, device, out, preset string, batch int) []string {
 	args := []string{"--out", out, "--device", device, "--epochs", strconv.Itoa(c.Train.Epochs),
 		"--batch", strconv.Itoa(batch), "--crop", strconv.Itoa(c.Train.Crop), "--base", strconv.Itoa(c.Train.Base),
-		"--preset", c.Train.Preset, "--quiet", "--overwrite"}
+		"--preset", preset, "--quiet", "--overwrite"}
 	if c.Data != "" {
 		args = append(args, "--data", c.Data)
 	}

@@ -44,7 +44,7 @@ func TestParseMetricsCSVRejectsOtherFiles(t *testing.T) {
 }
 
 func TestTrainArgs(t *testing.T) {
-	c := Config{Data: "/data/dca1", Train: TrainConfig{Epochs: 3, Base: 32, Crop: 256, Preset: "dskd", Extra: []string{"--precision", "bf16"}}}
+	c := Config{Data: "/data/dca1", Train: TrainConfig{Epochs: 3, Base: 32, Crop: 256, Extra: []string{"--precision", "bf16"}}}
 	assert.Equal(t, []string{"--out", "/r/train-b16", "--device", "cuda", "--epochs", "3", "--batch", "16", "--crop", "256", "--base", "32",
-		"--preset", "dskd", "--quiet", "--overwrite", "--data", "/data/dca1", "--precision", "bf16"}, trainArgs(c, "cuda", "/r/train-b16", 16))
+		"--preset", "unet", "--quiet", "--overwrite", "--data", "/data/dca1", "--precision", "bf16"}, trainArgs(c, "cuda", "/r/train-b16", "unet", 16))
 }
