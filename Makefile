@@ -4,7 +4,7 @@
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: setup test demo bench clean-cache report-check report-png
+.PHONY: setup test demo bench clean-cache report-check report-png bundle gpu-check
 
 setup:
 	GOWORK=off $(GO) run ./cmd/dskd-setup --quiet
@@ -27,6 +27,16 @@ report-png:
 		--disable-background-networking --disable-component-update --disable-sync --hide-scrollbars \
 		--user-data-dir=$$(mktemp -d) --window-size=1280,2000 \
 		--screenshot=$(CURDIR)/docs/report.png file://$(CURDIR)/runs/xcad/report.html
+
+# The offline bundle for hosts without Go or network (README "Offline GPU
+# servers"): _dist/dskd-bundle, at most 40 MiB. BUNDLE_FLAGS="--out DIR".
+bundle:
+	GOWORK=off $(GO) run ./cmd/dskd-bundle $(BUNDLE_FLAGS)
+
+# Setup, build, tests, a short training and bench/compare on this host's
+# device (GPU if any), with a report folder: ARGS="--device cuda --data DIR".
+gpu-check:
+	GOWORK=off $(GO) run ./cmd/dskd-gpucheck $(ARGS)
 
 # Removes the prepared gotch copies (the next setup rebuilds one).
 clean-cache:

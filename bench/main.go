@@ -26,6 +26,7 @@ import (
 // Result is the JSON both this program and twin.py print.
 type Result struct {
 	Impl      string             `json:"impl"`
+	Device    string             `json:"device,omitempty"`
 	Mode      string             `json:"mode"`
 	Base      int                `json:"base"`
 	Depth     int                `json:"depth"`
@@ -63,6 +64,7 @@ type Result struct {
 type flags struct {
 	base, depth, size, batch, threads, steps, warmup int
 	mode, cpuprofile, memprofile, memoryFormat       string
+	device                                           string
 	jsonOut                                          bool
 	seed                                             int64
 	dataImage, dataImages                            int
@@ -76,6 +78,7 @@ func main() {
 	flag.IntVar(&f.size, "size", 256, "image side (square)")
 	flag.IntVar(&f.batch, "batch", 4, "batch size")
 	flag.IntVar(&f.threads, "threads", 2, "libtorch intra-op threads (0 = all cores)")
+	flag.StringVar(&f.device, "device", "cpu", "cpu, cuda or cuda:N (on CUDA each step ends with a synchronize; phase times stay launch times)")
 	flag.IntVar(&f.steps, "steps", 20, "timed steps")
 	flag.IntVar(&f.warmup, "warmup", 3, "untimed steps first")
 	flag.StringVar(&f.mode, "mode", "dskd", "dskd | unet | infer | data")
@@ -218,9 +221,14 @@ type stepper func(phases map[string]float64) error
 func runModel(f flags, res *Result) error {
 	res.Threads = engine.SetThreads(f.threads)
 	res.Malloc = aten.MallocPolicy()
+	dev, err := engine.ParseDevice(f.device)
+	if err != nil {
+		return err
+	}
+	res.Device = engine.DeviceName(dev)
 	engine.ManualSeed(f.seed)
 	cfg := models.UNetConfig{Depth: f.depth, Base: f.base, MemoryFormat: f.memoryFormat}
-	student, err := models.New(cfg, gotch.CPU)
+	student, err := models.New(cfg, dev)
 	if err != nil {
 		return err
 	}
@@ -229,8 +237,8 @@ func runModel(f flags, res *Result) error {
 	s := aten.NewScope()
 	defer s.Close()
 	shape := []int64{int64(f.batch), 1, int64(f.size), int64(f.size)}
-	x := s.Randn(shape, gotch.Float, gotch.CPU)
-	y := s.ToDType(s.Lt(s.Rand(shape, gotch.Float, gotch.CPU), 0.1), gotch.Float) // ~10 % foreground
+	x := s.Randn(shape, gotch.Float, dev)
+	y := s.ToDType(s.Lt(s.Rand(shape, gotch.Float, dev), 0.1), gotch.Float) // ~10 % foreground
 	if err := s.Err(); err != nil {
 		return err
 	}
@@ -256,7 +264,7 @@ func runModel(f flags, res *Result) error {
 		if f.mode == "unet" {
 			preset = losses.PresetUNet
 		} else {
-			if teacher, err = models.New(cfg, gotch.CPU); err != nil {
+			if teacher, err = models.New(cfg, dev); err != nil {
 				return err
 			}
 			if err := models.CopyVarStore(teacher.VarStore(), student.VarStore()); err != nil {
@@ -322,6 +330,17 @@ func runModel(f flags, res *Result) error {
 			ph["loss"] += t3.Sub(t2).Seconds()
 			ph["backward"] += t4.Sub(t3).Seconds()
 			ph["optimizer"] += t5.Sub(t4).Seconds()
+			return nil
+		}
+	}
+
+	if dev.IsCuda() { // CUDA runs asynchronously: a step is done when its kernels are
+		launch := step
+		step = func(ph map[string]float64) error {
+			if err := launch(ph); err != nil {
+				return err
+			}
+			aten.Synchronize(int(dev.Value))
 			return nil
 		}
 	}

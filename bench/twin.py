@@ -199,6 +199,7 @@ def main():
     ap.add_argument("--optim", default="torch")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (on CUDA each step ends with a synchronize)")
     ap.add_argument("--check", action="store_true", help="verify the pooled DDL against the golden definition and exit")
     a = ap.parse_args()
     if a.check:
@@ -207,13 +208,14 @@ def main():
     if a.threads > 0:
         torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    student = UNet(a.depth, a.base)
+    dev = torch.device(a.device)
+    student = UNet(a.depth, a.base).to(dev)
     n_params = sum(p.numel() for p in student.parameters())
     shape = (a.batch, 1, a.size, a.size)
-    x = torch.randn(shape)
-    y = (torch.rand(shape) < 0.1).float()
+    x = torch.randn(shape, device=dev)
+    y = (torch.rand(shape, device=dev) < 0.1).float()
     phases_runs = {}
-    res = dict(impl="pytorch", mode=a.mode, base=a.base, depth=a.depth, size=a.size, batch=a.batch,
+    res = dict(impl="pytorch", device=str(dev), mode=a.mode, base=a.base, depth=a.depth, size=a.size, batch=a.batch,
                threads=torch.get_num_threads(), steps=a.steps, warmup=a.warmup, params=n_params)
 
     if a.mode == "infer":
@@ -226,7 +228,7 @@ def main():
         res["optim"] = "torch"
         teacher = None
         if a.mode == "dskd":
-            teacher = UNet(a.depth, a.base)
+            teacher = UNet(a.depth, a.base).to(dev)
             teacher.load_state_dict(student.state_dict())
             teacher.eval()
             for p in teacher.parameters():
@@ -258,6 +260,13 @@ def main():
             ph["loss"] = t3 - t2
             ph["backward"] = t4 - t3
             ph["optimizer"] = t5 - t4
+
+    if dev.type == "cuda":  # CUDA runs asynchronously: a step is done when its kernels are
+        launch = step
+
+        def step(ph):
+            launch(ph)
+            torch.cuda.synchronize(dev)
 
     for _ in range(a.warmup):
         step({})

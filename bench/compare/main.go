@@ -67,6 +67,7 @@ type opts struct {
 	reps, threads, steps, warmup, depth int
 	driftSteps                          int
 	configs, modes, python, readme      string
+	device                              string
 	drift, before, beforeLabel          string
 	driftJSON                           string
 	write                               bool
@@ -85,6 +86,7 @@ func main() {
 	flag.IntVar(&o.driftSteps, "drift-steps", 2000, "steps of the drift run (dskd mode)")
 	flag.StringVar(&o.driftJSON, "drift-json", "", "gotch.json,pytorch.json: take the drift rows from these earlier --json outputs of bench and twin.py instead of running --drift")
 	flag.StringVar(&o.python, "python", "/usr/bin/python3", "Python with torch on the same libtorch")
+	flag.StringVar(&o.device, "device", "cpu", "device of both sides: cpu, cuda or cuda:N")
 	flag.StringVar(&o.readme, "readme", "bench/README.md", "README whose results section --write replaces")
 	flag.BoolVar(&o.write, "write", false, "write the results into --readme")
 	flag.StringVar(&o.before, "before", "", "a bench binary built from an older tree: compared with the current one on the first config (dskd and unet), interleaved")
@@ -217,6 +219,7 @@ func run(o opts) error {
 			args := []string{"--json", "--mode", mode, "--base", strconv.Itoa(c.base), "--depth", strconv.Itoa(o.depth),
 				"--size", strconv.Itoa(c.size), "--batch", strconv.Itoa(c.batch), "--threads", strconv.Itoa(o.threads),
 				"--steps", strconv.Itoa(o.steps), "--warmup", strconv.Itoa(o.warmup)}
+			args = append(args, deviceArgs(o)...)
 			got := map[string][]*Result{}
 			impls := []runner{goR, pyR, pyTunedR}
 			for rep := 0; rep < o.reps; rep++ {
@@ -269,6 +272,7 @@ func run(o opts) error {
 			args := []string{"--json", "--mode", mode, "--base", strconv.Itoa(c.base), "--depth", strconv.Itoa(o.depth),
 				"--size", strconv.Itoa(c.size), "--batch", strconv.Itoa(c.batch), "--threads", strconv.Itoa(o.threads),
 				"--steps", strconv.Itoa(o.steps), "--warmup", strconv.Itoa(o.warmup)}
+			args = append(args, deviceArgs(o)...)
 			var bs, as []*Result
 			for rep := 0; rep < o.reps; rep++ {
 				order := []runner{bR, goR}
@@ -329,6 +333,7 @@ func run(o opts) error {
 		args := []string{"--json", "--mode", "dskd", "--base", strconv.Itoa(c.base), "--depth", strconv.Itoa(o.depth),
 			"--size", strconv.Itoa(c.size), "--batch", strconv.Itoa(c.batch), "--threads", strconv.Itoa(o.threads),
 			"--steps", strconv.Itoa(o.driftSteps), "--warmup", "20"}
+		args = append(args, deviceArgs(o)...)
 		for _, r := range []runner{goR, pyR, pyTunedR} {
 			res, err := r.run(args)
 			if err != nil {
@@ -347,7 +352,16 @@ func run(o opts) error {
 	return nil
 }
 
-func machine() string {
+// deviceArgs passes --device to both sides, unless it is the CPU (then a
+// --before binary older than that flag still runs).
+func deviceArgs(o opts) []string {
+	if o.device == "cpu" {
+		return nil
+	}
+	return []string{"--device", o.device}
+}
+
+func machine(device string) string {
 	model := "unknown CPU"
 	if out, err := exec.Command("lscpu").Output(); err == nil {
 		for _, l := range strings.Split(string(out), "\n") {
@@ -364,7 +378,13 @@ func machine() string {
 			mem = fmt.Sprintf(", %.0f GiB RAM", kb/1024/1024)
 		}
 	}
-	return fmt.Sprintf("%s, %d cores%s", model, runtime.NumCPU(), mem)
+	gpu := ""
+	if strings.HasPrefix(device, "cuda") {
+		if out, err := exec.Command("nvidia-smi", "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader").Output(); err == nil {
+			gpu = fmt.Sprintf(", GPU %s", strings.Join(strings.Fields(strings.ReplaceAll(strings.TrimSpace(string(out)), "\n", "; ")), " "))
+		}
+	}
+	return fmt.Sprintf("%s, %d cores%s%s", model, runtime.NumCPU(), mem, gpu)
 }
 
 func versions(python string) string {
@@ -382,7 +402,10 @@ func versions(python string) string {
 func render(o opts, rows []row, dataLines, driftLines, beforeLines []string, took time.Duration) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Measured %s on %s; %s. `go run ./bench/compare --reps %d --threads %d --steps %d --warmup %d --configs %s --modes %s",
-		time.Now().UTC().Format("2006-01-02 15:04 MST"), machine(), versions(o.python), o.reps, o.threads, o.steps, o.warmup, o.configs, o.modes)
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), machine(o.device), versions(o.python), o.reps, o.threads, o.steps, o.warmup, o.configs, o.modes)
+	if o.device != "cpu" {
+		fmt.Fprintf(&b, " --device %s", o.device)
+	}
 	if o.driftJSON != "" {
 		fmt.Fprintf(&b, " --drift-json %s", o.driftJSON)
 	} else if o.drift != "" {
