@@ -38,6 +38,17 @@ func newConvCase() *convCase {
 	return c
 }
 
+// eachTap calls fn(o, s) for every position o of an h x w plane and the
+// position s that tap (i, j) of a 3x3, padding-1 kernel reads there (taps
+// that fall into the padding are skipped).
+func eachTap(h, w, i, j int, fn func(o, s int)) {
+	for p := max(0, 1-i); p < min(h, h+1-i); p++ {
+		for q := max(0, 1-j); q < min(w, w+1-j); q++ {
+			fn(p*w+q, (p+i-1)*w+q+j-1)
+		}
+	}
+}
+
 // conv3x3 is a 3x3, padding-1 convolution (cross-correlation, as in
 // libtorch) of in [n,ci,h,w] with k [co,ci,3,3], into a new [n,co,h,w].
 func conv3x3(in []float64, n, ci, h, w int, k []float64, co int) []float64 {
@@ -47,23 +58,8 @@ func conv3x3(in []float64, n, ci, h, w int, k []float64, co int) []float64 {
 			dst := out[(b*co+o)*h*w:][:h*w]
 			for c := 0; c < ci; c++ {
 				src := in[(b*ci+c)*h*w:][:h*w]
-				kk := k[(o*ci+c)*9:][:9]
-				for i := 0; i < 3; i++ {
-					for j := 0; j < 3; j++ {
-						kv := kk[i*3+j]
-						for p := 0; p < h; p++ {
-							sp := p + i - 1
-							if sp < 0 || sp >= h {
-								continue
-							}
-							for q := 0; q < w; q++ {
-								sq := q + j - 1
-								if sq >= 0 && sq < w {
-									dst[p*w+q] += kv * src[sp*w+sq]
-								}
-							}
-						}
-					}
+				for t, kv := range k[(o*ci+c)*9:][:9] {
+					eachTap(h, w, t/3, t%3, func(d, s int) { dst[d] += kv * src[s] })
 				}
 			}
 		}
@@ -82,26 +78,12 @@ func conv3x3Grads(in []float64, n, ci, h, w int, k []float64, co int, g []float6
 			for c := 0; c < ci; c++ {
 				src := in[(b*ci+c)*h*w:][:h*w]
 				dsrc := din[(b*ci+c)*h*w:][:h*w]
-				kk := k[(o*ci+c)*9:][:9]
 				dkk := dk[(o*ci+c)*9:][:9]
-				for i := 0; i < 3; i++ {
-					for j := 0; j < 3; j++ {
-						var sum float64
-						for p := 0; p < h; p++ {
-							sp := p + i - 1
-							if sp < 0 || sp >= h {
-								continue
-							}
-							for q := 0; q < w; q++ {
-								sq := q + j - 1
-								if sq >= 0 && sq < w {
-									sum += gg[p*w+q] * src[sp*w+sq]
-									dsrc[sp*w+sq] += gg[p*w+q] * kk[i*3+j]
-								}
-							}
-						}
-						dkk[i*3+j] += sum
-					}
+				for t, kv := range k[(o*ci+c)*9:][:9] {
+					eachTap(h, w, t/3, t%3, func(d, s int) {
+						dkk[t] += gg[d] * src[s]
+						dsrc[s] += gg[d] * kv
+					})
 				}
 			}
 		}
