@@ -10,9 +10,11 @@ import (
 	"time"
 )
 
-// gotchPackages are the gotch packages dskd builds on; building the last
-// builds the others.
-var gotchPackages = []string{GotchModule + "/nn"}
+// warmPackages are built by the setup: gotch's packages and, through
+// dskd's trainer package, nearly every dependency of dskd's commands and
+// examples (gonum/plot with its fonts among them). Library packages only,
+// so nothing is linked and a second run is quick.
+var warmPackages = []string{GotchModule + "/nn", "github.com/angioseg/dskd/dskd"}
 
 // quietFor is how long a build may run before the setup says what it is
 // doing: a warm build cache answers well within it, so a second setup run
@@ -20,13 +22,13 @@ var gotchPackages = []string{GotchModule + "/nn"}
 var quietFor = 2 * time.Second
 
 // BuildGotch builds gotch's Go packages (and so links the prepared C++)
-// in projectDir through its go.work, so that the first `go test`, `go run`
-// or `make demo` after the setup does not sit silent compiling them. A
-// build that outlasts quietFor is announced, with the elapsed time every
-// progressEvery.
+// and dskd's in projectDir through its go.work, so that the first `go
+// test`, `go run` or `make demo` after the setup does not sit silent
+// compiling them. A build that outlasts quietFor is announced, with the
+// elapsed time every progressEvery.
 func BuildGotch(projectDir string, logf Logf) error {
-	_, err := goWithProgress(projectDir, logf, "compiling gotch's Go packages against the prepared copy (once per Go build cache, about a minute on 2 cores)",
-		append([]string{"build"}, gotchPackages...)...)
+	_, err := goWithProgress(projectDir, logf, "compiling gotch's and dskd's Go packages (once per Go build cache, about a minute on 2 cores)",
+		append([]string{"build"}, warmPackages...)...)
 	return err
 }
 
