@@ -174,8 +174,16 @@ func seeded(seed int64, fn func() error) error {
 // and restores them from a checkpoint folder when from is set.
 func (t *trainer) build(from string) error {
 	cfg := t.cfg
-	engine.SetThreads(cfg.Threads) // validated >= 0 by WithDefaults; 0 = all cores
-	var err error
+	// cfg.Threads is validated >= 0 by WithDefaults; 0 = all cores. The
+	// self-check falls back to fewer threads if libtorch computes wrong
+	// convolutions with that many (or refuses a libtorch wrong on one).
+	choice, err := engine.SetThreadsChecked(cfg.Threads)
+	if err != nil {
+		return fmt.Errorf("dskd: %w", err)
+	}
+	if choice.Warning != "" {
+		t.log.Warn().Msg(choice.Warning)
+	}
 	if t.device, err = engine.ParseDevice(cfg.Device); err != nil {
 		return err
 	}

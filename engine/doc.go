@@ -28,4 +28,14 @@
 // Debian's libtorch starts with one intra-op thread and ignores
 // OMP_NUM_THREADS when driven from gotch; a U-Net step is about twice as slow
 // as with two. SetThreads(0) uses all cores (runtime.NumCPU).
+//
+// # Self-check
+//
+// A libtorch can compute wrong results with several threads (a trial
+// reported Debian 13's libtorch 2.6 giving wrong conv2d weight gradients
+// with two). SetThreadsChecked runs a small conv network forward and
+// backward in float32 and float64 and compares it with a float64 reference
+// computed in Go; if the requested thread count fails it falls back to
+// fewer threads with a warning, and if one thread fails it returns an
+// error. dskd's trainer calls it before building the model.
 package engine

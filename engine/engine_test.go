@@ -18,7 +18,10 @@ import (
 func TestSmokeConvNetLearns(t *testing.T) {
 	var first, last float64
 	err := Run(func() error {
-		SetThreads(0)
+		// As Train does: all cores, unless the self-check finds them wrong.
+		if _, err := SetThreadsChecked(0); err != nil {
+			return err
+		}
 		ManualSeed(1)
 		s := aten.NewScope()
 		defer s.Close()

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
+	"strings"
 
 	"github.com/angioseg/dskd/internal/cmdline"
 	"github.com/angioseg/dskd/internal/setup"
@@ -78,6 +80,23 @@ func run(printOnly, install, quiet bool) error {
 	if err != nil {
 		return err
 	}
+	if err := setup.BuildGotch(root, logf); err != nil {
+		return err
+	}
+	// Train's default is all cores; check that count once per libtorch.
+	threads := runtime.NumCPU()
+	tc, ran, err := setup.SelfCheck(dir, threads, func(n int) ([]byte, error) { return setup.RunSelfCheckProgram(root, n, logf) })
+	if err != nil {
+		return err
+	}
+	switch {
+	case tc.Error != "":
+		return fmt.Errorf("setup: %s (a wrong libtorch cannot train; recorded in %s/selfcheck.json)", tc.Error, dir)
+	case tc.Warning != "" && (ran || !quiet):
+		logf("warning: %s", tc.Warning)
+	case ran:
+		logf("%s", tc.Describe())
+	}
 	if changed || !quiet {
 		for _, n := range lt.Notes {
 			logf("note: %s", n)
@@ -99,6 +118,10 @@ func report(lt setup.Libtorch, base, root string) error {
 	fmt.Printf("device:        %s\n", map[bool]string{true: "CUDA", false: "CPU"}[lt.CUDA])
 	fmt.Printf("c++11 abi:     %v\n", lt.CXX11ABI)
 	fmt.Printf("lib dir:       %s\n", lt.LibDir)
+	for _, d := range lt.ExtraLibDirs {
+		fmt.Printf("also links:    %s\n", d)
+	}
+	fmt.Printf("link flags:    %s\n", strings.Join(setup.CgoFlags(lt).LDFlags, " "))
 	for _, n := range lt.Notes {
 		fmt.Printf("note:          %s\n", n)
 	}
@@ -111,6 +134,16 @@ func report(lt setup.Libtorch, base, root string) error {
 	default:
 		fmt.Printf("gotch copy:    %s\n", dir)
 		fmt.Printf("replaced ops:  %d (list: %s/replaced-ops.txt)\n", st.ReplacedOps, dir)
+		for _, tc := range setup.RecordedSelfChecks(dir) {
+			switch {
+			case tc.Error != "":
+				fmt.Printf("self-check:    %d threads: %s\n", tc.Requested, tc.Error)
+			case tc.Warning != "":
+				fmt.Printf("self-check:    %d threads: %s\n", tc.Requested, tc.Warning)
+			default:
+				fmt.Printf("self-check:    %d threads: %s\n", tc.Requested, tc.Describe())
+			}
+		}
 	}
 	if _, err := os.Stat(root + "/go.work"); err == nil {
 		fmt.Printf("go.work:       %s/go.work\n", root)

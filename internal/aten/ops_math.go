@@ -195,3 +195,6 @@ func (s *Scope) Lt(x *Tensor, v float64) *Tensor { return s.scalar("lt", lib.Atg
 
 // Gt is the boolean mask x > v.
 func (s *Scope) Gt(x *Tensor, v float64) *Tensor { return s.scalar("gt", lib.AtgGt, x, v) }
+
+// Tanh is the hyperbolic tangent.
+func (s *Scope) Tanh(x *Tensor) *Tensor { return s.unary("tanh", lib.AtgTanh, x) }

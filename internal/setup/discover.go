@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -21,6 +22,8 @@ type Env struct {
 	// PythonTorchDirs returns candidate torch package directories of the
 	// Python interpreters on this machine (without importing torch).
 	PythonTorchDirs func() []string
+	// PythonTorchDir asks one interpreter ($PYTHON) where its torch is.
+	PythonTorchDir func(python string) (string, error)
 	// PackageVersion returns the installed version of a distribution
 	// package, or "" if unknown.
 	PackageVersion func(pkg string) string
@@ -33,6 +36,7 @@ func HostEnv() Env {
 	return Env{
 		Getenv:          os.Getenv,
 		PythonTorchDirs: hostPythonTorchDirs,
+		PythonTorchDir:  pythonTorchDir,
 		PackageVersion:  dpkgVersion,
 		CXX11ABI:        DetectCXX11ABI,
 	}
@@ -41,7 +45,9 @@ func HostEnv() Env {
 // ErrNotFound means no libtorch was found anywhere.
 var ErrNotFound = errors.New(`setup: no libtorch found. Provide one of:
   1. an official libtorch zip (CPU or CUDA) unpacked anywhere, with LIBTORCH=/path/to/libtorch
-  2. a Python torch package: pip install torch (python3 -c 'import torch' must work)
+  2. a Python torch package: pip install torch (python3 -c 'import torch' must work; for
+     another interpreter, e.g. a venv's, PYTHON=/path/to/bin/python, or the package itself:
+     TORCH_DIR=/path/to/site-packages/torch)
   3. the system package (Debian/Ubuntu): apt-get install -y libtorch-dev
      (run this setup as root, or with --install, to have it do that for you)`)
 
@@ -51,9 +57,11 @@ var systemPrefixes = []string{"/usr", "/usr/local"}
 // systemLibSubdirs are where distributions put shared libraries.
 var systemLibSubdirs = []string{"lib/x86_64-linux-gnu", "lib/aarch64-linux-gnu", "lib64", "lib"}
 
-// Discover finds a libtorch in the documented order: $LIBTORCH, a Python
-// torch package, the system. A $LIBTORCH that does not hold a libtorch is an
-// error (the user asked for it), not a reason to look elsewhere.
+// Discover finds a libtorch in the documented order: $LIBTORCH, $TORCH_DIR
+// (a Python torch package directory), the torch of $PYTHON, the torch of
+// the Python interpreters found on the machine, the system. A variable that
+// does not lead to a libtorch is an error (the user asked for it), not a
+// reason to look elsewhere.
 func Discover(env Env) (Libtorch, error) {
 	var notes []string
 	if dir := env.Getenv("LIBTORCH"); dir != "" {
@@ -62,6 +70,24 @@ func Discover(env Env) (Libtorch, error) {
 			return Libtorch{}, fmt.Errorf("setup: LIBTORCH=%s: %w", dir, err)
 		}
 		return lt, nil
+	}
+	if dir := env.Getenv("TORCH_DIR"); dir != "" {
+		lt, err := probeBundle(env, dir, SourcePython)
+		if err != nil {
+			return Libtorch{}, fmt.Errorf("setup: TORCH_DIR=%s: %w", dir, err)
+		}
+		return lt, nil
+	}
+	if py := env.Getenv("PYTHON"); py != "" {
+		dir, err := env.PythonTorchDir(py)
+		if err == nil {
+			var lt Libtorch
+			if lt, err = probeBundle(env, dir, SourcePython); err == nil {
+				return lt, nil
+			}
+			err = fmt.Errorf("its torch at %s: %w", dir, err)
+		}
+		return Libtorch{}, fmt.Errorf("setup: PYTHON=%s: %w", py, err)
 	}
 	for _, dir := range env.PythonTorchDirs() {
 		lt, err := probeBundle(env, dir, SourcePython)
@@ -97,7 +123,27 @@ func probeBundle(env Env, dir string, src Source) (Libtorch, error) {
 			return Libtorch{}, fmt.Errorf("its libraries are links to %s (a system libtorch)", filepath.Dir(real))
 		}
 	}
-	return finish(env, Libtorch{Source: src, Root: dir, LibDir: lib}, inc)
+	lt, err := finish(env, Libtorch{Source: src, Root: dir, LibDir: lib}, inc)
+	if err == nil && src == SourcePython && lt.CUDA {
+		lt.ExtraLibDirs = nvidiaLibDirs(filepath.Dir(filepath.Clean(dir)))
+	}
+	return lt, err
+}
+
+// nvidiaLibDirs lists the library directories of the nvidia-* pip packages
+// installed next to a CUDA torch (site-packages/nvidia/<name>/lib holding a
+// shared library: cudnn, cublas, nccl, cu13, ...), which its libraries
+// load.
+func nvidiaLibDirs(sitePackages string) []string {
+	matches, _ := filepath.Glob(filepath.Join(sitePackages, "nvidia", "*", "lib"))
+	var dirs []string
+	for _, dir := range matches {
+		if libs, _ := filepath.Glob(filepath.Join(dir, "*.so*")); len(libs) > 0 {
+			dirs = append(dirs, dir)
+		}
+	}
+	sort.Strings(dirs)
+	return dirs
 }
 
 func probeSystem(env Env, prefix string) (Libtorch, error) {
@@ -156,13 +202,23 @@ func exists(path string) bool {
 	return err == nil
 }
 
+// findTorchScript prints the directory of the torch package, or nothing.
+const findTorchScript = "import importlib.util as u, os; s = u.find_spec('torch'); print(os.path.dirname(s.origin) if s and s.origin else '')"
+
 // hostPythonTorchDirs asks each python3 on the machine where its torch
 // package is, without importing torch (which takes seconds).
 func hostPythonTorchDirs() []string {
-	const script = "import importlib.util as u, os; s = u.find_spec('torch'); print(os.path.dirname(s.origin) if s and s.origin else '')"
 	seen := map[string]bool{}
 	var dirs []string
-	for _, py := range []string{"python3", "/usr/bin/python3", "python"} {
+	candidates := []string{"python3", "/usr/bin/python3", "python"}
+	// An activated venv or conda environment is usually first on PATH
+	// already; ask it anyway, in case PATH was reset (sudo, make).
+	for _, env := range []string{"VIRTUAL_ENV", "CONDA_PREFIX"} {
+		if d := os.Getenv(env); d != "" {
+			candidates = append(candidates, filepath.Join(d, "bin", "python3"), filepath.Join(d, "bin", "python"))
+		}
+	}
+	for _, py := range candidates {
 		path, err := exec.LookPath(py)
 		if err != nil {
 			continue
@@ -174,7 +230,7 @@ func hostPythonTorchDirs() []string {
 			continue
 		}
 		seen[path] = true
-		out, err := exec.Command(path, "-c", script).Output()
+		out, err := exec.Command(path, "-c", findTorchScript).Output()
 		if err != nil {
 			continue
 		}
@@ -184,6 +240,20 @@ func hostPythonTorchDirs() []string {
 		}
 	}
 	return dirs
+}
+
+// pythonTorchDir asks the interpreter python where its torch package is,
+// without importing it.
+func pythonTorchDir(python string) (string, error) {
+	out, err := exec.Command(python, "-c", findTorchScript).Output()
+	if err != nil {
+		return "", fmt.Errorf("running it: %w", err)
+	}
+	dir := strings.TrimSpace(string(out))
+	if dir == "" {
+		return "", errors.New("it has no torch package (pip install torch)")
+	}
+	return dir, nil
 }
 
 func dpkgVersion(pkg string) string {

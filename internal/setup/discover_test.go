@@ -1,8 +1,10 @@
 package setup
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -47,6 +49,12 @@ func testEnv(root string, vars map[string]string, pyDirs []string) Env {
 		Getenv:          func(k string) string { return vars[k] },
 		FSRoot:          root,
 		PythonTorchDirs: func() []string { return pyDirs },
+		PythonTorchDir: func(python string) (string, error) {
+			if dir, ok := vars["fake-torch-of:"+python]; ok {
+				return dir, nil
+			}
+			return "", errors.New("it has no torch package (pip install torch)")
+		},
 		PackageVersion: func(pkg string) string {
 			if pkg == "libtorch-dev" {
 				return "1.13.1+dfsg-4"
@@ -166,4 +174,72 @@ func TestIsDebianLike(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(root, "etc", "os-release"), []byte("ID=fedora\n"), 0o644))
 	assert.False(t, IsDebianLike(root))
 	assert.False(t, IsDebianLike(filepath.Join(root, "missing")))
+}
+
+// A pip CUDA torch in a venv, as on the lent GPU hosts: torch and the
+// nvidia-* packages side by side in site-packages.
+func pipCUDATorch(t *testing.T, root string) (site, torch string) {
+	t.Helper()
+	site = filepath.Join(root, "opt", "torch", ".venv", "lib", "python3.12", "site-packages")
+	torch = filepath.Join(site, "torch")
+	fakeLibtorch(t, filepath.Join(torch, "include"), filepath.Join(torch, "lib"), "2.11.0", true)
+	for _, lib := range []string{"cu13/lib/libcudart.so.13", "cudnn/lib/libcudnn.so.9", "nccl/lib/libnccl.so.2"} {
+		path := filepath.Join(site, "nvidia", lib)
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, nil, 0o644))
+	}
+	// A package without libraries (headers only) is not a library dir.
+	require.NoError(t, os.MkdirAll(filepath.Join(site, "nvidia", "cuda_nvcc", "lib"), 0o755))
+	return site, torch
+}
+
+func TestDiscoverPYTHONFindsAVenvTorchWithItsNvidiaLibraries(t *testing.T) {
+	root := t.TempDir()
+	site, torch := pipCUDATorch(t, root)
+	fakeLibtorch(t, filepath.Join(root, "usr", "include"), filepath.Join(root, "usr", "lib", "x86_64-linux-gnu"), "1.13.0", false)
+	py := filepath.Join(root, "opt", "torch", ".venv", "bin", "python")
+	lt, err := Discover(testEnv(root, map[string]string{"PYTHON": py, "fake-torch-of:" + py: torch}, nil))
+	require.NoError(t, err)
+	assert.Equal(t, SourcePython, lt.Source)
+	assert.Equal(t, "2.11.0", lt.Version)
+	assert.True(t, lt.CUDA)
+	assert.Equal(t, []string{filepath.Join(site, "nvidia", "cu13", "lib"), filepath.Join(site, "nvidia", "cudnn", "lib"), filepath.Join(site, "nvidia", "nccl", "lib")}, lt.ExtraLibDirs)
+	ld := strings.Join(CgoFlags(lt).LDFlags, " ")
+	assert.Contains(t, ld, "-Wl,-rpath-link,"+filepath.Join(site, "nvidia", "cudnn", "lib")+" -Wl,-rpath,"+filepath.Join(site, "nvidia", "cudnn", "lib"))
+	assert.Contains(t, ld, "-Wl,--no-as-needed -ltorch_cuda -lc10_cuda -Wl,--as-needed")
+}
+
+func TestDiscoverTORCHDIRBeforePYTHONAndPythonsOnPath(t *testing.T) {
+	root := t.TempDir()
+	_, torch := pipCUDATorch(t, root)
+	other := filepath.Join(root, "py", "torch")
+	fakeLibtorch(t, filepath.Join(other, "include"), filepath.Join(other, "lib"), "2.5.1", false)
+	lt, err := Discover(testEnv(root, map[string]string{"TORCH_DIR": torch, "PYTHON": "/nonexistent/python"}, []string{other}))
+	require.NoError(t, err)
+	assert.Equal(t, torch, lt.Root)
+	assert.Equal(t, "2.11.0", lt.Version)
+}
+
+func TestDiscoverExplicitPythonWithoutTorchIsAnError(t *testing.T) {
+	root := t.TempDir()
+	fakeLibtorch(t, filepath.Join(root, "usr", "include"), filepath.Join(root, "usr", "lib", "x86_64-linux-gnu"), "1.13.0", false)
+	_, err := Discover(testEnv(root, map[string]string{"PYTHON": "/usr/bin/python3"}, nil))
+	require.Error(t, err)
+	assert.Equal(t, "setup: PYTHON=/usr/bin/python3: it has no torch package (pip install torch)", err.Error())
+	_, err = Discover(testEnv(root, map[string]string{"TORCH_DIR": filepath.Join(root, "nope")}, nil))
+	assert.ErrorContains(t, err, "setup: TORCH_DIR=")
+}
+
+// A CPU pip torch needs no nvidia libraries, even if some are installed.
+func TestDiscoverCPUPipTorchHasNoExtraLibDirs(t *testing.T) {
+	root := t.TempDir()
+	site := filepath.Join(root, "site-packages")
+	torch := filepath.Join(site, "torch")
+	fakeLibtorch(t, filepath.Join(torch, "include"), filepath.Join(torch, "lib"), "2.11.0", false)
+	require.NoError(t, os.MkdirAll(filepath.Join(site, "nvidia", "cudnn", "lib"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(site, "nvidia", "cudnn", "lib", "libcudnn.so.9"), nil, 0o644))
+	lt, err := Discover(testEnv(root, map[string]string{"TORCH_DIR": torch}, nil))
+	require.NoError(t, err)
+	assert.False(t, lt.CUDA)
+	assert.Empty(t, lt.ExtraLibDirs)
 }

@@ -31,7 +31,18 @@ func CgoFlags(lt Libtorch) Flags {
 		}
 		cxx = append(cxx, "-I"+dir)
 	}
-	ld := []string{"-lstdc++", "-L" + lt.LibDir, "-Wl,-rpath," + lt.LibDir}
+	// gotch's C++, compiled by the setup into a static archive in libtch/,
+	// comes first: it is what refers to libtorch.
+	// Go links with gcc when no package has C++ files: libstdc++ and libm
+	// (stb's image code) must be named.
+	ld := []string{"-L${SRCDIR}", "-l" + archiveLib, "-lstdc++", "-lm", "-L" + lt.LibDir, "-Wl,-rpath," + lt.LibDir}
+	// A pip torch's CUDA libraries need the nvidia-* pip packages'
+	// libraries: the linker must find them to check libtorch_cuda's symbols
+	// (-rpath-link), the loader to start the program (-rpath; torch's own
+	// $ORIGIN runpath covers only its direct dependencies).
+	for _, dir := range lt.ExtraLibDirs {
+		ld = append(ld, "-Wl,-rpath-link,"+dir, "-Wl,-rpath,"+dir)
+	}
 	if lt.CUDA {
 		// The CUDA backend registers itself from static initialisers; with
 		// --as-needed the linker drops the libraries no symbol refers to.
@@ -52,12 +63,26 @@ func (f Flags) LibGo(lt Libtorch) string {
 	return b.String()
 }
 
-// CompileArgs returns the g++ arguments for a syntax-only check of file,
-// with ${SRCDIR} expanded to srcDir.
-func (f Flags) CompileArgs(srcDir, file string) []string {
-	args := []string{"-fsyntax-only", "-fmax-errors=0"}
-	for _, a := range f.CXXFlags {
-		args = append(args, strings.ReplaceAll(a, "${SRCDIR}", srcDir))
-	}
+// ObjectArgs returns the g++ arguments that compile file into object, with
+// ${SRCDIR} expanded to srcDir (gotch's libtch, holding torch_api.h).
+// Position-independent, because Go may link a PIE (go test -race, go build
+// -buildmode=pie) and the archive serves every build.
+func (f Flags) ObjectArgs(srcDir, file, object string) []string {
+	args := append([]string{"-c", "-fPIC", "-fmax-errors=0"}, f.expanded(srcDir)...)
+	return append(args, "-o", object, file)
+}
+
+// SyntaxArgs returns the g++ arguments that only check file.
+func (f Flags) SyntaxArgs(srcDir, file string) []string {
+	args := append([]string{"-fsyntax-only", "-fmax-errors=0"}, f.expanded(srcDir)...)
 	return append(args, file)
+}
+
+// expanded is CXXFlags with ${SRCDIR} replaced by srcDir.
+func (f Flags) expanded(srcDir string) []string {
+	out := make([]string, len(f.CXXFlags))
+	for i, a := range f.CXXFlags {
+		out[i] = strings.ReplaceAll(a, "${SRCDIR}", srcDir)
+	}
+	return out
 }

@@ -26,8 +26,12 @@ type Libtorch struct {
 	// (e.g. "1.13.1+dfsg-4"); Debian's headers say 1.13.0 for 1.13.1.
 	PackageVersion string
 	CUDA           bool // libtorch_cuda.so is present
-	CXX11ABI       bool // built with _GLIBCXX_USE_CXX11_ABI=1
-	Notes          []string
+	// ExtraLibDirs hold libraries libtorch's own libraries need that are
+	// not next to them: the nvidia-* pip packages of a pip CUDA torch
+	// (site-packages/nvidia/*/lib).
+	ExtraLibDirs []string
+	CXX11ABI     bool // built with _GLIBCXX_USE_CXX11_ABI=1
+	Notes        []string
 }
 
 // MajorMinor returns "X.Y" of Version.

@@ -45,11 +45,11 @@ func findWrappers(lines []string) []wrapper {
 	return ws
 }
 
-// errorLines returns the line numbers (1-based) of GeneratedFile that the
-// compiler log blames: error lines, and "required from here" lines of
-// template errors whose instantiation starts in a wrapper.
-func errorLines(log string) []int {
-	re := regexp.MustCompile(regexp.QuoteMeta(GeneratedFile) + `:(\d+):(?:\d+:)?\s*(error|required from here)`)
+// errorLines returns the line numbers (1-based) of file that the compiler
+// log blames: error lines, and "required from here" lines of template errors
+// whose instantiation starts in a wrapper.
+func errorLines(log, file string) []int {
+	re := regexp.MustCompile(`(?:^|[\s/])` + regexp.QuoteMeta(file) + `:(\d+):(?:\d+:)?\s*(error|required from here)`)
 	seen := map[int]bool{}
 	var out []int
 	for _, m := range re.FindAllStringSubmatch(log, -1) {
@@ -68,11 +68,17 @@ func errorLines(log string) []int {
 // the new source and the names of the replaced wrappers. Error lines outside
 // any wrapper are returned as an error: they cannot be fixed by stubbing.
 func ReplaceFailing(src, compilerLog, versionLabel string) (string, []string, error) {
+	return replaceFailingIn(GeneratedFile, src, compilerLog, versionLabel)
+}
+
+// replaceFailingIn is ReplaceFailing for wrappers held in a file the
+// compiler log calls file (a chunk of the generated file).
+func replaceFailingIn(file, src, compilerLog, versionLabel string) (string, []string, error) {
 	lines := strings.Split(src, "\n")
 	wrappers := findWrappers(lines)
 	blamed := map[int]bool{} // index into wrappers
 	var stray []int
-	for _, ln := range errorLines(compilerLog) {
+	for _, ln := range errorLines(compilerLog, file) {
 		idx := ln - 1
 		k := sort.Search(len(wrappers), func(k int) bool { return wrappers[k].End >= idx })
 		if k < len(wrappers) && wrappers[k].Start <= idx {
@@ -82,7 +88,7 @@ func ReplaceFailing(src, compilerLog, versionLabel string) (string, []string, er
 		}
 	}
 	if len(stray) > 0 {
-		return src, nil, fmt.Errorf("setup: compiler errors at %s lines %v lie outside any generated wrapper", GeneratedFile, stray)
+		return src, nil, fmt.Errorf("setup: compiler errors at %s lines %v lie outside any generated wrapper", file, stray)
 	}
 	keys := make([]int, 0, len(blamed))
 	for k := range blamed {

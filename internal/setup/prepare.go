@@ -4,12 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -21,7 +19,7 @@ const (
 	GotchVersion = "v0.9.1"
 	// patcherRevision changes whenever the generated copy would differ for
 	// the same libtorch, so stale copies are never reused.
-	patcherRevision = "3"
+	patcherRevision = "5"
 	stampFile       = "dskd-setup.json"
 	replacedFile    = "replaced-ops.txt"
 )
@@ -40,7 +38,7 @@ type Stamp struct {
 // libtorch's location, version, build flavour and library file identity.
 func Identity(lt Libtorch) string {
 	h := sha256.New()
-	fmt.Fprintln(h, GotchVersion, patcherRevision, lt.Source, lt.Root, lt.LibDir, lt.Version, lt.PackageVersion, lt.CUDA, lt.CXX11ABI)
+	fmt.Fprintln(h, GotchVersion, patcherRevision, lt.Source, lt.Root, lt.LibDir, lt.Version, lt.PackageVersion, lt.CUDA, lt.CXX11ABI, lt.ExtraLibDirs)
 	if fi, err := os.Stat(filepath.Join(lt.LibDir, "libtorch_cpu.so")); err == nil {
 		fmt.Fprintln(h, fi.Size(), fi.ModTime().UnixNano())
 	}
@@ -78,8 +76,9 @@ func ReadStamp(dir string) (Stamp, error) {
 // Logf reports progress to the user.
 type Logf func(format string, args ...any)
 
-// PrepareGotch makes sure a patched gotch copy for lt exists in cacheBase
-// and returns its directory and stamp. src is gotch's pristine source.
+// PrepareGotch makes sure a patched gotch copy for lt, with its C++
+// compiled, exists in cacheBase and returns its directory and stamp. src is
+// gotch's pristine source.
 func PrepareGotch(lt Libtorch, src, cacheBase string, logf Logf) (string, Stamp, error) {
 	dir := CopyDir(cacheBase, lt)
 	key := Identity(lt)
@@ -103,12 +102,9 @@ func PrepareGotch(lt Libtorch, src, cacheBase string, logf Logf) (string, Stamp,
 	if err := os.WriteFile(filepath.Join(libtch, "lib.go"), []byte(flags.LibGo(lt)), 0o644); err != nil {
 		return "", Stamp{}, fmt.Errorf("setup: %w", err)
 	}
-	var replaced []string
-	if lt.NeedsPatching() {
-		replaced, err = patchWrappers(libtch, flags, lt, logf)
-		if err != nil {
-			return "", Stamp{}, err
-		}
+	replaced, err := buildArchive(tmp, flags, lt, BuildJobs(), logf)
+	if err != nil {
+		return "", Stamp{}, err
 	}
 	list := strings.Join(replaced, "\n")
 	if list != "" {
@@ -131,44 +127,6 @@ func PrepareGotch(lt Libtorch, src, cacheBase string, logf Logf) (string, Stamp,
 		return "", Stamp{}, fmt.Errorf("setup: %w", err)
 	}
 	return dir, st, nil
-}
-
-// patchWrappers compiles the generated wrappers (syntax only) and stubs out
-// the ones the compiler rejects, until the file compiles.
-func patchWrappers(libtch string, flags Flags, lt Libtorch, logf Logf) ([]string, error) {
-	gen := filepath.Join(libtch, GeneratedFile)
-	var all []string
-	for round := 1; round <= 5; round++ {
-		logf("checking gotch's generated wrappers against libtorch %s (round %d, about a minute)...", lt.DisplayVersion(), round)
-		cmd := exec.Command(cxx(), flags.CompileArgs(libtch, filepath.Join(libtch, "torch_api.cpp"))...)
-		out, err := cmd.CombinedOutput()
-		if err == nil {
-			return all, nil
-		}
-		var exitErr *exec.ExitError
-		if !errors.As(err, &exitErr) {
-			return nil, fmt.Errorf("setup: running %s: %w", cxx(), err)
-		}
-		src, err := os.ReadFile(gen)
-		if err != nil {
-			return nil, fmt.Errorf("setup: %w", err)
-		}
-		patched, names, err := ReplaceFailing(string(src), string(out), lt.DisplayVersion())
-		if err == nil && len(names) == 0 {
-			err = errors.New("setup: the compiler failed outside the generated wrappers")
-		}
-		if err != nil {
-			logPath := filepath.Join(os.TempDir(), "dskd-setup-compile.log")
-			_ = os.WriteFile(logPath, out, 0o644)
-			return nil, fmt.Errorf("%w (compiler log: %s)", err, logPath)
-		}
-		if err := os.WriteFile(gen, []byte(patched), 0o644); err != nil {
-			return nil, fmt.Errorf("setup: %w", err)
-		}
-		logf("replaced %d wrappers that libtorch %s cannot compile", len(names), lt.DisplayVersion())
-		all = append(all, names...)
-	}
-	return nil, errors.New("setup: generated wrappers still fail to compile after 5 rounds")
 }
 
 func cxx() string {

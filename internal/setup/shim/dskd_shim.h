@@ -1,0 +1,32 @@
+// dskd's own C API to libtorch, next to gotch's (torch_api.h): what gotch
+// does not wrap. The setup copies this folder into its prepared gotch copy
+// (libtch/), so it is compiled with gotch's flags for the libtorch at hand.
+// Every function reports a C++ exception through gotch's thread-local
+// last-error slot (get_and_reset_last_err), like gotch's own wrappers.
+#ifndef DSKD_SHIM_H
+#define DSKD_SHIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// dskd_shim_version is the version of this API, checked by internal/aten.
+int dskd_shim_version(void);
+
+// Autocast (mixed precision) on the calling thread. device: 0 CPU, 1 CUDA;
+// dtype: a gotch/ATen ScalarType code (5 half, 15 bfloat16). Entering
+// increments libtorch's nesting count and enables autocast for the device
+// with dtype; leaving restores the previous state and clears the cast cache
+// when the outermost region ends (what torch.autocast's context does).
+void dskd_autocast_enter(int device, int dtype, bool *prev_enabled, int *prev_dtype);
+void dskd_autocast_leave(int device, bool prev_enabled, int prev_dtype);
+bool dskd_autocast_enabled(int device);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
