@@ -39,6 +39,8 @@ type State struct {
 	History   []report.EpochRecord `json:"history"`
 	Model     string               `json:"model"`
 	Teacher   bool                 `json:"teacher"` // teacher.pt present
+	// Scaler is the fp16 gradient scaler (nil in other precisions).
+	Scaler *ScalerState `json:"scaler,omitempty"`
 }
 
 func epochDirName(epoch int) string { return fmt.Sprintf("epoch-%04d", epoch) }

@@ -2,6 +2,9 @@ package dskd
 
 import (
 	"bytes"
+
+	"github.com/sugarme/gotch"
+
 	"encoding/json"
 	"fmt"
 	"os"
@@ -45,6 +48,17 @@ type Config struct {
 	EMADecay float64 `json:"ema_decay,omitempty"` // EMA teacher decay; default 0.999
 
 	Device  string `json:"device,omitempty"`  // "auto" (default), "cpu", "cuda", "cuda:N"
+
+	// Precision is the arithmetic of the forward passes: PrecisionFP32
+	// (default), PrecisionBF16 (libtorch autocast to bfloat16, CPU and
+	// CUDA) or PrecisionFP16 (autocast to float16 with a gradient scaler,
+	// CUDA only). Weights, optimizer and losses stay float32.
+	Precision string `json:"precision,omitempty"`
+	// NoCudnnBenchmark turns cuDNN's autotuner off on CUDA (it is on by
+	// default: it times the convolution algorithms for the run's shapes
+	// once and keeps the fastest).
+	NoCudnnBenchmark bool `json:"no_cudnn_benchmark,omitempty"`
+
 	Threads int    `json:"threads,omitempty"` // libtorch intra-op threads; default all cores
 	Workers int    `json:"workers,omitempty"` // data goroutines; default all cores
 	Seed    int64  `json:"seed,omitempty"`    // seeds weights, shuffling, augmentation and splits; default 42
@@ -120,6 +134,9 @@ func (c Config) WithDefaults() (Config, error) {
 	if c.Device == "" {
 		c.Device = "auto"
 	}
+	if c.Precision == "" {
+		c.Precision = PrecisionFP32
+	}
 	if c.OutDir == "" {
 		c.OutDir = "runs/dskd"
 	}
@@ -165,6 +182,9 @@ func (c Config) WithDefaults() (Config, error) {
 		return c, fmt.Errorf("dskd: val_fraction %g: must lie in (0, 1)", c.ValFraction)
 	case c.KeepLast < 1:
 		return c, fmt.Errorf("dskd: keep_last %d: must be >= 1", c.KeepLast)
+	}
+	if autocastDType(c.Precision) == gotch.Invalid && c.Precision != PrecisionFP32 {
+		return c, fmt.Errorf("dskd: precision %q: want %s, %s or %s", c.Precision, PrecisionFP32, PrecisionBF16, PrecisionFP16)
 	}
 	if _, err := parseNorm(c.Normalize); err != nil {
 		return c, err

@@ -67,10 +67,15 @@ func (ev *evaluation) score(threshold float32, clDice bool) (metrics.Result, err
 	return acc.Result(), nil
 }
 
+// inferOptions are the run's settings for full-image inference.
+func (t *trainer) inferOptions() InferOptions {
+	return InferOptions{TTA: t.cfg.TTA, Precision: t.cfg.Precision}
+}
+
 // evaluate scores the student on samples (validation during training:
 // no clDice, to keep epochs fast).
 func (t *trainer) evaluate(samples []data.Sample, threshold float32, clDice bool) (metrics.Result, error) {
-	ev, err := predictSamples(t.student, t.device, samples, t.norm, InferOptions{TTA: t.cfg.TTA}, &t.log)
+	ev, err := predictSamples(t.student, t.device, samples, t.norm, t.inferOptions(), &t.log)
 	if err != nil {
 		return metrics.Result{}, err
 	}
@@ -92,7 +97,7 @@ func (t *trainer) finish(res *Result) (*Result, error) {
 	if err := t.student.Load(filepath.Join(best, modelFile)); err != nil {
 		return nil, fmt.Errorf("dskd: %w", err)
 	}
-	ev, err := predictSamples(t.student, t.device, t.split.Val, t.norm, InferOptions{TTA: t.cfg.TTA}, &t.log)
+	ev, err := predictSamples(t.student, t.device, t.split.Val, t.norm, t.inferOptions(), &t.log)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +122,7 @@ func (t *trainer) finish(res *Result) (*Result, error) {
 	}
 	shown, scores, samples := ev, res.Validation, t.split.Val // the overlays' split: test, else validation
 	if len(t.split.Test) > 0 {
-		tev, err := predictSamples(t.student, t.device, t.split.Test, t.norm, InferOptions{TTA: t.cfg.TTA}, &t.log)
+		tev, err := predictSamples(t.student, t.device, t.split.Test, t.norm, t.inferOptions(), &t.log)
 		if err != nil {
 			return nil, err
 		}

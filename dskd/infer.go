@@ -21,6 +21,8 @@ type InferOptions struct {
 	TileSize int
 	// TileOverlap is the overlap of neighbouring tiles; default TileSize/8.
 	TileOverlap int
+	// Precision of the forward passes (see Config.Precision); default fp32.
+	Precision string
 }
 
 func (o InferOptions) withDefaults() InferOptions {
@@ -41,12 +43,13 @@ func inferProbs(m models.Model, device gotch.Device, img []float32, h, w int, op
 		return nil, fmt.Errorf("dskd: image of %d values, want %dx%d", len(img), h, w)
 	}
 	if h <= opt.TileSize && w <= opt.TileSize {
-		return inferWhole(m, device, img, h, w, opt.TTA)
+		return inferWhole(m, device, img, h, w, opt)
 	}
 	return inferTiled(m, device, img, h, w, opt)
 }
 
-func inferWhole(m models.Model, device gotch.Device, img []float32, h, w int, tta bool) ([]float32, error) {
+func inferWhole(m models.Model, device gotch.Device, img []float32, h, w int, opt InferOptions) ([]float32, error) {
+	tta := opt.TTA
 	var probs []float32
 	err := engine.NoGrad(func() error {
 		s := aten.NewScope()
@@ -65,7 +68,7 @@ func inferWhole(m models.Model, device gotch.Device, img []float32, h, w int, tt
 			if err := s.Err(); err != nil {
 				return err
 			}
-			out, err := m.Forward(in, false)
+			out, err := forward(m, device, opt.Precision, in, false)
 			if err != nil {
 				return err
 			}
@@ -115,7 +118,7 @@ func inferTiled(m models.Model, device gotch.Device, img []float32, h, w int, op
 			for y := 0; y < th; y++ {
 				copy(tile[y*tw:(y+1)*tw], img[(y0+y)*w+x0:(y0+y)*w+x0+tw])
 			}
-			p, err := inferWhole(m, device, tile, th, tw, opt.TTA)
+			p, err := inferWhole(m, device, tile, th, tw, opt)
 			if err != nil {
 				return nil, err
 			}

@@ -97,6 +97,12 @@ func (p *Predictor) start(opts PredictOptions, build func() (*models.UNet, error
 		if p.device, err = engine.ParseDevice(opts.Device); err != nil {
 			return err
 		}
+		if p.opts.Precision == "" {
+			p.opts.Precision = PrecisionFP32
+		}
+		if err := validPrecision(p.opts.Precision, p.device); err != nil {
+			return err
+		}
 		// build draws a random init (overwritten by the weights) from the
 		// process's generator: keep it out of concurrent runs' draws.
 		generatorMu.Lock()

@@ -192,7 +192,7 @@ func (x *runner) crossEvaluate(ctx context.Context, r StudyRun, runDir string) (
 	if err := ctx.Err(); err != nil {
 		return res, errRunStopped
 	}
-	p, err := LoadPredictor(runDir, PredictOptions{InferOptions: InferOptions{TTA: r.Config.TTA}, Device: r.Config.Device, Threads: x.threads})
+	p, err := LoadPredictor(runDir, PredictOptions{InferOptions: InferOptions{TTA: r.Config.TTA, Precision: r.Config.Precision}, Device: r.Config.Device, Threads: x.threads})
 	if err != nil {
 		return res, err
 	}

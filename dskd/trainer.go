@@ -64,6 +64,7 @@ type trainer struct {
 	ema     []emaPair    // teacher/student variable pairs, built on the first EMA update
 	opt     *optim.Optimizer
 	obj     *losses.Objective
+	scaler  *gradScaler // fp16 only
 	state   State
 	prog    *progress.Reporter
 }
@@ -186,6 +187,18 @@ func (t *trainer) build(from string) error {
 	}
 	if t.device, err = engine.ParseDevice(cfg.Device); err != nil {
 		return err
+	}
+	if err := validPrecision(cfg.Precision, t.device); err != nil {
+		return err
+	}
+	if t.device.IsCuda() {
+		aten.SetCudnnBenchmark(!cfg.NoCudnnBenchmark)
+	}
+	if cfg.Precision == PrecisionFP16 {
+		t.scaler = newGradScaler()
+		if t.state.Scaler != nil && finiteScale(t.state.Scaler.Scale) {
+			t.scaler.ScalerState = *t.state.Scaler // resuming
+		}
 	}
 	if t.obj, err = losses.NewObjective(cfg.Loss); err != nil {
 		return fmt.Errorf("dskd: %w", err)
@@ -398,7 +411,7 @@ func (t *trainer) trainStep(b *data.Batch, epoch, step int, lr float64) (losses.
 	if t.hasT {
 		err := engine.NoGrad(func() error {
 			var err error
-			tOut, err = t.teacher.Forward(x, false)
+			tOut, err = forward(t.teacher, t.device, t.cfg.Precision, x, false)
 			return err
 		})
 		if err != nil {
@@ -406,7 +419,7 @@ func (t *trainer) trainStep(b *data.Batch, epoch, step int, lr float64) (losses.
 		}
 		defer tOut.Drop()
 	}
-	out, err := t.student.Forward(x, true)
+	out, err := forward(t.student, t.device, t.cfg.Precision, x, true)
 	if err != nil {
 		return losses.Breakdown{}, fmt.Errorf("dskd: forward: %w", err)
 	}
@@ -427,13 +440,27 @@ func (t *trainer) trainStep(b *data.Batch, epoch, step int, lr float64) (losses.
 	if err := t.opt.ZeroGrad(); err != nil {
 		return bd, fmt.Errorf("dskd: %w", err)
 	}
+	if t.scaler != nil {
+		loss = s.MulScalar(loss, t.scaler.Scale)
+	}
 	if s.Backward(loss); s.Err() != nil {
 		return bd, fmt.Errorf("dskd: backward at epoch %d step %d: %w", epoch, step, s.Err())
+	}
+	t.state.Step++
+	if t.scaler != nil {
+		finite, err := t.opt.ScaleGrads(1 / t.scaler.Scale)
+		if err != nil {
+			return bd, fmt.Errorf("dskd: %w", err)
+		}
+		t.scaler.update(finite)
+		if !finite { // float16 overflow: skip the step, retry at half the scale
+			t.log.Debug().Int("epoch", epoch).Int("step", step).Float64("scale", t.scaler.Scale).Msg("fp16 gradients overflowed: step skipped")
+			return bd, nil
+		}
 	}
 	if err := t.opt.Step(lr); err != nil {
 		return bd, fmt.Errorf("dskd: %w", err)
 	}
-	t.state.Step++
 	if t.cfg.Teacher == TeacherEMA && t.hasT {
 		if err := t.emaUpdate(); err != nil {
 			return bd, err
@@ -531,6 +558,10 @@ func roundSig(v float64, n int) float64 {
 
 func (t *trainer) saveCheckpoint(dir string) error {
 	st := t.state
+	if t.scaler != nil {
+		sc := t.scaler.ScalerState
+		st.Scaler = &sc
+	}
 	st.Teacher = t.teacher != nil && t.hasT
 	return writeAtomicDir(dir, func(tmp string) error {
 		if err := t.student.Save(filepath.Join(tmp, modelFile)); err != nil {

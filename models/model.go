@@ -106,6 +106,13 @@ func (o *Output) Probs() (*Output, error) { return o.mapOutput("Probs", (*aten.S
 // (sharing storage); the caller Drops it.
 func (o *Output) Detach() (*Output, error) { return o.mapOutput("Detach", (*aten.Scope).Detach) }
 
+// Float32 returns a new Output holding every tensor as float32 (the
+// conversion is differentiable): what a loss reads after a mixed-precision
+// forward pass. The caller Drops it.
+func (o *Output) Float32() (*Output, error) {
+	return o.mapOutput("Float32", func(s *aten.Scope, t *aten.Tensor) *aten.Tensor { return s.ToDType(t, gotch.Float) })
+}
+
 // checkInput validates a model input without touching libtorch's fatal paths.
 func checkInput(x *Tensor, channels int, vs *nn.VarStore) error {
 	if x == nil || x.Freed() {

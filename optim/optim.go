@@ -195,6 +195,32 @@ func (o *Optimizer) sgd(s *aten.Scope, pr *param, g *aten.Tensor, lr float64) {
 	s.AddInPlace(pr.p, s.MulScalar(d, -lr))
 }
 
+// ScaleGrads multiplies every gradient by f in place (a gradient scaler's
+// unscaling) and reports whether all of them are finite afterwards.
+func (o *Optimizer) ScaleGrads(f float64) (finite bool, err error) {
+	defer runtime.KeepAlive(o)
+	s := aten.NewScope()
+	defer s.Close()
+	err = engine.NoGrad(func() error {
+		var total *aten.Tensor
+		finite = true // no gradient at all: nothing overflowed
+		for _, pr := range o.params {
+			if g := s.Grad(pr.p); g != nil {
+				total = s.Totals(total, s.Sum(s.MulScalarInPlace(g, f)))
+			}
+		}
+		if total != nil {
+			v := s.Item(total) // one host sync for all parameters: NaN or Inf spreads to the sum
+			finite = !math.IsNaN(v) && !math.IsInf(v, 0)
+		}
+		return s.Err()
+	})
+	if err != nil {
+		return false, fmt.Errorf("optim: scaling gradients: %w", err)
+	}
+	return finite, nil
+}
+
 // Drop frees the optimizer state.
 func (o *Optimizer) Drop() {
 	for _, pr := range o.params {

@@ -173,3 +173,25 @@ func TestConfigAndLoadErrors(t *testing.T) {
 		return nil
 	}))
 }
+
+func TestScaleGradsUnscalesAndSpotsOverflow(t *testing.T) {
+	require.NoError(t, engine.Run(func() error {
+		vs, w := quadratic(t, []float64{1, -2, 0.5})
+		o, err := New(Config{}, vs)
+		require.NoError(t, err)
+		finite, err := o.ScaleGrads(0.5)
+		require.NoError(t, err)
+		assert.True(t, finite, "no gradient yet: nothing overflowed")
+		lossStep(t, w, 3) // g = 3w
+		finite, err = o.ScaleGrads(0.5)
+		require.NoError(t, err)
+		assert.True(t, finite)
+		s := aten.NewScope()
+		defer s.Close()
+		assert.Equal(t, []float64{1.5, -3, 0.75}, s.Float64s(s.Grad(w)))
+		finite, err = o.ScaleGrads(math.Inf(1))
+		require.NoError(t, err)
+		assert.False(t, finite, "an infinite gradient is an overflow")
+		return s.Err()
+	}))
+}

@@ -164,6 +164,7 @@ func predict(args []string) error {
 	threshold := fs.Float64("threshold", 0, "binarisation threshold (default: the run's)")
 	tile := fs.Int("tile", 0, "sliding-window tile side for large images (default 1024)")
 	device := fs.String("device", "", "auto (default), cpu, cuda:N")
+	precision := fs.String("precision", "", "fp32 (default), bf16 (CPU and CUDA) or fp16 (CUDA)")
 	cmdline.Usage(fs, "usage: dskd predict --run RUN [flags] IMAGE...\nflags may also follow the images; arguments after -- are images")
 	images, err := cmdline.Parse(fs, args)
 	if err != nil {
@@ -172,7 +173,7 @@ func predict(args []string) error {
 	if len(images) == 0 {
 		return errors.New("predict: no image given")
 	}
-	p, err := cli.OpenPredictor(*runDir, *weights, dskd.PredictOptions{InferOptions: dskd.InferOptions{TTA: *tta, TileSize: *tile}, Threshold: *threshold, Device: *device})
+	p, err := cli.OpenPredictor(*runDir, *weights, dskd.PredictOptions{InferOptions: dskd.InferOptions{TTA: *tta, TileSize: *tile, Precision: *precision}, Threshold: *threshold, Device: *device})
 	if err != nil {
 		return err
 	}

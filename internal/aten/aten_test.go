@@ -229,3 +229,32 @@ func TestFullAndTotals(t *testing.T) {
 	assert.False(t, math.IsNaN(float64(s.Float32s(a)[0])))
 	require.NoError(t, s.Err())
 }
+
+func TestAutocastRunsConvolutionsInBFloat16(t *testing.T) {
+	require.NoError(t, CheckShim())
+	locked(func() {
+		s := NewScope()
+		defer s.Close()
+		x := s.Randn([]int64{1, 2, 8, 8}, gotch.Float, gotch.CPU)
+		w := s.Randn([]int64{3, 2, 3, 3}, gotch.Float, gotch.CPU)
+		var y, sum *Tensor
+		assert.False(t, AutocastEnabled(gotch.CPU))
+		err := Autocast(gotch.CPU, gotch.BFloat16, func() error {
+			assert.True(t, AutocastEnabled(gotch.CPU))
+			y = s.Conv2d(x, w, nil, 1, 1)
+			sum = s.Sum(y)
+			return s.Err()
+		})
+		require.NoError(t, err)
+		assert.False(t, AutocastEnabled(gotch.CPU), "the previous state is restored")
+		assert.Equal(t, gotch.BFloat16, y.DType(), "conv2d runs in bfloat16 under autocast")
+		ref := s.Conv2d(x, w, nil, 1, 1)
+		assert.Equal(t, gotch.Float, ref.DType(), "and in float32 outside")
+		a, b := s.Float32s(y), s.Float32s(ref)
+		for i := range a {
+			assert.InDelta(t, b[i], a[i], 0.05*math.Max(1, math.Abs(float64(b[i]))), "element %d", i)
+		}
+		assert.NotNil(t, sum)
+		assert.ErrorContains(t, Autocast(gotch.CPU, gotch.Float, func() error { return nil }), "want BFloat16 or Half")
+	})
+}

@@ -31,6 +31,9 @@ type TrainFlags struct {
 	PickThreshold bool
 	StepsPerEpoch int
 	InitWeights   string
+	Precision     string
+	ChannelsLast  bool
+	MemoryFormat  string
 	Resume        bool
 	Overwrite     bool
 	Quiet         bool
@@ -60,6 +63,9 @@ func (f *TrainFlags) Register(fs *flag.FlagSet, defaultOut string) {
 	fs.BoolVar(&f.PickThreshold, "pick-threshold", false, "pick the threshold on validation (never test) for the test report")
 	fs.IntVar(&f.StepsPerEpoch, "steps-per-epoch", 0, "cap on batches per epoch (quick runs)")
 	fs.StringVar(&f.InitWeights, "init-weights", "", "start from these weights (.safetensors or .pt, e.g. from PyTorch) instead of a random initialisation")
+	fs.StringVar(&f.Precision, "precision", "", "forward passes in fp32 (default), bf16 (autocast; CPU and CUDA) or fp16 (autocast + gradient scaler; CUDA)")
+	fs.BoolVar(&f.ChannelsLast, "channels-last", false, "weights and activations in channels-last memory (the default on the CPU; on CUDA it helps bf16/fp16)")
+	fs.StringVar(&f.MemoryFormat, "memory-format", "", "auto (default: channels-last on the CPU, contiguous on CUDA), channels-last or contiguous")
 	fs.BoolVar(&f.Resume, "resume", false, "continue the run in --out from its last checkpoint")
 	fs.BoolVar(&f.Overwrite, "overwrite", false, "start over in --out even if it holds checkpoints")
 	fs.BoolVar(&f.SkipBad, "skip-bad", false, "train on the rest when files are unusable (listed in split.json) instead of stopping")
@@ -105,7 +111,17 @@ func (f *TrainFlags) Config(defaults dskd.Config) (dskd.Config, error) {
 		"steps-per-epoch": func() { cfg.StepsPerEpoch = f.StepsPerEpoch },
 		"val-fraction":    func() { cfg.ValFraction = f.ValFraction },
 		"init-weights":    func() { cfg.InitWeights = f.InitWeights },
-		"skip-bad":        func() { cfg.SkipBad = f.SkipBad },
+		"precision":       func() { cfg.Precision = f.Precision },
+		"memory-format":   func() { cfg.Model.MemoryFormat = f.MemoryFormat },
+		"channels-last": func() {
+			if f.ChannelsLast {
+				cfg.Model.MemoryFormat = "channels-last"
+			}
+		},
+		"skip-bad": func() { cfg.SkipBad = f.SkipBad },
+	}
+	if f.Set("channels-last") && f.Set("memory-format") {
+		return cfg, fmt.Errorf("--channels-last and --memory-format both given: use one")
 	}
 	for name, fn := range apply {
 		if f.Set(name) {

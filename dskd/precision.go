@@ -1,0 +1,105 @@
+package dskd
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/sugarme/gotch"
+
+	"github.com/angioseg/dskd/internal/aten"
+	"github.com/angioseg/dskd/models"
+)
+
+// Precisions of Config.Precision.
+const (
+	PrecisionFP32 = "fp32" // full precision (the default)
+	PrecisionBF16 = "bf16" // autocast to bfloat16: CPU and CUDA (Ampere or newer)
+	PrecisionFP16 = "fp16" // autocast to float16 with a gradient scaler: CUDA only
+)
+
+// autocastDType is the lower precision of p, or Invalid for fp32.
+func autocastDType(p string) gotch.DType {
+	switch p {
+	case PrecisionBF16:
+		return gotch.BFloat16
+	case PrecisionFP16:
+		return gotch.Half
+	}
+	return gotch.Invalid
+}
+
+// forward runs m on x in the run's precision. Under autocast the network
+// runs in bfloat16/float16 where libtorch's autocast lists allow, and the
+// outputs come back as float32, so the losses and metrics are computed in
+// full precision.
+func forward(m models.Model, device gotch.Device, precision string, x *aten.Tensor, train bool) (*models.Output, error) {
+	dt := autocastDType(precision)
+	if dt == gotch.Invalid {
+		return m.Forward(x, train)
+	}
+	var low *models.Output
+	err := aten.Autocast(device, dt, func() error {
+		var err error
+		low, err = m.Forward(x, train)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer low.Drop()
+	return low.Float32()
+}
+
+// ScalerState is the gradient scaler's state, kept in a checkpoint so that
+// a resumed fp16 run continues exactly.
+type ScalerState struct {
+	Scale     float64 `json:"scale"`
+	GoodSteps int     `json:"good_steps"` // steps since the last overflow or growth
+}
+
+// The scaler's constants: PyTorch's GradScaler defaults.
+const (
+	scalerInit     = 65536.0
+	scalerGrowth   = 2.0
+	scalerBackoff  = 0.5
+	scalerInterval = 2000
+)
+
+// gradScaler is dynamic loss scaling for fp16 (gradients that underflow in
+// float16 survive scaled): the loss is multiplied by Scale before backward,
+// the gradients divided by it after; a step whose gradients overflowed is
+// skipped and the scale halved, and after scalerInterval good steps the
+// scale doubles.
+type gradScaler struct{ ScalerState }
+
+func newGradScaler() *gradScaler { return &gradScaler{ScalerState{Scale: scalerInit}} }
+
+// update records a step's outcome.
+func (g *gradScaler) update(finite bool) {
+	if !finite {
+		g.Scale *= scalerBackoff
+		g.GoodSteps = 0
+		return
+	}
+	g.GoodSteps++
+	if g.GoodSteps >= scalerInterval {
+		g.Scale *= scalerGrowth
+		g.GoodSteps = 0
+	}
+}
+
+// validPrecision checks p for device.
+func validPrecision(p string, device gotch.Device) error {
+	switch p {
+	case PrecisionFP32, PrecisionBF16:
+		return nil
+	case PrecisionFP16:
+		if !device.IsCuda() {
+			return fmt.Errorf("dskd: precision fp16 needs a CUDA device (float16 autocast is a GPU feature); use bf16 on the CPU")
+		}
+		return nil
+	}
+	return fmt.Errorf("dskd: precision %q: want %s, %s or %s", p, PrecisionFP32, PrecisionBF16, PrecisionFP16)
+}
+
+func finiteScale(v float64) bool { return v > 0 && !math.IsInf(v, 0) && !math.IsNaN(v) }
