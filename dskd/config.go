@@ -47,7 +47,7 @@ type Config struct {
 	Teacher  string  `json:"teacher,omitempty"`
 	EMADecay float64 `json:"ema_decay,omitempty"` // EMA teacher decay; default 0.999
 
-	Device  string `json:"device,omitempty"`  // "auto" (default), "cpu", "cuda", "cuda:N"
+	Device string `json:"device,omitempty"` // "auto" (default), "cpu", "cuda", "cuda:N"
 
 	// Precision is the arithmetic of the forward passes: PrecisionFP32
 	// (default), PrecisionBF16 (libtorch autocast to bfloat16, CPU and
@@ -59,9 +59,9 @@ type Config struct {
 	// once and keeps the fastest).
 	NoCudnnBenchmark bool `json:"no_cudnn_benchmark,omitempty"`
 
-	Threads int    `json:"threads,omitempty"` // libtorch intra-op threads; default all cores
-	Workers int    `json:"workers,omitempty"` // data goroutines; default all cores
-	Seed    int64  `json:"seed,omitempty"`    // seeds weights, shuffling, augmentation and splits; default 42
+	Threads int   `json:"threads,omitempty"` // libtorch intra-op threads; default all cores
+	Workers int   `json:"workers,omitempty"` // data goroutines; default all cores
+	Seed    int64 `json:"seed,omitempty"`    // seeds weights, shuffling, augmentation and splits; default 42
 
 	// Normalize is the per-image input normalisation: "zscore" (default),
 	// "minmax" or "none".

@@ -64,7 +64,7 @@ func run(args []string, stdout io.Writer) error {
 		return err
 	}
 	split, err := d.ConventionalSplit() // ids 1-100 train (validation carved from them), 101-134 test
-	if err != nil { // a folder with the training ids only: train and validate, no test report
+	if err != nil {                     // a folder with the training ids only: train and validate, no test report
 		split = data.Split{Train: d.TrainSamples()}
 	}
 	res, err := dskd.Train(context.Background(), cfg, split, dskd.Options{Overwrite: true})
