@@ -6,7 +6,8 @@
 //
 //	go run ./cmd/dskd-setup           # find libtorch, prepare gotch, write go.work
 //	go run ./cmd/dskd-setup --print   # report what it found, change nothing
-//	go run ./cmd/dskd-setup --install # install Debian's libtorch-dev if none is found
+//	go run ./cmd/dskd-setup --install # install Debian's libtorch-dev if none is found,
+//	                                  # and libgloo-dev for distributed training
 //
 // libtorch is looked for in this order: $LIBTORCH (official zip layout),
 // $TORCH_DIR (a Python torch package directory), the torch of $PYTHON, the

@@ -20,7 +20,7 @@ func main() {
 func parseAndRun(args []string) error {
 	fs := flag.NewFlagSet("dskd-setup", flag.ContinueOnError)
 	printOnly := fs.Bool("print", false, "report what was found, change nothing")
-	install := fs.Bool("install", false, "install libtorch-dev with apt-get if no libtorch is found (default when root on Debian/Ubuntu)")
+	install := fs.Bool("install", false, "install libtorch-dev (and libgloo-dev, for distributed training) with apt-get when missing (default when root on Debian/Ubuntu)")
 	quiet := fs.Bool("quiet", false, "print nothing when nothing changed")
 	cmdline.Usage(fs, "usage: dskd-setup [--print] [--install] [--quiet]\nprepares gotch for the installed libtorch and writes go.work")
 	if err := cmdline.ParseNoArgs(fs, args); err != nil {
@@ -51,6 +51,16 @@ func run(printOnly, install, quiet bool) error {
 	}
 	if err != nil {
 		return err
+	}
+	if lt.Dist.NeedsGlooHeaders && !printOnly && setup.IsDebianLike("") && (install || os.Geteuid() == 0) {
+		// Distributed training is optional: without Gloo's headers the
+		// setup still succeeds and dskd says why it cannot train on
+		// several processes.
+		if err := setup.AptInstall(logf, setup.GlooPackage); err != nil {
+			logf("warning: %v; distributed training stays unavailable", err)
+		} else if lt2, err := setup.Discover(env); err == nil {
+			lt = lt2
+		}
 	}
 	base, err := setup.CacheBase()
 	if err != nil {
@@ -102,6 +112,7 @@ func run(printOnly, install, quiet bool) error {
 			logf("note: %s", n)
 		}
 		logf("%s", lt)
+		logf("distributed training: %s", lt.Dist.Describe())
 		logf("gotch %s copy: %s (%d generated wrappers replaced)", setup.GotchVersion, dir, st.ReplacedOps)
 		if changed {
 			logf("wrote %s/go.work", root)
@@ -122,6 +133,7 @@ func report(lt setup.Libtorch, base, root string) error {
 		fmt.Printf("also links:    %s\n", d)
 	}
 	fmt.Printf("link flags:    %s\n", strings.Join(setup.CgoFlags(lt).LDFlags, " "))
+	fmt.Printf("distributed:   %s\n", lt.Dist.Describe())
 	for _, n := range lt.Notes {
 		fmt.Printf("note:          %s\n", n)
 	}

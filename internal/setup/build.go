@@ -65,11 +65,12 @@ func estimate(jobs int) time.Duration {
 
 // cppUnit is one translation unit of gotch's C++.
 type cppUnit struct {
-	name       string // file name in csrc/
-	text       string // its full source
-	prelude    string // leading part that is not wrappers ("" for torch_api.cpp)
-	patch      bool   // wrappers the compiler rejects may be replaced
-	syntaxOnly bool   // checked, not compiled into an object
+	name       string   // file name in csrc/
+	text       string   // its full source
+	prelude    string   // leading part that is not wrappers ("" for torch_api.cpp)
+	patch      bool     // wrappers the compiler rejects may be replaced
+	syntaxOnly bool     // checked, not compiled into an object
+	extraArgs  []string // compiler arguments of this unit only (include dirs)
 	replaced   []string
 	log        string        // compiler output of the last failed attempt
 	cpu        time.Duration // the compiler's CPU time, all attempts
@@ -138,12 +139,12 @@ func buildArchive(copyDir string, flags Flags, lt Libtorch, jobs int, logf Logf)
 	}
 
 	api := &cppUnit{name: "torch_api.cpp", text: cpp}
-	shim, err := installShim(libtch)
+	shims, err := installShim(libtch, csrc, lt)
 	if err != nil {
 		return nil, err
 	}
 	checks := wrapperUnits(gen, prelude, checkPieceCount(jobs), "check-%02d.cpp", true)
-	total := 2 + len(checks) + pieceCount(jobs)
+	total := 1 + len(shims) + len(checks) + pieceCount(jobs)
 	logf("compiling gotch's C++ for libtorch %s once, about %s on %d cores...", lt.DisplayVersion(), roughly(estimate(jobs)), jobs)
 	start := time.Now()
 	var done atomic.Int32
@@ -152,10 +153,12 @@ func buildArchive(copyDir string, flags Flags, lt Libtorch, jobs int, logf Logf)
 	go func() { // gotch's hand-written C++, then dskd's shim
 		err := compileUnit(csrc, libtch, api, flags, lt)
 		done.Add(1)
-		if err == nil {
-			err = compileUnit(csrc, libtch, shim, flags, lt)
+		for _, u := range shims {
+			if err == nil {
+				err = compileUnit(csrc, libtch, u, flags, lt)
+			}
+			done.Add(1)
 		}
-		done.Add(1)
 		apiErr <- err
 	}()
 	var objs []*cppUnit
@@ -173,8 +176,12 @@ func buildArchive(copyDir string, flags Flags, lt Libtorch, jobs int, logf Logf)
 	}
 
 	var replaced []string
-	cpu := api.cpu + shim.cpu
-	objects := []string{objectName(api.name), objectName(shim.name)}
+	cpu := api.cpu
+	objects := []string{objectName(api.name)}
+	for _, u := range shims {
+		cpu += u.cpu
+		objects = append(objects, objectName(u.name))
+	}
 	for _, u := range checks {
 		replaced = append(replaced, u.replaced...)
 		cpu += u.cpu
@@ -222,9 +229,13 @@ func compileUnit(csrc, libtch string, u *cppUnit, flags Flags, lt Libtorch) erro
 		if err := os.WriteFile(filepath.Join(csrc, u.name), []byte(u.text), 0o644); err != nil {
 			return fmt.Errorf("setup: %w", err)
 		}
-		args := flags.ObjectArgs(libtch, u.name, objectName(u.name))
+		f := flags
+		if len(u.extraArgs) > 0 {
+			f.CXXFlags = append(append([]string(nil), flags.CXXFlags...), u.extraArgs...)
+		}
+		args := f.ObjectArgs(libtch, u.name, objectName(u.name))
 		if u.syntaxOnly {
-			args = flags.SyntaxArgs(libtch, u.name)
+			args = f.SyntaxArgs(libtch, u.name)
 		}
 		cmd := exec.Command(cxx(), args...)
 		cmd.Dir = csrc

@@ -116,6 +116,7 @@ func callArchive(t *testing.T, libtch string) string {
 #include <stdint.h>
 #include "torch_api.h"
 #include "dskd_shim.h"
+#include "dskd_c10d.h"
 int main(void) {
   int out = -1;
   atg_twice(&out, 21); printf("twice %d\n", out);
@@ -125,6 +126,7 @@ int main(void) {
   long long n = atg_missing_count(1); printf("missing_count %lld: %s\n", n, get_and_reset_last_err());
   char *none = get_and_reset_last_err(); printf("after %s\n", none ? none : "none");
   printf("shim %d\n", dskd_shim_version());
+  const char *missing = 0; dskd_dist_backends(&missing); printf("c10d missing: %s\n", missing);
   return 0;
 }
 `
@@ -149,10 +151,15 @@ func TestPrepareGotchCompilesInPiecesReplacesFailingWrappersAndReuses(t *testing
 		"dskd_shim.h":     {Data: []byte("int dskd_shim_version(void);\n")},
 		"dskd_shim.go.in": {Data: []byte("package libtch\n")},
 		"dskd_shim.cpp":   {Data: []byte("extern \"C\" int dskd_shim_version(void) { return 7; }\n")},
+		"dskd_c10d.h":     {Data: []byte("int dskd_dist_backends(const char **missing);\n")},
+		"dskd_c10d.go.in": {Data: []byte("package libtch\n")},
+		// The c10d part reads the configuration the setup writes.
+		"dskd_c10d.cpp": {Data: []byte("#include \"dskd_c10d_config.h\"\nextern \"C\" int dskd_dist_backends(const char **missing) { *missing = DSKD_C10D_MISSING; return 0; }\n")},
 	}
 	t.Setenv("DSKD_SETUP_JOBS", "3") // checked in 2 pieces, compiled in 2, beside torch_api.cpp
 	cache := t.TempDir()
-	lt := Libtorch{Source: SourceSystem, Root: "/usr", LibDir: "/nonexistent", Version: "9.9.0", CXX11ABI: true}
+	lt := Libtorch{Source: SourceSystem, Root: "/usr", LibDir: "/nonexistent", Version: "9.9.0", CXX11ABI: true,
+		Dist: Distributed{Missing: "gloo: \"test\" says no"}}
 	var logs []string
 	logf := func(f string, a ...any) { logs = append(logs, f) }
 
@@ -166,7 +173,8 @@ func TestPrepareGotchCompilesInPiecesReplacesFailingWrappersAndReuses(t *testing
 
 	libtch := filepath.Join(dir, "libtch")
 	assert.Equal(t, "twice 42\nsum 9\nmissing -1: gotch op missing is not available in libtorch 9.9.0\n"+
-		"missing_count 0: gotch op missing_count is not available in libtorch 9.9.0\nafter none\nshim 7\n", callArchive(t, libtch))
+		"missing_count 0: gotch op missing_count is not available in libtorch 9.9.0\nafter none\nshim 7\n"+
+		"c10d missing: gloo: \"test\" says no\n", callArchive(t, libtch))
 	assert.FileExists(t, filepath.Join(libtch, "dskd_shim.go"), "the shim's Go bindings are in the copy")
 
 	// cgo must find no C++ to compile in libtch/, and lib.go links the archive.
@@ -191,7 +199,7 @@ func TestPrepareGotchCompilesInPiecesReplacesFailingWrappersAndReuses(t *testing
 	for i := range sources {
 		sources[i] = filepath.Base(sources[i])
 	}
-	assert.Equal(t, []string{"dskd_shim.cpp", "torch_api.cpp", "wrappers-00.cpp", "wrappers-01.cpp"}, sources, "the syntax-check pieces are removed")
+	assert.Equal(t, []string{"dskd_c10d.cpp", "dskd_shim.cpp", "torch_api.cpp", "wrappers-00.cpp", "wrappers-01.cpp"}, sources, "the syntax-check pieces are removed")
 
 	// Second run: nothing to do, nothing said, same stamp.
 	logs = nil

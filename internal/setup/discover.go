@@ -29,6 +29,12 @@ type Env struct {
 	PackageVersion func(pkg string) string
 	// CXX11ABI reports whether the libraries in libDir use the C++11 ABI.
 	CXX11ABI func(libDir string) (bool, error)
+	// Exports reports whether the shared library lib defines a symbol
+	// whose name contains part; nil means ExportsSymbol.
+	Exports func(lib, part string) bool
+	// Needed lists the libraries a shared library depends on; nil means
+	// NeededLibraries.
+	Needed func(lib string) []string
 }
 
 // HostEnv is the Env of the machine this runs on.
@@ -39,6 +45,8 @@ func HostEnv() Env {
 		PythonTorchDir:  pythonTorchDir,
 		PackageVersion:  dpkgVersion,
 		CXX11ABI:        DetectCXX11ABI,
+		Exports:         ExportsSymbol,
+		Needed:          NeededLibraries,
 	}
 }
 
@@ -173,6 +181,7 @@ func finish(env Env, lt Libtorch, inc string) (Libtorch, error) {
 		return Libtorch{}, fmt.Errorf("detecting the C++ ABI of %s: %w", lt.LibDir, err)
 	}
 	lt.CXX11ABI = abi
+	lt.Dist = detectDistributed(env, lt)
 	return lt, nil
 }
 

@@ -49,6 +49,9 @@ func CgoFlags(lt Libtorch) Flags {
 		ld = append(ld, "-Wl,--no-as-needed", "-ltorch_cuda", "-lc10_cuda", "-Wl,--as-needed")
 	}
 	ld = append(ld, "-ltorch", "-ltorch_cpu", "-lc10")
+	if lt.Dist.LinkGloo {
+		ld = append(ld, "-lgloo") // dskd's c10d shim uses Gloo through libtorch
+	}
 	return Flags{CXXFlags: cxx, LDFlags: ld}
 }
 

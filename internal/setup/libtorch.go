@@ -31,7 +31,9 @@ type Libtorch struct {
 	// (site-packages/nvidia/*/lib).
 	ExtraLibDirs []string
 	CXX11ABI     bool // built with _GLIBCXX_USE_CXX11_ABI=1
-	Notes        []string
+	// Dist is what it gives for distributed (data-parallel) training here.
+	Dist  Distributed
+	Notes []string
 }
 
 // MajorMinor returns "X.Y" of Version.

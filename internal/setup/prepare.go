@@ -19,7 +19,7 @@ const (
 	GotchVersion = "v0.9.1"
 	// patcherRevision changes whenever the generated copy would differ for
 	// the same libtorch, so stale copies are never reused.
-	patcherRevision = "5"
+	patcherRevision = "6"
 	stampFile       = "dskd-setup.json"
 	replacedFile    = "replaced-ops.txt"
 )
@@ -38,7 +38,7 @@ type Stamp struct {
 // libtorch's location, version, build flavour and library file identity.
 func Identity(lt Libtorch) string {
 	h := sha256.New()
-	fmt.Fprintln(h, GotchVersion, patcherRevision, lt.Source, lt.Root, lt.LibDir, lt.Version, lt.PackageVersion, lt.CUDA, lt.CXX11ABI, lt.ExtraLibDirs)
+	fmt.Fprintln(h, GotchVersion, patcherRevision, lt.Source, lt.Root, lt.LibDir, lt.Version, lt.PackageVersion, lt.CUDA, lt.CXX11ABI, lt.ExtraLibDirs, lt.Dist)
 	if fi, err := os.Stat(filepath.Join(lt.LibDir, "libtorch_cpu.so")); err == nil {
 		fmt.Fprintln(h, fi.Size(), fi.ModTime().UnixNano())
 	}

@@ -8,16 +8,26 @@ import (
 	"path/filepath"
 )
 
-// dskd's own C API next to gotch's (shim/dskd_shim.h): what gotch does not
-// wrap (autocast, ...). The setup puts the header and the Go bindings into
-// the copy's libtch/ and compiles the C++ into the same archive as gotch's,
-// so they follow the libtorch at hand; version differences are resolved by
-// the preprocessor (torch/version.h).
+// dskd's own C API next to gotch's (shim/dskd_shim.h, shim/dskd_c10d.h):
+// what gotch does not wrap (autocast, c10d's distributed training). The
+// setup puts the headers and the Go bindings into the copy's libtch/ and
+// compiles the C++ into the same archive as gotch's, so they follow the
+// libtorch at hand; version differences are resolved by the preprocessor
+// (torch/version.h) and, for c10d, by dskd_c10d_config.h, which the setup
+// writes from what it found (Distributed).
 //
 //go:embed shim/dskd_shim.h shim/dskd_shim.cpp shim/dskd_shim.go.in
+//go:embed shim/dskd_c10d.h shim/dskd_c10d.cpp shim/dskd_c10d.go.in
+//go:embed shim/compat
 var shimFiles embed.FS
 
-const shimSource = "dskd_shim.cpp"
+const (
+	shimSource   = "dskd_shim.cpp"
+	c10dSource   = "dskd_c10d.cpp"
+	c10dConfig   = "dskd_c10d_config.h"
+	compatDir    = "dskd-compat" // in csrc/: stand-ins for headers a libtorch lacks
+	compatSubdir = "compat"      // in shimFS
+)
 
 // shimFS holds the shim's files (tests put a libtorch-free one here).
 var shimFS fs.FS = mustSub(shimFiles, "shim")
@@ -30,11 +40,16 @@ func mustSub(f fs.FS, dir string) fs.FS {
 	return sub
 }
 
-// installShim writes the shim's header and Go bindings into libtch and
-// returns the unit that compiles its C++.
-func installShim(libtch string) (*cppUnit, error) {
+// installShim writes the shim's headers, the c10d configuration and the Go
+// bindings into libtch, the stand-in headers lt needs into csrc, and
+// returns the units that compile its C++.
+func installShim(libtch, csrc string, lt Libtorch) ([]*cppUnit, error) {
 	read := func(name string) ([]byte, error) { return fs.ReadFile(shimFS, name) }
-	for _, f := range [][2]string{{"dskd_shim.h", "dskd_shim.h"}, {"dskd_shim.go.in", "dskd_shim.go"}} {
+	files := [][2]string{
+		{"dskd_shim.h", "dskd_shim.h"}, {"dskd_shim.go.in", "dskd_shim.go"},
+		{"dskd_c10d.h", "dskd_c10d.h"}, {"dskd_c10d.go.in", "dskd_c10d.go"},
+	}
+	for _, f := range files {
 		b, err := read(f[0])
 		if err != nil {
 			return nil, fmt.Errorf("setup: %w", err)
@@ -43,9 +58,50 @@ func installShim(libtch string) (*cppUnit, error) {
 			return nil, fmt.Errorf("setup: %w", err)
 		}
 	}
-	cpp, err := read(shimSource)
-	if err != nil {
+	if err := os.WriteFile(filepath.Join(libtch, c10dConfig), []byte(lt.Dist.c10dConfigHeader(lt)), 0o644); err != nil {
 		return nil, fmt.Errorf("setup: %w", err)
 	}
-	return &cppUnit{name: shimSource, text: string(cpp)}, nil
+	var c10dArgs []string
+	if lt.Dist.AutogradStandIn && (lt.Dist.Gloo || lt.Dist.NCCL) {
+		dir := filepath.Join(csrc, compatDir)
+		if err := copyFS(shimFS, compatSubdir, dir); err != nil {
+			return nil, fmt.Errorf("setup: %w", err)
+		}
+		c10dArgs = append(c10dArgs, "-I"+dir)
+	}
+	for _, d := range lt.Dist.IncludeDirs {
+		c10dArgs = append(c10dArgs, "-I"+d)
+	}
+	var units []*cppUnit
+	for _, src := range []string{shimSource, c10dSource} {
+		cpp, err := read(src)
+		if err != nil {
+			return nil, fmt.Errorf("setup: %w", err)
+		}
+		u := &cppUnit{name: src, text: string(cpp)}
+		if src == c10dSource {
+			u.extraArgs = c10dArgs
+		}
+		units = append(units, u)
+	}
+	return units, nil
+}
+
+// copyFS copies the tree dir of fsys to dst.
+func copyFS(fsys fs.FS, dir, dst string) error {
+	return fs.WalkDir(fsys, dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		b, err := fs.ReadFile(fsys, path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
 }

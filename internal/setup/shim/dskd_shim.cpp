@@ -64,7 +64,7 @@ void autocast_set(int device, bool enabled, at::ScalarType dtype) {
 }
 } // namespace
 
-int dskd_shim_version(void) { return 1; }
+int dskd_shim_version(void) { return 2; }
 
 void dskd_autocast_enter(int device, int dtype, bool *prev_enabled, int *prev_dtype) {
   PROTECT(
