@@ -18,6 +18,9 @@ type IteratorConfig struct {
 	DropLast  bool          // drop the final batch if smaller than BatchSize; default false.
 	Augment   AugmentConfig // zero value: no augmentation.
 	Normalize Normalization // default NormNone.
+	// Shard serves one rank's share of each epoch (data-parallel
+	// training; see Shard); default all samples.
+	Shard Shard
 	// Logger receives decoding messages (e.g. a non-binary mask, once per
 	// file); nil means the package logger (see SetLogger).
 	Logger *zerolog.Logger
@@ -25,7 +28,9 @@ type IteratorConfig struct {
 
 // Iterator yields the batches of one epoch, prepared by background
 // goroutines. The sequence of batches depends only on the samples, the
-// config (except Workers and Prefetch) and the epoch. Use:
+// config (except Workers and Prefetch) and the epoch. A sample's
+// augmentation depends on its index in samples, not on its batch or
+// shard, so it is the same whichever rank serves it. Use:
 //
 //	it, err := data.NewIterator(samples, cfg, epoch)
 //	defer it.Close()
@@ -68,6 +73,9 @@ func NewIterator(samples []Sample, cfg IteratorConfig, epoch int) (*Iterator, er
 	if err := cfg.Augment.Validate(); err != nil {
 		return nil, err
 	}
+	if err := cfg.Shard.validate(); err != nil {
+		return nil, err
+	}
 	for _, s := range samples[1:] {
 		if s.Labelled() != samples[0].Labelled() {
 			return nil, errorf("NewIterator: sample %s labelled=%v but sample %s labelled=%v; do not mix labelled and unlabelled samples",
@@ -90,8 +98,9 @@ func NewIterator(samples []Sample, cfg IteratorConfig, epoch int) (*Iterator, er
 		r := newRand(uint64(cfg.Seed), uint64(epoch), 0x73687566) // "shuf"
 		r.Shuffle(len(it.order), func(i, j int) { it.order[i], it.order[j] = it.order[j], it.order[i] })
 	}
-	it.nb = len(samples) / cfg.BatchSize
-	if !cfg.DropLast && len(samples)%cfg.BatchSize != 0 {
+	it.order = cfg.Shard.take(it.order)
+	it.nb = len(it.order) / cfg.BatchSize
+	if !cfg.DropLast && len(it.order)%cfg.BatchSize != 0 {
 		it.nb++
 	}
 	it.slots = make([]chan result, it.nb)
