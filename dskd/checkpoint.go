@@ -41,6 +41,9 @@ type State struct {
 	Teacher   bool                 `json:"teacher"` // teacher.pt present
 	// Scaler is the fp16 gradient scaler (nil in other precisions).
 	Scaler *ScalerState `json:"scaler,omitempty"`
+	// WorldSize is the number of processes that trained (data-parallel);
+	// 0 or 1: one.
+	WorldSize int `json:"world_size,omitempty"`
 }
 
 func epochDirName(epoch int) string { return fmt.Sprintf("epoch-%04d", epoch) }

@@ -84,6 +84,10 @@ func (t *trainer) evaluate(samples []data.Sample, threshold float32, clDice bool
 
 // finish reloads the best weights and reports validation and test metrics.
 func (t *trainer) finish(res *Result) (*Result, error) {
+	if !t.rank0() {
+		res.Rank, res.BestEpoch = t.dist.cfg.Rank, -1
+		return res, nil // rank 0 evaluates and reports
+	}
 	res.History = t.state.History
 	res.BestEpoch, res.BestScore = t.state.BestEpoch, t.state.BestScore
 	res.Threshold = t.cfg.Threshold

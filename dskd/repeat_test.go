@@ -26,6 +26,13 @@ const childEnv = "DSKD_REPEAT_CHILD_DIR"
 const killChildEnv = "DSKD_KILL_CHILD_RUN"
 
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(distChildEnv); spec != "" {
+		if err := runDistChild(spec); err != nil {
+			fmt.Fprintln(os.Stderr, "child:", err)
+			os.Exit(3)
+		}
+		os.Exit(0)
+	}
 	if dir := os.Getenv(studyChildEnv); dir != "" {
 		if err := runStudyChild(dir, os.Getenv(childEnv)); err != nil {
 			fmt.Fprintln(os.Stderr, "child:", err)

@@ -15,6 +15,7 @@ import (
 	"github.com/sugarme/gotch"
 
 	"github.com/angioseg/dskd/data"
+	"github.com/angioseg/dskd/dist"
 	"github.com/angioseg/dskd/engine"
 	"github.com/angioseg/dskd/internal/aten"
 	"github.com/angioseg/dskd/internal/progress"
@@ -34,6 +35,14 @@ type Options struct {
 	// Overwrite lets Train start over in a run folder that already holds
 	// checkpoints (they are removed). Without it, Train refuses.
 	Overwrite bool
+	// Distributed makes this process one rank of a data-parallel run (see
+	// package dist and distributed.go): Config.BatchSize is then per rank,
+	// each epoch is sharded across the ranks, and rank 0 alone validates,
+	// logs and writes the run folder. nil: the torchrun-style environment
+	// (RANK, WORLD_SIZE, ...; dist.FromEnv), else a single process. Hooks
+	// run on every rank, except OnEpochEnd (rank 0 only, whose ErrStop
+	// stops every rank); an OnStep that stops must do so on every rank.
+	Distributed *dist.Config
 }
 
 // Result is what a finished (or stopped) run reports.
@@ -48,6 +57,10 @@ type Result struct {
 	// Test holds the best model's metrics on the test split, nil without one.
 	Test    *metrics.Result
 	Stopped bool // a hook returned ErrStop
+	// Rank is this process's rank in a distributed run (0 otherwise). Only
+	// rank 0's Result carries the history and metrics: the other ranks'
+	// have RunDir, Rank and BestEpoch -1.
+	Rank int
 }
 
 // trainer is one run's state; all its tensor work runs on one Worker.
@@ -61,6 +74,7 @@ type trainer struct {
 	student *models.UNet
 	teacher *models.UNet // nil when the objective needs none
 	hasT    bool         // teacher holds a valid snapshot
+	dist    *distributed // nil when training alone
 	ema     []emaPair    // teacher/student variable pairs, built on the first EMA update
 	opt     *optim.Optimizer
 	obj     *losses.Objective
@@ -79,7 +93,11 @@ func Train(ctx context.Context, cfg Config, split data.Split, opts Options) (*Re
 	if len(split.Train) == 0 {
 		return nil, errors.New("dskd: the training split is empty")
 	}
-	if dirs, _ := epochCheckpoints(cfg.OutDir); len(dirs) > 0 {
+	dc, err := distConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	if dirs, _ := epochCheckpoints(cfg.OutDir); len(dirs) > 0 && (dc == nil || dc.Rank == 0) {
 		if !opts.Overwrite {
 			return nil, fmt.Errorf("dskd: %s already holds checkpoints: resume it, choose another out_dir, or overwrite", cfg.OutDir)
 		}
@@ -112,7 +130,15 @@ func run(ctx context.Context, st State, from string, split data.Split, opts Opti
 	if len(split.Train) == 0 {
 		return nil, errors.New("dskd: the training split is empty")
 	}
+	dc, err := distConfig(opts)
+	if err != nil {
+		return nil, err
+	}
 	log := runLogger(opts)
+	rank0 := dc == nil || dc.Rank == 0
+	if !rank0 { // rank 0 speaks for the run; the others only warn
+		log = log.Level(zerolog.WarnLevel).With().Int("rank", dc.Rank).Logger()
+	}
 	split, left, err := checkData(cfg, split, log)
 	if err != nil {
 		return nil, err
@@ -128,20 +154,26 @@ func run(ctx context.Context, st State, from string, split data.Split, opts Opti
 			return nil, fmt.Errorf("dskd: carving a validation split: %w", err)
 		}
 	}
-	t := &trainer{cfg: cfg, split: split, opts: opts, state: st, log: log}
-	t.prog = progress.New(log, progress.Options{Epochs: cfg.Epochs, Every: cfg.ProgressEvery,
-		Live: opts.Logger == nil && progress.IsTerminal(os.Stderr)})
+	t := &trainer{cfg: rankConfig(cfg, dc), split: split, opts: opts, state: st, log: log}
+	every := cfg.ProgressEvery
+	if !rank0 {
+		every = -1
+	}
+	t.prog = progress.New(log, progress.Options{Epochs: cfg.Epochs, Every: every,
+		Live: rank0 && opts.Logger == nil && progress.IsTerminal(os.Stderr)})
 	t.norm, _ = parseNorm(cfg.Normalize)
-	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
-		return nil, fmt.Errorf("dskd: %w", err)
+	if rank0 {
+		if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+			return nil, fmt.Errorf("dskd: %w", err)
+		}
+		if err := writeJSON(filepath.Join(cfg.OutDir, "config.json"), cfg); err != nil {
+			return nil, err
+		}
+		if err := report.WriteSplitJSON(filepath.Join(cfg.OutDir, report.SplitFile), report.NewSplitInfo(split, left)); err != nil {
+			return nil, err
+		}
+		defer t.writeReport() // also after an error: the page shows what is on disk
 	}
-	if err := writeJSON(filepath.Join(cfg.OutDir, "config.json"), cfg); err != nil {
-		return nil, err
-	}
-	if err := report.WriteSplitJSON(filepath.Join(cfg.OutDir, report.SplitFile), report.NewSplitInfo(split, left)); err != nil {
-		return nil, err
-	}
-	defer t.writeReport() // also after an error: the page shows what is on disk
 	var res *Result
 	w := engine.NewWorker()
 	defer w.Close()
@@ -150,6 +182,16 @@ func run(ctx context.Context, st State, from string, split data.Split, opts Opti
 			return err
 		}
 		defer t.drop()
+		if dc != nil {
+			if err := t.joinGroup(*dc); err != nil {
+				return err
+			}
+			defer t.dist.leave()
+		}
+		t.state.checkWorldSize(t.worldSize(), from, t.log)
+		if from == "" {
+			t.logStart()
+		}
 		var err error
 		res, err = t.loop(ctx)
 		return err
@@ -227,9 +269,6 @@ func (t *trainer) build(from string) error {
 	}
 	t.state.Model = t.student.Name()
 	if from == "" {
-		t.log.Info().Str("model", t.student.Name()).Int64("parameters", t.student.NumParameters()).
-			Str("preset", cfg.Loss.Preset).Str("device", engine.DeviceName(t.device)).Int("threads", engine.Threads()).
-			Int("train", len(t.split.Train)).Int("val", len(t.split.Val)).Int("test", len(t.split.Test)).Msg("training")
 		return nil
 	}
 	if err := t.student.Load(filepath.Join(from, modelFile)); err != nil {
@@ -246,6 +285,17 @@ func (t *trainer) build(from string) error {
 	}
 	t.log.Info().Str("from", from).Int("next_epoch", t.state.Epoch+1).Msg("resuming")
 	return nil
+}
+
+// logStart logs what a new run trains.
+func (t *trainer) logStart() {
+	ev := t.log.Info().Str("model", t.student.Name()).Int64("parameters", t.student.NumParameters()).
+		Str("preset", t.cfg.Loss.Preset).Str("device", engine.DeviceName(t.device)).Int("threads", engine.Threads()).
+		Int("train", len(t.split.Train)).Int("val", len(t.split.Val)).Int("test", len(t.split.Test))
+	if n := t.worldSize(); n > 1 {
+		ev = ev.Int("ranks", n).Int("global_batch", n*t.cfg.BatchSize)
+	}
+	ev.Msg("training")
 }
 
 func (t *trainer) drop() {
@@ -267,9 +317,19 @@ func (t *trainer) loop(ctx context.Context) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		stop, err := t.endEpoch(epoch, rec)
-		if err != nil {
-			return nil, err
+		stop := false
+		if t.rank0() {
+			stop, err = t.endEpoch(epoch, rec)
+			if err != nil {
+				return nil, err
+			}
+		} else {
+			t.state.Epoch = epoch
+		}
+		if t.dist != nil {
+			if stop, err = t.dist.decide(stop); err != nil {
+				return nil, err
+			}
 		}
 		if stop {
 			res.Stopped = true
@@ -351,9 +411,13 @@ func (t *trainer) trainEpoch(ctx context.Context, epoch int) (report.EpochRecord
 	if err := t.beginTeacher(epoch); err != nil {
 		return report.EpochRecord{}, err
 	}
+	var shard data.Shard
+	if t.dist != nil {
+		shard = data.Shard{Rank: t.dist.cfg.Rank, Count: t.dist.cfg.WorldSize}
+	}
 	it, err := data.NewIterator(t.split.Train, data.IteratorConfig{
-		BatchSize: cfg.BatchSize, Workers: cfg.Workers, Seed: cfg.Seed, Shuffle: true,
-		DropLast: len(t.split.Train) >= cfg.BatchSize, Augment: *cfg.Augment, Normalize: t.norm, Logger: &t.log,
+		BatchSize: cfg.BatchSize, Workers: cfg.Workers, Seed: cfg.Seed, Shuffle: true, Shard: shard,
+		DropLast: shard.Len(len(t.split.Train)) >= cfg.BatchSize, Augment: *cfg.Augment, Normalize: t.norm, Logger: &t.log,
 	}, epoch)
 	if err != nil {
 		return report.EpochRecord{}, fmt.Errorf("dskd: %w", err)
@@ -391,6 +455,11 @@ func (t *trainer) trainEpoch(ctx context.Context, epoch int) (report.EpochRecord
 	if n == 0 {
 		return report.EpochRecord{}, fmt.Errorf("dskd: epoch %d had no batch (batch size %d, %d training samples)", epoch, cfg.BatchSize, len(t.split.Train))
 	}
+	if t.dist != nil { // the epoch's loss over every rank's batches
+		if sum, n, err = t.dist.sumBreakdown(sum, n); err != nil {
+			return report.EpochRecord{}, err
+		}
+	}
 	mean := sum.Mean(n)
 	rec := report.EpochRecord{Epoch: epoch, TrainLoss: mean.Total, LR: lr, Alpha: t.obj.Alpha(epoch, cfg.Epochs, t.hasT),
 		LambdaDDL: t.obj.LambdaDDLAt(epoch, cfg.Epochs, t.hasT), Parts: mean.Values()}
@@ -419,6 +488,11 @@ func (t *trainer) trainStep(b *data.Batch, epoch, step int, lr float64) (losses.
 		}
 		defer tOut.Drop()
 	}
+	if t.dist != nil {
+		if err := t.dist.reducer.BeforeForward(); err != nil {
+			return losses.Breakdown{}, fmt.Errorf("dskd: %w", err)
+		}
+	}
 	out, err := forward(t.student, t.device, t.cfg.Precision, x, true)
 	if err != nil {
 		return losses.Breakdown{}, fmt.Errorf("dskd: forward: %w", err)
@@ -443,8 +517,17 @@ func (t *trainer) trainStep(b *data.Batch, epoch, step int, lr float64) (losses.
 	if t.scaler != nil {
 		loss = s.MulScalar(loss, t.scaler.Scale)
 	}
+	if t.dist != nil {
+		if err := t.dist.reducer.BeforeBackward(loss); err != nil {
+			return bd, fmt.Errorf("dskd: %w", err)
+		}
+	}
+	// With a Reducer, backward also averages the gradients across ranks.
 	if s.Backward(loss); s.Err() != nil {
-		return bd, fmt.Errorf("dskd: backward at epoch %d step %d: %w", epoch, step, s.Err())
+		return bd, fmt.Errorf("dskd: backward at epoch %d step %d%s: %w", epoch, step, t.dist.as(), s.Err())
+	}
+	if err := t.dist.syncBuffers(); err != nil {
+		return bd, err
 	}
 	t.state.Step++
 	if t.scaler != nil {

@@ -6,6 +6,8 @@
 //	dskd predict --run RUN --out DIR [--tta] [--threshold T] IMAGE...
 //	dskd study   --dir D [--dataset L --data DIR --presets P,Q --seeds S,T --set PATH=V,W ...]
 //	dskd report  --run RUN      # RUN/report.html from the run folder, also for a stopped run
+//	dskd launch  --nproc-per-node N [--nnodes M --node-rank K --master ADDR:PORT] -- train [training flags]
+//	                            # data-parallel training: N ranks here (one per GPU), M servers
 //
 // RUN is a run folder written by train (its best checkpoint is used) or a
 // checkpoint folder. Each subcommand prints its flags with -h (exit status

@@ -21,6 +21,7 @@ const usage = `usage:
   dskd study   --dir D [--dataset L --data DIR --presets P,Q --seeds S,T --set PATH=V,W ...]
   dskd report  --run RUN
   ` + cli.ExportUsage + `
+  ` + cli.LaunchUsage + `
 run "dskd SUBCOMMAND -h" for the flags of each`
 
 func main() {
@@ -44,6 +45,12 @@ func dispatch(args []string) error {
 		return cli.Export(args[1:], os.Stdout)
 	case "report":
 		return cli.Report(args[1:], os.Stdout)
+	case "launch":
+		self, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("launch: finding this program: %w", err)
+		}
+		return cli.Launch(args[1:], self, os.Stdout, os.Stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Println(usage)
 		return nil

@@ -114,6 +114,10 @@ func NewProcessGroup(cfg GroupConfig) (*ProcessGroup, error) {
 	return &ProcessGroup{h: h, cfg: cfg, desc: desc}, nil
 }
 
+// String describes this process in the group: "rank 0 of 2 (gloo,
+// 127.0.0.1:29500)".
+func (g *ProcessGroup) String() string { return g.desc }
+
 // Rank is this process's rank in the group.
 func (g *ProcessGroup) Rank() int { return g.cfg.Rank }
 

@@ -40,6 +40,9 @@ func Train(cfg dskd.Config, f *TrainFlags, split data.Split, w io.Writer) (*dskd
 
 // PrintResult prints the best epoch, validation and test tables.
 func PrintResult(w io.Writer, res *dskd.Result) {
+	if res.Rank > 0 {
+		return // a distributed run's other ranks: rank 0 reports
+	}
 	fmt.Fprintf(w, "\nrun folder: %s (report.html, config.json, metrics.csv, overlays/, checkpoints/)\n", res.RunDir)
 	if res.BestEpoch < 0 {
 		fmt.Fprintln(w, "no epoch finished")

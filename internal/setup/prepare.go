@@ -18,8 +18,9 @@ const (
 	GotchModule  = "github.com/sugarme/gotch"
 	GotchVersion = "v0.9.1"
 	// patcherRevision changes whenever the generated copy would differ for
-	// the same libtorch, so stale copies are never reused.
-	patcherRevision = "6"
+	// the same libtorch, so stale copies are never reused (changes to dskd's
+	// shim are seen by Identity itself).
+	patcherRevision = "7"
 	stampFile       = "dskd-setup.json"
 	replacedFile    = "replaced-ops.txt"
 )
@@ -39,10 +40,28 @@ type Stamp struct {
 func Identity(lt Libtorch) string {
 	h := sha256.New()
 	fmt.Fprintln(h, GotchVersion, patcherRevision, lt.Source, lt.Root, lt.LibDir, lt.Version, lt.PackageVersion, lt.CUDA, lt.CXX11ABI, lt.ExtraLibDirs, lt.Dist)
+	hashShim(h)
 	if fi, err := os.Stat(filepath.Join(lt.LibDir, "libtorch_cpu.so")); err == nil {
 		fmt.Fprintln(h, fi.Size(), fi.ModTime().UnixNano())
 	}
 	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+// hashShim adds dskd's shim sources to h: a changed shim needs a new copy
+// even where nobody bumped patcherRevision.
+func hashShim(h io.Writer) {
+	_ = fs.WalkDir(shimFS, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(shimFS, path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(h, path, len(b))
+		_, err = h.Write(b)
+		return err
+	})
 }
 
 // CopyDir is where the gotch copy for lt lives under cacheBase.

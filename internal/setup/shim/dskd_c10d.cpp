@@ -89,6 +89,7 @@ void dskd_dist_reducer_before_backward(dskd_dist_reducer, void **, int) { unavai
 #include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/csrc/distributed/c10d/comm.hpp>
+#include <torch/csrc/distributed/c10d/logger.hpp>
 #include <torch/csrc/distributed/c10d/reducer.hpp>
 #ifdef DSKD_C10D_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -127,8 +128,17 @@ struct Group {
 };
 
 struct Reducer {
-  std::shared_ptr<c10d::Reducer> reducer;
   c10::intrusive_ptr<c10d::ProcessGroup> pg; // outlives the Reducer
+  std::shared_ptr<c10d::Reducer> reducer;
+  // The Reducer reports to a Logger it only holds weakly, and calls it
+  // without checking (1.13's search_unused_parameters crashes without
+  // one): DistributedDataParallel always gives it one; so does dskd.
+  std::shared_ptr<c10d::Logger> logger;
+
+  ~Reducer() {
+    logger.reset(); // it holds the Reducer
+    reducer.reset();
+  }
 };
 
 // Silent drops libtorch's warnings. prepare_for_backward warns, once,
@@ -394,6 +404,8 @@ dskd_dist_reducer dskd_dist_reducer_new(dskd_dist_group g, void **params, int n,
     r->reducer = std::make_shared<c10d::Reducer>(ps, buckets, limits, grp.pg, dense, bucket_bytes, find_unused,
                                                  false, std::unordered_map<size_t, std::string>{},
                                                  c10d::kDefaultFirstBucketBytes);
+    r->logger = std::make_shared<c10d::Logger>(r->reducer);
+    r->reducer->set_logger(r->logger);
     return r.release();
   )
   return nullptr;
