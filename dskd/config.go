@@ -22,6 +22,12 @@ const (
 	TeacherEMA           = "ema"            // exponential moving average of the student, updated every step
 )
 
+// Teacher BatchNorm modes of Config.TeacherBN.
+const (
+	TeacherBNEval  = "eval"
+	TeacherBNBatch = "batch"
+)
+
 // Config is a whole training run. It marshals to JSON (config.json of a run,
 // and --config files of the examples). The zero value means METHOD.md's
 // defaults; each field's default is in its comment.
@@ -46,6 +52,11 @@ type Config struct {
 	// Teacher is TeacherPreviousEpoch (default) or TeacherEMA.
 	Teacher  string  `json:"teacher,omitempty"`
 	EMADecay float64 `json:"ema_decay,omitempty"` // EMA teacher decay; default 0.999
+	// TeacherBN is how the teacher's BatchNorm normalises: TeacherBNEval
+	// (default: its running statistics, the paper's frozen snapshot in eval
+	// mode) or TeacherBNBatch (the batch's statistics, like the student in
+	// training, without changing the teacher's running statistics).
+	TeacherBN string `json:"teacher_bn,omitempty"`
 
 	Device string `json:"device,omitempty"` // "auto" (default), "cpu", "cuda", "cuda:N"
 
@@ -128,6 +139,9 @@ func (c Config) WithDefaults() (Config, error) {
 	if c.Teacher == "" {
 		c.Teacher = TeacherPreviousEpoch
 	}
+	if c.TeacherBN == "" {
+		c.TeacherBN = TeacherBNEval
+	}
 	if c.Normalize == "" {
 		c.Normalize = "zscore"
 	}
@@ -172,6 +186,8 @@ func (c Config) WithDefaults() (Config, error) {
 		return c, fmt.Errorf("dskd: lr %g: must be > 0", c.LR)
 	case c.Teacher != TeacherPreviousEpoch && c.Teacher != TeacherEMA:
 		return c, fmt.Errorf("dskd: teacher %q: want %q or %q", c.Teacher, TeacherPreviousEpoch, TeacherEMA)
+	case c.TeacherBN != TeacherBNEval && c.TeacherBN != TeacherBNBatch:
+		return c, fmt.Errorf("dskd: teacher_bn %q: want %q or %q", c.TeacherBN, TeacherBNEval, TeacherBNBatch)
 	case c.EMADecay <= 0 || c.EMADecay >= 1:
 		return c, fmt.Errorf("dskd: ema_decay %g: must lie in (0, 1)", c.EMADecay)
 	case c.Threshold <= 0 || c.Threshold >= 1:
