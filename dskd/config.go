@@ -91,7 +91,10 @@ type Config struct {
 	// PickThreshold chooses the threshold maximising Dice on the validation
 	// split after training (never on test) and uses it for the test report.
 	PickThreshold bool `json:"pick_threshold,omitempty"`
-	// TTA averages predictions over flips at evaluation (4 passes).
+	// TTA averages predictions over flips (4 passes) in the final
+	// validation and test reports of the best model (and a threshold
+	// picked on validation is picked on them); the per-epoch validation
+	// that selects the best epoch runs without it, to keep epochs fast.
 	TTA bool `json:"tta,omitempty"`
 	// Overlays is the number of worst and of best images by Dice (of the
 	// test split, else validation) drawn as overlays at the end; default 4
