@@ -22,6 +22,12 @@ const (
 	TeacherEMA           = "ema"            // exponential moving average of the student, updated every step
 )
 
+// Teacher BatchNorm modes of Config.TeacherBN.
+const (
+	TeacherBNEval  = "eval"
+	TeacherBNBatch = "batch"
+)
+
 // Config is a whole training run. It marshals to JSON (config.json of a run,
 // and --config files of the examples). The zero value means METHOD.md's
 // defaults; each field's default is in its comment.
@@ -46,6 +52,11 @@ type Config struct {
 	// Teacher is TeacherPreviousEpoch (default) or TeacherEMA.
 	Teacher  string  `json:"teacher,omitempty"`
 	EMADecay float64 `json:"ema_decay,omitempty"` // EMA teacher decay; default 0.999
+	// TeacherBN is how the teacher's BatchNorm normalises: TeacherBNEval
+	// (default: its running statistics, the paper's frozen snapshot in eval
+	// mode) or TeacherBNBatch (the batch's statistics, like the student in
+	// training, without changing the teacher's running statistics).
+	TeacherBN string `json:"teacher_bn,omitempty"`
 
 	Device string `json:"device,omitempty"` // "auto" (default), "cpu", "cuda", "cuda:N"
 
@@ -80,7 +91,10 @@ type Config struct {
 	// PickThreshold chooses the threshold maximising Dice on the validation
 	// split after training (never on test) and uses it for the test report.
 	PickThreshold bool `json:"pick_threshold,omitempty"`
-	// TTA averages predictions over flips at evaluation (4 passes).
+	// TTA averages predictions over flips (4 passes) in the final
+	// validation and test reports of the best model (and a threshold
+	// picked on validation is picked on them); the per-epoch validation
+	// that selects the best epoch runs without it, to keep epochs fast.
 	TTA bool `json:"tta,omitempty"`
 	// Overlays is the number of worst and of best images by Dice (of the
 	// test split, else validation) drawn as overlays at the end; default 4
@@ -128,6 +142,9 @@ func (c Config) WithDefaults() (Config, error) {
 	if c.Teacher == "" {
 		c.Teacher = TeacherPreviousEpoch
 	}
+	if c.TeacherBN == "" {
+		c.TeacherBN = TeacherBNEval
+	}
 	if c.Normalize == "" {
 		c.Normalize = "zscore"
 	}
@@ -172,6 +189,8 @@ func (c Config) WithDefaults() (Config, error) {
 		return c, fmt.Errorf("dskd: lr %g: must be > 0", c.LR)
 	case c.Teacher != TeacherPreviousEpoch && c.Teacher != TeacherEMA:
 		return c, fmt.Errorf("dskd: teacher %q: want %q or %q", c.Teacher, TeacherPreviousEpoch, TeacherEMA)
+	case c.TeacherBN != TeacherBNEval && c.TeacherBN != TeacherBNBatch:
+		return c, fmt.Errorf("dskd: teacher_bn %q: want %q or %q", c.TeacherBN, TeacherBNEval, TeacherBNBatch)
 	case c.EMADecay <= 0 || c.EMADecay >= 1:
 		return c, fmt.Errorf("dskd: ema_decay %g: must lie in (0, 1)", c.EMADecay)
 	case c.Threshold <= 0 || c.Threshold >= 1:

@@ -72,10 +72,13 @@ func (t *trainer) inferOptions() InferOptions {
 	return InferOptions{TTA: t.cfg.TTA, Precision: t.cfg.Precision}
 }
 
-// evaluate scores the student on samples (validation during training:
-// no clDice, to keep epochs fast).
+// evaluate scores the student on samples for the per-epoch validation:
+// without clDice and without TTA, to keep epochs fast (TTA, when asked,
+// is for the final reports of the best model).
 func (t *trainer) evaluate(samples []data.Sample, threshold float32, clDice bool) (metrics.Result, error) {
-	ev, err := predictSamples(t.student, t.device, samples, t.norm, t.inferOptions(), &t.log)
+	opt := t.inferOptions()
+	opt.TTA = false
+	ev, err := predictSamples(t.student, t.device, samples, t.norm, opt, &t.log)
 	if err != nil {
 		return metrics.Result{}, err
 	}

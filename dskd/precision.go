@@ -33,14 +33,19 @@ func autocastDType(p string) gotch.DType {
 // outputs come back as float32, so the losses and metrics are computed in
 // full precision.
 func forward(m models.Model, device gotch.Device, precision string, x *aten.Tensor, train bool) (*models.Output, error) {
+	return forwardWith(device, precision, func() (*models.Output, error) { return m.Forward(x, train) })
+}
+
+// forwardWith is forward for any forward pass fn.
+func forwardWith(device gotch.Device, precision string, fn func() (*models.Output, error)) (*models.Output, error) {
 	dt := autocastDType(precision)
 	if dt == gotch.Invalid {
-		return m.Forward(x, train)
+		return fn()
 	}
 	var low *models.Output
 	err := aten.Autocast(device, dt, func() error {
 		var err error
-		low, err = m.Forward(x, train)
+		low, err = fn()
 		return err
 	})
 	if err != nil {

@@ -64,3 +64,25 @@ func TestPickedThresholdAndDataWarnings(t *testing.T) {
 	defer p.Close()
 	assert.Equal(t, picked.Threshold, p.Threshold(), "the predictor uses the run's picked threshold")
 }
+
+// TestTTAInTheFinalReportsOnly: without TTA the best model's final
+// validation Dice is exactly the per-epoch score that selected it; with
+// TTA the per-epoch selection is the same (no TTA there) but the final
+// report averages the flips, so it differs.
+func TestTTAInTheFinalReportsOnly(t *testing.T) {
+	split := syntheticSplit(t, 10, 48)
+	results := map[bool]*Result{}
+	for _, tta := range []bool{false, true} {
+		cfg := tinyConfig(t, 2)
+		cfg.TTA = tta
+		res, err := Train(context.Background(), cfg, split, Options{Logger: quietLogger()})
+		require.NoError(t, err)
+		results[tta] = res
+	}
+	plain, flipped := results[false], results[true]
+	d, _ := plain.Validation.Get("dice")
+	assert.Equal(t, plain.BestScore, d.Pooled, "no TTA: the final validation is the selecting score")
+	assert.Equal(t, plain.BestScore, flipped.BestScore, "TTA does not change the per-epoch selection")
+	df, _ := flipped.Validation.Get("dice")
+	assert.NotEqual(t, flipped.BestScore, df.Pooled, "TTA changes the final report")
+}

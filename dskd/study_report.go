@@ -18,6 +18,7 @@ const (
 	StudyCSVFile      = "results.csv"
 	StudyMarkdownFile = "results.md"
 	StudyPlotFile     = "dice_by_arm.png"
+	StudyHTMLFile     = "study.html"
 )
 
 // metricLabels are the column titles of the markdown tables.
@@ -48,7 +49,48 @@ func writeStudyReport(res *StudyResult) error {
 			}
 		}
 	}
-	return report.WriteStripPlot(filepath.Join(res.Dir, StudyPlotFile), "Held-out pooled Dice per run", "Dice", names, values)
+	if err := report.WriteStripPlot(filepath.Join(res.Dir, StudyPlotFile), "Held-out pooled Dice per run", "Dice", names, values); err != nil {
+		return err
+	}
+	return report.WriteStudyHTML(filepath.Join(res.Dir, StudyHTMLFile), res.htmlStudy())
+}
+
+// htmlStudy is the study as report.WriteStudyHTML shows it: the arms table
+// (pooled held-out scores and the paired Dice difference against the
+// baseline), every run's held-out Dice with a link to its report.html.
+func (res *StudyResult) htmlStudy() report.Study {
+	st := report.Study{Title: fmt.Sprintf("Study: %s at %s, %d-fold cross-validation", res.Spec.Layout, res.Spec.Data, res.Spec.Folds),
+		Metric: "held-out Dice (pooled)", Columns: []string{"arm", "runs"}}
+	for _, m := range metrics.AllMetrics {
+		st.Columns = append(st.Columns, metricLabels[m]+" (pooled)")
+	}
+	st.Columns = append(st.Columns, "Dice − baseline [95 % interval]", "wins / losses / ties")
+	diff := map[string]Comparison{}
+	for _, c := range res.Comparisons {
+		if c.Score == "dice_pooled" {
+			diff[c.Arm] = c
+		}
+	}
+	for _, a := range res.Arms {
+		row := []string{a.Arm, strconv.Itoa(a.Runs)}
+		for _, m := range metrics.AllMetrics {
+			row = append(row, fmtMeanStd(a.Scores[string(m)+"_pooled"]))
+		}
+		if c, ok := diff[a.Arm]; ok {
+			row = append(row, fmt.Sprintf("%s [%s, %s] vs %s", fmtSigned(c.Mean), fmtSigned(c.Lo), fmtSigned(c.Hi), c.Baseline),
+				fmt.Sprintf("%d / %d / %d", c.Wins, c.Losses, c.Ties))
+		} else {
+			row = append(row, "", "")
+		}
+		st.Rows = append(st.Rows, row)
+	}
+	for _, r := range res.Rows {
+		st.Runs = append(st.Runs, report.StudyRun{Arm: r.Arm, Label: fmt.Sprintf("fold %d, seed %d", r.Fold, r.Seed),
+			Score: r.Score("dice_pooled"), Report: filepath.ToSlash(filepath.Join(r.Dir, report.ReportFile))})
+	}
+	st.Notes = append(st.Notes, fmt.Sprintf("Finished runs: %d of %d. Model selection used an inner validation carve; the held-out fold is scored only. Tables: %s, %s.",
+		len(res.Rows), len(res.Runs), StudyMarkdownFile, StudyCSVFile))
+	return st
 }
 
 // csvColumns are results.csv's score columns.

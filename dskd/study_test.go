@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"html"
 	"image/png"
 	"math"
 	"os"
@@ -233,4 +234,12 @@ func checkReportFiles(t *testing.T, res *StudyResult) {
 	img, err := png.Decode(pf)
 	require.NoError(t, err)
 	assert.Equal(t, 400, img.Bounds().Dy())
+
+	raw, err := os.ReadFile(filepath.Join(res.Dir, StudyHTMLFile))
+	require.NoError(t, err)
+	page := html.UnescapeString(string(raw))
+	assert.Contains(t, page, fmt.Sprintf("%s [%s, %s] vs unet", fmtSigned(mean), fmtSigned(lo), fmtSigned(hi)), "study.html carries the paired difference")
+	for _, r := range res.Rows {
+		assert.Contains(t, page, filepath.ToSlash(filepath.Join(r.Dir, "report.html")), "study.html links each run's report")
+	}
 }

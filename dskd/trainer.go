@@ -480,7 +480,11 @@ func (t *trainer) trainStep(b *data.Batch, epoch, step int, lr float64) (losses.
 	if t.hasT {
 		err := engine.NoGrad(func() error {
 			var err error
-			tOut, err = forward(t.teacher, t.device, t.cfg.Precision, x, false)
+			mode := models.Eval
+			if t.cfg.TeacherBN == TeacherBNBatch {
+				mode = models.BatchStats
+			}
+			tOut, err = forwardWith(t.device, t.cfg.Precision, func() (*models.Output, error) { return t.teacher.ForwardMode(x, mode) })
 			return err
 		})
 		if err != nil {

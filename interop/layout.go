@@ -102,7 +102,7 @@ func InferConfig(arrays []Array) (models.UNetConfig, error) {
 		cfg.Upsample = models.UpsampleTranspose
 	}
 	cfg, err := cfg.WithDefaults()
-	cfg.MemoryFormat = "" // not part of a weights file (see Metadata)
+	cfg.MemoryFormat, cfg.Init = "", "" // not part of a weights file (see Metadata)
 	return cfg, err
 }
 

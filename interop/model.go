@@ -40,9 +40,10 @@ func (m Metadata) WithDefaults() (Metadata, error) {
 	if m.Config, err = m.Config.WithDefaults(); err != nil {
 		return m, fmt.Errorf("interop: %w", err)
 	}
-	// The memory layout is how a process runs the network, not part of
-	// the weights: files carry the architecture only.
-	m.Config.MemoryFormat = ""
+	// The memory layout (how a process runs the network) and the
+	// initialisation (how it started) are not part of the weights: files
+	// carry the architecture only.
+	m.Config.MemoryFormat, m.Config.Init = "", ""
 	if m.Normalize == "" {
 		m.Normalize = NormZScore
 	}

@@ -84,8 +84,8 @@ func TestDskdLoadsPyTorchWeights(t *testing.T) {
 		writeSafetensors(t, in, c.x)
 		cfg, err := c.cfg.WithDefaults()
 		require.NoError(t, err)
-		cfg.MemoryFormat = ""             // a layout of this process, not an architecture argument
-		cfgJSON, err := json.Marshal(cfg) // UNetConfig's JSON names are DskdUNet's arguments
+		cfg.MemoryFormat, cfg.Init = "", "" // how this process builds and lays out the net, not architecture arguments
+		cfgJSON, err := json.Marshal(cfg)   // UNetConfig's JSON names are DskdUNet's arguments
 		require.NoError(t, err)
 		runTool(t, nil, py, parityScript(), "make", string(cfgJSON), strconv.Itoa(30+ci), in, dir)
 		want := readSafetensors(t, filepath.Join(dir, "expected.safetensors"))

@@ -41,6 +41,12 @@ type UNetConfig struct {
 	BNMomentum float64 `json:"bn_momentum,omitempty"`
 	// BNEps is the BatchNorm epsilon. 0 means 1e-5.
 	BNEps float64 `json:"bn_eps,omitempty"`
+	// Init is the initialisation of the convolutions: InitKaiming (default,
+	// also for ""): weights from N(0, 2/fan_in), biases 0; or InitPyTorch:
+	// PyTorch's nn.Conv2d defaults, weights and biases from
+	// U(-1/√fan_in, 1/√fan_in) (weights √6 ≈ 2.45 times smaller), as a
+	// PyTorch reimplementation of the network starts.
+	Init string `json:"init,omitempty"`
 	// MemoryFormat is the layout of weights and activations:
 	// MemoryAuto (default, also for ""): channels-last on the CPU, where
 	// oneDNN's convolutions are fastest in it, contiguous on CUDA;
@@ -48,6 +54,12 @@ type UNetConfig struct {
 	// float rounding; checkpoints load across formats.
 	MemoryFormat string `json:"memory_format,omitempty"`
 }
+
+// Initialisations of UNetConfig.Init.
+const (
+	InitKaiming = "kaiming"
+	InitPyTorch = "pytorch"
+)
 
 // Memory formats of UNetConfig.MemoryFormat.
 const (
@@ -80,6 +92,9 @@ func (c UNetConfig) WithDefaults() (UNetConfig, error) {
 	if c.MemoryFormat == "" {
 		c.MemoryFormat = MemoryAuto
 	}
+	if c.Init == "" {
+		c.Init = InitKaiming
+	}
 	switch {
 	case c.Depth < 1 || c.Depth > 8:
 		return c, fmt.Errorf("models: UNetConfig.Depth %d: want 1..8", c.Depth)
@@ -93,6 +108,8 @@ func (c UNetConfig) WithDefaults() (UNetConfig, error) {
 		return c, fmt.Errorf("models: UNetConfig.BNMomentum %g: want (0, 1]", c.BNMomentum)
 	case !(c.BNEps > 0):
 		return c, fmt.Errorf("models: UNetConfig.BNEps %g: want > 0", c.BNEps)
+	case c.Init != InitKaiming && c.Init != InitPyTorch:
+		return c, fmt.Errorf("models: UNetConfig.Init %q: want %q or %q", c.Init, InitKaiming, InitPyTorch)
 	case c.MemoryFormat != MemoryAuto && c.MemoryFormat != MemoryChannelsLast && c.MemoryFormat != MemoryContiguous:
 		return c, fmt.Errorf("models: UNetConfig.MemoryFormat %q: want %q, %q or %q", c.MemoryFormat, MemoryAuto, MemoryChannelsLast, MemoryContiguous)
 	}
@@ -127,8 +144,35 @@ type batchNorm struct {
 	momentum, eps        float64
 }
 
-func (bn *batchNorm) forward(s *aten.Scope, x *aten.Tensor, train bool) *aten.Tensor {
-	return s.BatchNorm(x, bn.w, bn.b, bn.mean, bn.variance, train, bn.momentum, bn.eps)
+func (bn *batchNorm) forward(s *aten.Scope, x *aten.Tensor, mode Mode) *aten.Tensor {
+	switch mode {
+	case Eval:
+		return s.BatchNorm(x, bn.w, bn.b, bn.mean, bn.variance, false, bn.momentum, bn.eps)
+	case BatchStats: // momentum 0: the running statistics stay as they are
+		return s.BatchNorm(x, bn.w, bn.b, bn.mean, bn.variance, true, 0, bn.eps)
+	}
+	return s.BatchNorm(x, bn.w, bn.b, bn.mean, bn.variance, true, bn.momentum, bn.eps)
+}
+
+// Mode selects how BatchNorm normalises in a forward pass.
+type Mode int
+
+const (
+	// Train: batch statistics, and the running statistics are updated.
+	Train Mode = iota
+	// Eval: the running statistics.
+	Eval
+	// BatchStats: batch statistics, running statistics left unchanged (a
+	// teacher that normalises like the student it teaches, without
+	// drifting its own statistics).
+	BatchStats
+)
+
+func modeOf(train bool) Mode {
+	if train {
+		return Train
+	}
+	return Eval
 }
 
 // doubleConv is (conv3x3 - BN - ReLU) x 2; the convs have no bias (BN has).
@@ -137,10 +181,10 @@ type doubleConv struct {
 	bn1, bn2 batchNorm
 }
 
-func (d *doubleConv) forward(s *aten.Scope, x *aten.Tensor, train bool) *aten.Tensor {
+func (d *doubleConv) forward(s *aten.Scope, x *aten.Tensor, mode Mode) *aten.Tensor {
 	return s.Run(func(c *aten.Scope) *aten.Tensor {
-		h := c.ReluInPlace(d.bn1.forward(c, d.c1.forward(c, x), train))
-		return c.ReluInPlace(d.bn2.forward(c, d.c2.forward(c, h), train))
+		h := c.ReluInPlace(d.bn1.forward(c, d.c1.forward(c, x), mode))
+		return c.ReluInPlace(d.bn2.forward(c, d.c2.forward(c, h), mode))
 	})
 }
 
@@ -181,6 +225,7 @@ type builder struct {
 	s            *aten.Scope
 	device       gotch.Device
 	channelsLast bool
+	pytorchInit  bool
 	err          error
 }
 
@@ -212,11 +257,32 @@ func (b *builder) kaiming(dims []int64, fanIn int64) *aten.Tensor {
 	return b.s.MulScalarInPlace(b.s.Randn(dims, gotch.Float, b.device), math.Sqrt(2/float64(fanIn)))
 }
 
+// uniform returns U(-bound, bound).
+func (b *builder) uniform(dims []int64, bound float64) *aten.Tensor {
+	return b.s.AddScalarInPlace(b.s.MulScalarInPlace(b.s.Rand(dims, gotch.Float, b.device), 2*bound), -bound)
+}
+
+// weight initialises a convolution weight of the given fan-in.
+func (b *builder) weight(dims []int64, fanIn int64) *aten.Tensor {
+	if b.pytorchInit {
+		return b.uniform(dims, 1/math.Sqrt(float64(fanIn)))
+	}
+	return b.kaiming(dims, fanIn)
+}
+
+// bias initialises a convolution bias of the given fan-in.
+func (b *builder) bias(n, fanIn int64) *aten.Tensor {
+	if b.pytorchInit {
+		return b.uniform([]int64{n}, 1/math.Sqrt(float64(fanIn)))
+	}
+	return b.full([]int64{n}, 0)
+}
+
 func (b *builder) conv(p *nn.Path, in, out, k int64, bias bool) conv {
 	c := conv{pad: k / 2}
-	c.w = b.add(p, "weight", b.kaiming([]int64{out, in, k, k}, in*k*k), true)
+	c.w = b.add(p, "weight", b.weight([]int64{out, in, k, k}, in*k*k), true)
 	if bias {
-		c.b = b.add(p, "bias", b.full([]int64{out}, 0), true)
+		c.b = b.add(p, "bias", b.bias(out, in*k*k), true)
 	}
 	return c
 }
@@ -253,7 +319,7 @@ func New(cfg UNetConfig, device gotch.Device) (*UNet, error) {
 	defer s.Close()
 	vs := nn.NewVarStore(device)
 	root := vs.Root()
-	b := &builder{s: s, device: device, channelsLast: cfg.channelsLast(device)}
+	b := &builder{s: s, device: device, channelsLast: cfg.channelsLast(device), pytorchInit: cfg.Init == InitPyTorch}
 	m := &UNet{cfg: cfg, vs: vs, device: device, channelsLast: b.channelsLast}
 	width := func(k int) int64 { return int64(cfg.Base) << k }
 	d := cfg.Depth
@@ -271,8 +337,8 @@ func New(cfg UNetConfig, device gotch.Device) (*UNet, error) {
 		if u.transpose {
 			// ATen's conv_transpose2d weight is [in, out/groups, kH, kW]; fan_in
 			// for Kaiming is computed by PyTorch from dim 1 · k · k.
-			u.tw = b.add(p.Sub("up"), "weight", b.kaiming([]int64{width(k + 1), width(k), 2, 2}, width(k)*4), true)
-			u.tb = b.add(p.Sub("up"), "bias", b.full([]int64{width(k)}, 0), true)
+			u.tw = b.add(p.Sub("up"), "weight", b.weight([]int64{width(k + 1), width(k), 2, 2}, width(k)*4), true)
+			u.tb = b.add(p.Sub("up"), "bias", b.bias(width(k), width(k)*4), true)
 		} else {
 			u.up = b.conv(p.Sub("up"), width(k+1), width(k), 3, true)
 		}
@@ -335,12 +401,21 @@ func padSize(n, m int64) int64 { return (n + m - 1) / m * m }
 // and right (reflect when the padding is smaller than the side, replicate
 // otherwise) and every output is cropped back to H x W.
 func (m *UNet) Forward(x *aten.Tensor, train bool) (*Output, error) {
+	return m.ForwardMode(x, modeOf(train))
+}
+
+// ForwardMode is Forward with the BatchNorm behaviour given by mode
+// (Forward's train is Train, its !train is Eval).
+func (m *UNet) ForwardMode(x *aten.Tensor, mode Mode) (*Output, error) {
 	if err := checkInput(x, m.cfg.InChannels, m.vs); err != nil {
 		return nil, err
 	}
+	if mode < Train || mode > BatchStats {
+		return nil, fmt.Errorf("models: forward mode %d", mode)
+	}
 	s := aten.NewScope()
 	defer s.Close()
-	hier := m.forward(s, x, train)
+	hier := m.forward(s, x, mode)
 	if err := s.Err(); err != nil {
 		return nil, fmt.Errorf("models: forward on input %v: %w", x.Shape(), err)
 	}
@@ -348,7 +423,7 @@ func (m *UNet) Forward(x *aten.Tensor, train bool) (*Output, error) {
 }
 
 // forward computes the hierarchical logits, coarse to fine, in s.
-func (m *UNet) forward(s *aten.Scope, x *aten.Tensor, train bool) []*aten.Tensor {
+func (m *UNet) forward(s *aten.Scope, x *aten.Tensor, mode Mode) []*aten.Tensor {
 	shape := x.Shape()
 	h, w := shape[2], shape[3]
 	mult := int64(1) << m.cfg.Depth
@@ -367,11 +442,11 @@ func (m *UNet) forward(s *aten.Scope, x *aten.Tensor, train bool) []*aten.Tensor
 
 	d := m.cfg.Depth
 	skips := make([]*aten.Tensor, d)
-	cur := m.enc[0].forward(s, x, train)
+	cur := m.enc[0].forward(s, x, mode)
 	for k := 1; k <= d; k++ {
 		skips[k-1] = cur
 		prev := cur
-		cur = s.Run(func(c *aten.Scope) *aten.Tensor { return m.enc[k].forward(c, c.MaxPool2d(prev, 2), train) })
+		cur = s.Run(func(c *aten.Scope) *aten.Tensor { return m.enc[k].forward(c, c.MaxPool2d(prev, 2), mode) })
 	}
 	hier := make([]*aten.Tensor, 0, d)
 	for j := 0; j < d; j++ {
@@ -379,7 +454,7 @@ func (m *UNet) forward(s *aten.Scope, x *aten.Tensor, train bool) []*aten.Tensor
 		skip, prev := skips[d-1-j], cur
 		cur = s.Run(func(c *aten.Scope) *aten.Tensor {
 			ss := skip.Shape()
-			return u.dc.forward(c, c.Cat(1, u.upsample(c, prev, ss[2], ss[3]), skip), train)
+			return u.dc.forward(c, c.Cat(1, u.upsample(c, prev, ss[2], ss[3]), skip), mode)
 		})
 		// Without autograd this releases the memory now; in training the
 		// graph keeps what backward needs.

@@ -40,7 +40,7 @@ func values(t *testing.T, s *aten.Scope, x *aten.Tensor) []float64 {
 func TestConfigDefaults(t *testing.T) {
 	c, err := UNetConfig{}.WithDefaults()
 	require.NoError(t, err)
-	want := UNetConfig{Depth: 4, Base: 32, InChannels: 1, Upsample: UpsampleBilinear, BNMomentum: 0.1, BNEps: 1e-5, MemoryFormat: MemoryAuto}
+	want := UNetConfig{Depth: 4, Base: 32, InChannels: 1, Upsample: UpsampleBilinear, BNMomentum: 0.1, BNEps: 1e-5, Init: InitKaiming, MemoryFormat: MemoryAuto}
 	assert.Equal(t, want, c)
 	for _, bad := range []UNetConfig{{Depth: -1}, {Depth: 9}, {Base: -2}, {InChannels: -1}, {Upsample: "nearest"}, {BNMomentum: 2}, {BNEps: -1}, {MemoryFormat: "nhwc"}} {
 		_, err := bad.WithDefaults()
@@ -309,6 +309,96 @@ func TestCopyVarStoreKeepsGradMode(t *testing.T) {
 		for _, v := range aten.Vars(a.VarStore()) {
 			assert.Equal(t, values(t, s, v.T), values(t, s, bv[v.Name]), "%s after copy", v.Name)
 		}
+		return nil
+	})
+}
+
+// TestBatchStatsMode: BatchStats normalises with the batch's statistics
+// like Train (same outputs) but leaves the running statistics as they are;
+// Train moves them.
+func TestBatchStatsMode(t *testing.T) {
+	run(t, func(s *aten.Scope) error {
+		m, err := New(UNetConfig{Depth: 2, Base: 4}, gotch.CPU)
+		if err != nil {
+			return err
+		}
+		stats := func() map[string][]float64 {
+			out := map[string][]float64{}
+			for _, v := range aten.Vars(m.VarStore()) {
+				if strings.Contains(v.Name, "running_") {
+					out[v.Name] = values(t, s, v.T)
+				}
+			}
+			return out
+		}
+		x := s.Randn([]int64{2, 1, 16, 16}, gotch.Float, gotch.CPU)
+		before := stats()
+		ob, err := m.ForwardMode(x, BatchStats)
+		if err != nil {
+			return err
+		}
+		defer ob.Drop()
+		assert.Equal(t, before, stats(), "BatchStats leaves the running statistics alone")
+		ot, err := m.ForwardMode(x, Train)
+		if err != nil {
+			return err
+		}
+		defer ot.Drop()
+		assert.NotEqual(t, before, stats(), "Train updates them")
+		assert.Equal(t, values(t, s, ot.Main), values(t, s, ob.Main), "both normalise with the batch's statistics")
+		_, err = m.ForwardMode(x, Mode(7))
+		assert.ErrorContains(t, err, "forward mode 7")
+		return nil
+	})
+}
+
+// TestInitialisations: Kaiming normal weights have std √(2/fan_in) and
+// zero biases; PyTorch's defaults draw both from U(±1/√fan_in).
+func TestInitialisations(t *testing.T) {
+	run(t, func(s *aten.Scope) error {
+		stats := func(v []float64) (mean, std, maxAbs float64) {
+			for _, x := range v {
+				mean += x
+				maxAbs = math.Max(maxAbs, math.Abs(x))
+			}
+			mean /= float64(len(v))
+			for _, x := range v {
+				std += (x - mean) * (x - mean)
+			}
+			return mean, math.Sqrt(std / float64(len(v))), maxAbs
+		}
+		for _, init := range []string{InitKaiming, InitPyTorch} {
+			m, err := New(UNetConfig{Depth: 2, Base: 16, Init: init}, gotch.CPU)
+			if err != nil {
+				return err
+			}
+			for _, v := range aten.Vars(m.VarStore()) {
+				if v.Name != "enc1.conv2.weight" && v.Name != "dec0.up.bias" {
+					continue
+				}
+				_, std, maxAbs := stats(values(t, s, v.T))
+				fanIn := 32.0 * 9 // enc1.conv2: 32 -> 32, 3x3; dec0.up: 64 -> 32, 3x3 (fan-in 576)
+				if v.Name == "dec0.up.bias" {
+					fanIn = 64 * 9
+				}
+				bound := 1 / math.Sqrt(fanIn)
+				switch {
+				case init == InitKaiming && v.Name == "dec0.up.bias":
+					assert.Zero(t, maxAbs, "kaiming: zero biases")
+				case init == InitKaiming:
+					assert.InDelta(t, math.Sqrt(2/fanIn), std, 0.1*math.Sqrt(2/fanIn), "kaiming std of %s", v.Name)
+				default:
+					assert.LessOrEqual(t, maxAbs, bound, "pytorch: %s within the bound", v.Name)
+					if v.Name == "enc1.conv2.weight" { // 9216 draws: std of U(±b) is b/√3
+						assert.InDelta(t, bound/math.Sqrt(3), std, 0.05*bound, "pytorch std of %s", v.Name)
+					} else {
+						assert.Greater(t, maxAbs, 0.0, "pytorch: non-zero biases")
+					}
+				}
+			}
+		}
+		_, err := UNetConfig{Init: "xavier"}.WithDefaults()
+		assert.ErrorContains(t, err, `Init "xavier"`)
 		return nil
 	})
 }
