@@ -240,5 +240,8 @@ func (st *State) checkWorldSize(n int, from string, log zerolog.Logger) {
 		log.Warn().Int("trained_on", before).Int("resumed_on", n).
 			Msg("resuming on another number of processes: the global batch and the shards change")
 	}
-	st.WorldSize = n
+	st.WorldSize = 0 // one process: state.json as before distributed training existed
+	if n > 1 {
+		st.WorldSize = n
+	}
 }
