@@ -3,6 +3,7 @@ package dskd
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"github.com/angioseg/dskd/dist"
 	"github.com/angioseg/dskd/engine"
 	"github.com/angioseg/dskd/internal/aten"
+	"github.com/angioseg/dskd/models"
 )
 
 // distChildEnv makes the test binary run one rank of a distributed
@@ -35,6 +37,10 @@ type distSpec struct {
 	Marker     string // written by rank MarkerRank at global step MarkerStep
 	MarkerRank int
 	MarkerStep int64
+	// HashDir, when set, receives rank-R.txt: a hash of rank R's student
+	// (weights and BatchNorm statistics) after global step HashStep.
+	HashDir  string
+	HashStep int64
 }
 
 // distTestConfig: 2 samples per rank and step, one thread per rank (two
@@ -61,13 +67,14 @@ func runDistChild(specJSON string) error {
 	}
 	rank, _ := strconv.Atoi(os.Getenv(dist.EnvRank))
 	opts := Options{Logger: quietLogger()}
-	if spec.Marker != "" && rank == spec.MarkerRank {
-		opts.Hooks.OnStep = func(s StepInfo) error {
-			if s.GlobalStep == spec.MarkerStep {
-				return os.WriteFile(spec.Marker, nil, 0o644)
-			}
-			return nil
+	opts.Hooks.OnStep = func(s StepInfo) error {
+		if spec.Marker != "" && rank == spec.MarkerRank && s.GlobalStep == spec.MarkerStep {
+			return os.WriteFile(spec.Marker, nil, 0o644)
 		}
+		if spec.HashDir != "" && s.GlobalStep == spec.HashStep {
+			return os.WriteFile(filepath.Join(spec.HashDir, fmt.Sprintf("rank-%d.txt", rank)), []byte(replicaHash(s.Student)), 0o644)
+		}
+		return nil
 	}
 	if spec.Resume {
 		_, err = Resume(context.Background(), spec.Out, split, opts)
@@ -75,6 +82,20 @@ func runDistChild(specJSON string) error {
 		_, err = Train(context.Background(), distTestConfig(spec.Out, spec.Epochs, spec.Steps), split, opts)
 	}
 	return err
+}
+
+// replicaHash hashes every variable of a model (on the training thread).
+func replicaHash(m models.Model) string {
+	h := sha256.New()
+	s := aten.NewScope()
+	defer s.Close()
+	for _, v := range aten.Vars(m.VarStore()) {
+		fmt.Fprintln(h, v.Name, s.Float64s(v.T))
+	}
+	if err := s.Err(); err != nil {
+		return err.Error()
+	}
+	return fmt.Sprintf("%x", h.Sum(nil))
 }
 
 // ranks are child processes training together.
@@ -298,7 +319,16 @@ func TestDistributedResumeAfterKillMatchesUninterruptedRun(t *testing.T) {
 	spec := distSpec{Data: dataDir, Epochs: 4, Steps: 2}
 	straight := spec
 	straight.Out = t.TempDir()
+	straight.HashDir, straight.HashStep = t.TempDir(), 8 // the last step
 	startRanks(t, straight, 2, time.Minute).wait(t)
+	// The replicas stay identical through the teacher snapshots and
+	// the α ramp of epochs 1-3.
+	h0, err := os.ReadFile(filepath.Join(straight.HashDir, "rank-0.txt"))
+	require.NoError(t, err)
+	h1, err := os.ReadFile(filepath.Join(straight.HashDir, "rank-1.txt"))
+	require.NoError(t, err)
+	assert.Len(t, h0, 64)
+	assert.Equal(t, string(h0), string(h1), "rank 1's student equals rank 0's")
 
 	cut := spec
 	cut.Out = t.TempDir()
