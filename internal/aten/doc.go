@@ -36,6 +36,13 @@
 // calling libtorch, so code checks Err (or Result) once at the end.
 // Nothing in this package panics or exits on bad input.
 //
+// # Distributed training
+//
+// ProcessGroup and Reducer (dist.go) reach libtorch's c10d through dskd's
+// C shim: a TCPStore rendezvous, Gloo or NCCL collectives, and c10d's
+// Reducer, which averages gradients across processes during Backward.
+// DistBackends says which backends the setup could compile, and why not.
+//
 // # Threads and the allocator
 //
 // libtorch keeps grad mode (and, on CUDA, the current device and stream)

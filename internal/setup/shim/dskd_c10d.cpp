@@ -1,13 +1,20 @@
 // See dskd_c10d.h. Compiled by the setup next to gotch's C++ against the
 // libtorch at hand; dskd_c10d_config.h (written by the setup) says which
 // c10d backends that libtorch can give here. The differences between
-// libtorch versions are resolved at compile time:
+// libtorch versions met so far, and how they are handled:
 //   - 1.x: ProcessGroupGloo and ProcessGroupNCCL are c10d::ProcessGroups.
-//   - 2.x: they are c10d::Backends, which a c10d::ProcessGroup dispatches
+//     2.x: they are c10d::Backends, which a c10d::ProcessGroup dispatches
 //     to by device type (setBackend); the ProcessGroup's constructor took
-//     an Options up to 2.5 and only (store, rank, size) since, and
+//     an Options in early 2.x and only (store, rank, size) by 2.6, and
 //     setDefaultBackend appeared on the way: both are detected from the
 //     headers (makeGroup below) rather than guessed from the version.
+//   - 2.4+: TCPStore defaults to a libuv server, which builds without
+//     libuv refuse (Debian's 2.6): newStore retries with the classic one.
+//   - 2.0: the warning handler's interface changed (Silent below).
+//   - Debian's 1.13 ships reducer.hpp but not the distributed-autograd
+//     header it includes: the setup then adds a stand-in (shim/compat).
+//   - 1.13's Reducer calls its Logger without checking that it has one:
+//     a Logger is always attached, as DistributedDataParallel does.
 #include "dskd_c10d_config.h"
 
 #include <torch/version.h>
