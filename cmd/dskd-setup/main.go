@@ -112,7 +112,7 @@ func run(printOnly, install, quiet bool) error {
 			logf("note: %s", n)
 		}
 		logf("%s", lt)
-		logf("distributed training: %s", lt.Dist.Describe())
+		logf("distributed training: %s", st.Libtorch.Dist.Describe())
 		logf("gotch %s copy: %s (%d generated wrappers replaced)", setup.GotchVersion, dir, st.ReplacedOps)
 		if changed {
 			logf("wrote %s/go.work", root)
@@ -133,7 +133,11 @@ func report(lt setup.Libtorch, base, root string) error {
 		fmt.Printf("also links:    %s\n", d)
 	}
 	fmt.Printf("link flags:    %s\n", strings.Join(setup.CgoFlags(lt).LDFlags, " "))
-	fmt.Printf("distributed:   %s\n", lt.Dist.Describe())
+	d := lt.Dist
+	if st, err := setup.ReadStamp(setup.CopyDir(base, lt)); err == nil && st.Key == setup.Identity(lt) {
+		d = st.Libtorch.Dist // what the shim was compiled with
+	}
+	fmt.Printf("distributed:   %s\n", d.Describe())
 	for _, n := range lt.Notes {
 		fmt.Printf("note:          %s\n", n)
 	}

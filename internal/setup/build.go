@@ -71,9 +71,13 @@ type cppUnit struct {
 	patch      bool     // wrappers the compiler rejects may be replaced
 	syntaxOnly bool     // checked, not compiled into an object
 	extraArgs  []string // compiler arguments of this unit only (include dirs)
-	replaced   []string
-	log        string        // compiler output of the last failed attempt
-	cpu        time.Duration // the compiler's CPU time, all attempts
+	// retry, for a unit that is not a generated wrapper, may change what
+	// the unit is compiled with after a failure (given the compiler's
+	// output) and reports whether to compile it again.
+	retry    func(log string) bool
+	replaced []string
+	log      string        // compiler output of the last failed attempt
+	cpu      time.Duration // the compiler's CPU time, all attempts
 }
 
 // wrapperUnits cuts the generated wrappers into n units named by pattern.
@@ -100,8 +104,9 @@ func joinWrappers(units []*cppUnit) string {
 // replaced by one that raises a C++ error naming the op (see
 // ReplaceFailing) and its piece checked again. The checked wrappers are
 // then compiled in pieces, all at once. It returns the names of the
-// replaced wrappers, in file order.
-func buildArchive(copyDir string, flags Flags, lt Libtorch, jobs int, logf Logf) ([]string, error) {
+// replaced wrappers, in file order, and the distributed backends compiled
+// in (dskd's c10d shim drops one that does not compile; see dropBackend).
+func buildArchive(copyDir string, flags Flags, lt Libtorch, jobs int, logf Logf) ([]string, Distributed, error) {
 	libtch := filepath.Join(copyDir, "libtch")
 	csrc := filepath.Join(copyDir, csrcDir)
 	read := func(name string) (string, error) {
@@ -110,38 +115,38 @@ func buildArchive(copyDir string, flags Flags, lt Libtorch, jobs int, logf Logf)
 	}
 	header, err := read("torch_api.h")
 	if err != nil {
-		return nil, fmt.Errorf("setup: %w", err)
+		return nil, Distributed{}, fmt.Errorf("setup: %w", err)
 	}
 	cpp, err := read("torch_api.cpp")
 	if err != nil {
-		return nil, fmt.Errorf("setup: %w", err)
+		return nil, Distributed{}, fmt.Errorf("setup: %w", err)
 	}
 	gen, err := read(GeneratedFile)
 	if err != nil {
-		return nil, fmt.Errorf("setup: %w", err)
+		return nil, Distributed{}, fmt.Errorf("setup: %w", err)
 	}
 	header, cpp, err = shareLastErr(header, cpp)
 	if err != nil {
-		return nil, err
+		return nil, Distributed{}, err
 	}
 	prelude, err := chunkPrelude(cpp)
 	if err != nil {
-		return nil, err
+		return nil, Distributed{}, err
 	}
 	if err := os.MkdirAll(csrc, 0o755); err != nil {
-		return nil, fmt.Errorf("setup: %w", err)
+		return nil, Distributed{}, fmt.Errorf("setup: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(libtch, "torch_api.h"), []byte(header), 0o644); err != nil {
-		return nil, fmt.Errorf("setup: %w", err)
+		return nil, Distributed{}, fmt.Errorf("setup: %w", err)
 	}
 	if err := os.Remove(filepath.Join(libtch, "torch_api.cpp")); err != nil {
-		return nil, fmt.Errorf("setup: %w", err)
+		return nil, Distributed{}, fmt.Errorf("setup: %w", err)
 	}
 
 	api := &cppUnit{name: "torch_api.cpp", text: cpp}
-	shims, err := installShim(libtch, csrc, lt)
+	shims, compiled, err := installShim(libtch, csrc, lt, logf)
 	if err != nil {
-		return nil, err
+		return nil, Distributed{}, err
 	}
 	checks := wrapperUnits(gen, prelude, checkPieceCount(jobs), "check-%02d.cpp", true)
 	total := 1 + len(shims) + len(checks) + pieceCount(jobs)
@@ -172,7 +177,7 @@ func buildArchive(copyDir string, flags Flags, lt Libtorch, jobs int, logf Logf)
 	}
 	stopProgress()
 	if err != nil {
-		return nil, err
+		return nil, Distributed{}, err
 	}
 
 	var replaced []string
@@ -195,12 +200,12 @@ func buildArchive(copyDir string, flags Flags, lt Libtorch, jobs int, logf Logf)
 	// The patched generated file, whole, for whoever reads the copy; nothing
 	// compiles it any more.
 	if err := os.WriteFile(filepath.Join(libtch, GeneratedFile), []byte(joinWrappers(objs)), 0o644); err != nil {
-		return nil, fmt.Errorf("setup: %w", err)
+		return nil, Distributed{}, fmt.Errorf("setup: %w", err)
 	}
 	ar := exec.Command("ar", append([]string{"rcs", filepath.Join(libtch, ArchiveName)}, objects...)...)
 	ar.Dir = csrc
 	if out, err := ar.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("setup: ar (binutils, installed with g++): %v: %s", err, out)
+		return nil, Distributed{}, fmt.Errorf("setup: ar (binutils, installed with g++): %v: %s", err, out)
 	}
 	for _, o := range objects {
 		_ = os.Remove(filepath.Join(csrc, o))
@@ -210,7 +215,7 @@ func buildArchive(copyDir string, flags Flags, lt Libtorch, jobs int, logf Logf)
 		msg += fmt.Sprintf("; replaced %d wrappers that libtorch %s cannot compile", len(replaced), lt.DisplayVersion())
 	}
 	logf("%s", msg)
-	return replaced, nil
+	return replaced, *compiled, nil
 }
 
 // runUnits compiles units, jobs at a time, counting each one done.
@@ -251,6 +256,9 @@ func compileUnit(csrc, libtch string, u *cppUnit, flags Flags, lt Libtorch) erro
 			return fmt.Errorf("setup: running %s: %w", cxx(), err)
 		}
 		u.log = string(out)
+		if !u.patch && u.retry != nil && u.retry(u.log) {
+			continue
+		}
 		if !u.patch {
 			return compileFailure(u, fmt.Errorf("setup: gotch's %s does not compile against libtorch %s (not a generated wrapper, so it cannot be replaced)", u.name, lt.DisplayVersion()))
 		}

@@ -1,6 +1,7 @@
 package setup
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -229,4 +230,43 @@ func TestPrepareGotchReportsHandWrittenCodeThatDoesNotCompile(t *testing.T) {
 	entries, err := os.ReadDir(cache)
 	require.NoError(t, err)
 	assert.Empty(t, entries, "a failed setup leaves no copy behind")
+}
+
+// A c10d shim that does not compile with NCCL: the setup goes on with
+// Gloo only, says why, and records what it compiled.
+func TestPrepareGotchDropsABackendTheC10dShimCannotCompile(t *testing.T) {
+	src := miniGotch(t)
+	defer func(old fs.FS) { shimFS = old }(shimFS)
+	shimFS = fstest.MapFS{
+		"dskd_shim.h":     {Data: []byte("int dskd_shim_version(void);\n")},
+		"dskd_shim.go.in": {Data: []byte("package libtch\n")},
+		"dskd_shim.cpp":   {Data: []byte("extern \"C\" int dskd_shim_version(void) { return 7; }\n")},
+		"dskd_c10d.h":     {Data: []byte("int dskd_dist_backends(const char **missing);\n")},
+		"dskd_c10d.go.in": {Data: []byte("package libtch\n")},
+		"dskd_c10d.cpp": {Data: []byte("#include \"dskd_c10d_config.h\"\n#ifdef DSKD_C10D_NCCL\n#error this NCCL is not the one the headers want\n#endif\n" +
+			"extern \"C\" int dskd_dist_backends(const char **missing) { *missing = DSKD_C10D_MISSING; return DSKD_C10D_GLOO; }\n")},
+	}
+	t.Setenv("DSKD_SETUP_JOBS", "2")
+	lt := Libtorch{Source: SourcePython, Root: "/venv/torch", LibDir: "/nonexistent", Version: "9.9.0", CXX11ABI: true, CUDA: true,
+		Dist: Distributed{Gloo: true, NCCL: true}}
+	var logs []string
+	logf := func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }
+	dir, st, err := PrepareGotch(lt, src, t.TempDir(), logf)
+	require.NoError(t, err, "distributed training is optional: the setup goes on")
+	d := st.Libtorch.Dist
+	assert.True(t, d.Gloo)
+	assert.False(t, d.NCCL)
+	logPath := filepath.Join(os.TempDir(), "dskd-setup-c10d-nccl.log")
+	want := "nccl: dskd's c10d shim does not compile with it against libtorch 9.9.0 (compiler log: " + logPath + ")"
+	assert.Equal(t, want, d.Missing)
+	assert.Equal(t, "gloo ("+want+")", d.Describe())
+	assert.Contains(t, logs, "warning: "+want+"; going on without it")
+	b, err := os.ReadFile(logPath)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "this NCCL is not the one the headers want")
+	assert.Equal(t, Identity(lt), st.Key, "the key is that of the libtorch as found: the next setup reuses the copy")
+	again, err := ReadStamp(dir)
+	require.NoError(t, err)
+	assert.Equal(t, d, again.Libtorch.Dist)
+	assert.Contains(t, callArchive(t, filepath.Join(dir, "libtch")), "c10d missing: "+want+"\n")
 }

@@ -121,7 +121,7 @@ func PrepareGotch(lt Libtorch, src, cacheBase string, logf Logf) (string, Stamp,
 	if err := os.WriteFile(filepath.Join(libtch, "lib.go"), []byte(flags.LibGo(lt)), 0o644); err != nil {
 		return "", Stamp{}, fmt.Errorf("setup: %w", err)
 	}
-	replaced, err := buildArchive(tmp, flags, lt, BuildJobs(), logf)
+	replaced, compiled, err := buildArchive(tmp, flags, lt, BuildJobs(), logf)
 	if err != nil {
 		return "", Stamp{}, err
 	}
@@ -132,7 +132,9 @@ func PrepareGotch(lt Libtorch, src, cacheBase string, logf Logf) (string, Stamp,
 	if err := os.WriteFile(filepath.Join(tmp, replacedFile), []byte(list), 0o644); err != nil {
 		return "", Stamp{}, fmt.Errorf("setup: %w", err)
 	}
-	st := Stamp{Key: key, Libtorch: lt, Flags: flags, ReplacedOps: len(replaced), Prepared: time.Now().UTC()}
+	built := lt
+	built.Dist = compiled // what the shim was compiled with (Key stays that of lt as found)
+	st := Stamp{Key: key, Libtorch: built, Flags: flags, ReplacedOps: len(replaced), Prepared: time.Now().UTC()}
 	b, _ := json.MarshalIndent(st, "", "  ")
 	if err := os.WriteFile(filepath.Join(tmp, stampFile), b, 0o644); err != nil {
 		return "", Stamp{}, fmt.Errorf("setup: %w", err)
