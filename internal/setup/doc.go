@@ -11,7 +11,10 @@
 // 18,000-line generated wrapper file in pieces, one compiler per core, where
 // cgo would compile it in one process for minutes. Wrappers the installed
 // libtorch cannot compile are replaced by stubs that raise a C++ error naming
-// the op. Finally it writes a git-ignored go.work that points the project at
+// the op. dskd's own C++ shim (shim/: autocast, and c10d's distributed
+// training compiled with the backends Distributed finds: Gloo when its
+// headers are installed, NCCL on CUDA) goes into the same library. Finally
+// it writes a git-ignored go.work that points the project at
 // that copy, builds gotch's Go packages, and runs the conv2d self-check of
 // the engine package (cmd/dskd-setup/selfcheck) once per libtorch and thread
 // count. It is pure Go (no cgo) so that it runs before gotch can build.
