@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # offline-rehearsal.sh: rehearse an offline GPU server on this machine. It
 # makes the bundle, copies it into an empty folder and runs its gpu-check
-# there in a network namespace without network (unshare -n, root), with a
+# there in a network namespace with loopback only (unshare -n, root), with a
 # clean environment: no system Go on PATH, GOFLAGS unset, fresh empty HOME,
 # GOPATH, GOCACHE and DSKD_CACHE. Everything is compiled from scratch
 # (gotch's C++ included: minutes on 2 cores).
@@ -25,7 +25,9 @@ dir=$(cd "$dir" && pwd)
 make -C "$root" bundle
 cp -r "$root/_dist/dskd-bundle" "$dir/bundle"
 mkdir -p "$dir/home" "$dir/gopath" "$dir/gocache" "$dir/dskd-cache"
-net=(unshare -n)
+# A new network namespace has no network and a loopback that is down; a real
+# offline server's loopback is up (the distributed tests meet on 127.0.0.1).
+net=(unshare -n sh -c 'ip link set lo up || echo "offline-rehearsal: loopback left down" >&2; exec "$@"' sh)
 unshare -n true 2>/dev/null || { echo "offline-rehearsal: unshare -n refused (not root?); running with network, GOPROXY=off only" >&2; net=(); }
 echo "offline-rehearsal: in $dir: bundle/run gpu-check $*" >&2
 start=$(date +%s)
