@@ -3,7 +3,6 @@ package dskd
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -86,16 +85,16 @@ func runDistChild(specJSON string) error {
 
 // replicaHash hashes every variable of a model (on the training thread).
 func replicaHash(m models.Model) string {
-	h := sha256.New()
 	s := aten.NewScope()
 	defer s.Close()
+	w := map[string][]float64{}
 	for _, v := range aten.Vars(m.VarStore()) {
-		fmt.Fprintln(h, v.Name, s.Float64s(v.T))
+		w[v.Name] = s.Float64s(v.T)
 	}
 	if err := s.Err(); err != nil {
 		return err.Error()
 	}
-	return fmt.Sprintf("%x", h.Sum(nil))
+	return hashValues(w)
 }
 
 // ranks are child processes training together.

@@ -93,6 +93,11 @@ func hashWeights(path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return hashValues(w)[:16], nil
+}
+
+// hashValues is the SHA-256 (hex) of named values, in name order.
+func hashValues(w map[string][]float64) string {
 	names := make([]string, 0, len(w))
 	for n := range w {
 		names = append(names, n)
@@ -105,7 +110,7 @@ func hashWeights(path string) (string, error) {
 			_ = binary.Write(h, binary.LittleEndian, math.Float64bits(v))
 		}
 	}
-	return fmt.Sprintf("%x", h.Sum(nil))[:16], nil
+	return fmt.Sprintf("%x", h.Sum(nil))
 }
 
 // A short training run repeated in 20 fresh processes never fails and always
