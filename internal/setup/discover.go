@@ -228,12 +228,16 @@ func hostPythonTorchDirs() []string {
 		}
 	}
 	for _, py := range candidates {
+		// Run the interpreter by the path found, never the link's target: a
+		// venv's bin/python3 links to the base interpreter, which started by
+		// its own path no longer sees the venv's site-packages (torch
+		// 2.11 in /opt/torch/.venv on the lent GPU hosts was missed so).
 		path, err := exec.LookPath(py)
 		if err != nil {
 			continue
 		}
-		if real, err := filepath.EvalSymlinks(path); err == nil {
-			path = real
+		if abs, err := filepath.Abs(path); err == nil {
+			path = abs
 		}
 		if seen[path] {
 			continue

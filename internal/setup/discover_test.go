@@ -243,3 +243,26 @@ func TestDiscoverCPUPipTorchHasNoExtraLibDirs(t *testing.T) {
 	assert.False(t, lt.CUDA)
 	assert.Empty(t, lt.ExtraLibDirs)
 }
+
+// A venv's python3 is a link to the base interpreter, which finds the venv's
+// packages only when started by the link's path (as on the lent GPU hosts:
+// /opt/torch/.venv/bin/python3 -> /usr/bin/python3.12).
+func TestHostPythonsRunAVenvInterpreterByItsLinkPath(t *testing.T) {
+	dir := t.TempDir()
+	base := filepath.Join(dir, "base", "python3.12")
+	venvBin := filepath.Join(dir, "venv", "bin")
+	require.NoError(t, os.MkdirAll(filepath.Dir(base), 0o755))
+	require.NoError(t, os.MkdirAll(venvBin, 0o755))
+	// Answers like python -c findTorchScript: a torch folder only when
+	// started as the venv's interpreter.
+	script := "#!/bin/sh\ncase \"$0\" in */venv/bin/*) echo " + filepath.Join(dir, "venv", "torch") + ";; esac\n"
+	require.NoError(t, os.WriteFile(base, []byte(script), 0o755))
+	require.NoError(t, os.Symlink(base, filepath.Join(venvBin, "python3")))
+	t.Setenv("PATH", venvBin)
+	t.Setenv("VIRTUAL_ENV", "")
+	t.Setenv("CONDA_PREFIX", "")
+
+	dirs := hostPythonTorchDirs() // then /usr/bin/python3's, where it has one
+	require.NotEmpty(t, dirs)
+	assert.Equal(t, filepath.Join(dir, "venv", "torch"), dirs[0])
+}
