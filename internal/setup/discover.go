@@ -112,6 +112,9 @@ func Discover(env Env) (Libtorch, error) {
 			return lt, nil
 		}
 	}
+	if len(notes) > 0 { // say why the Pythons' torches did not do
+		return Libtorch{}, fmt.Errorf("%w\n%s", ErrNotFound, strings.Join(notes, "\n"))
+	}
 	return Libtorch{}, ErrNotFound
 }
 
@@ -169,7 +172,7 @@ func probeSystem(env Env, prefix string) (Libtorch, error) {
 
 func finish(env Env, lt Libtorch, inc string) (Libtorch, error) {
 	api := filepath.Join(inc, "torch", "csrc", "api", "include")
-	ver, err := readVersion(filepath.Join(api, "torch", "version.h"))
+	ver, err := readVersionIn(inc)
 	if err != nil {
 		return Libtorch{}, err
 	}
@@ -183,6 +186,24 @@ func finish(env Env, lt Libtorch, inc string) (Libtorch, error) {
 	lt.CXX11ABI = abi
 	lt.Dist = detectDistributed(env, lt)
 	return lt, nil
+}
+
+// versionHeaders hold libtorch's TORCH_VERSION_* macros, relative to the
+// include root, in the order tried: torch 2.10 and later define them in
+// torch/headeronly/version.h, which the old header only includes.
+var versionHeaders = []string{"torch/csrc/api/include/torch/version.h", "torch/headeronly/version.h"}
+
+// readVersionIn reads the libtorch version under the include root inc.
+func readVersionIn(inc string) (string, error) {
+	var errs []string
+	for _, rel := range versionHeaders {
+		v, err := readVersion(filepath.Join(inc, filepath.FromSlash(rel)))
+		if err == nil {
+			return v, nil
+		}
+		errs = append(errs, err.Error())
+	}
+	return "", errors.New(strings.Join(errs, "; "))
 }
 
 var versionRe = regexp.MustCompile(`#define\s+TORCH_VERSION_(MAJOR|MINOR|PATCH)\s+(\d+)`)

@@ -266,3 +266,36 @@ func TestHostPythonsRunAVenvInterpreterByItsLinkPath(t *testing.T) {
 	require.NotEmpty(t, dirs)
 	assert.Equal(t, filepath.Join(dir, "venv", "torch"), dirs[0])
 }
+
+// torch 2.10 and later: torch/version.h only includes
+// torch/headeronly/version.h, where the macros are (torch 2.11 on the lent
+// GPU hosts was skipped for it).
+func TestDiscoverReadsTheHeaderOnlyVersion(t *testing.T) {
+	root := t.TempDir()
+	py := filepath.Join(root, "py", "torch")
+	inc := filepath.Join(py, "include")
+	fakeLibtorch(t, inc, filepath.Join(py, "lib"), "2.11.0", true)
+	old := filepath.Join(inc, "torch", "csrc", "api", "include", "torch", "version.h")
+	macros, err := os.ReadFile(old)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(old, []byte("#pragma once\n#include <torch/headeronly/version.h>\n"), 0o644))
+	moved := filepath.Join(inc, "torch", "headeronly", "version.h")
+	require.NoError(t, os.MkdirAll(filepath.Dir(moved), 0o755))
+	require.NoError(t, os.WriteFile(moved, macros, 0o644))
+
+	lt, err := Discover(testEnv(root, nil, []string{py}))
+	require.NoError(t, err)
+	assert.Equal(t, "2.11.0", lt.Version)
+}
+
+// When no libtorch does, the error says why each Python's torch was skipped.
+func TestDiscoverNothingSaysWhyAPythonTorchWasSkipped(t *testing.T) {
+	root := t.TempDir()
+	py := filepath.Join(root, "py", "torch")
+	fakeLibtorch(t, filepath.Join(py, "include"), filepath.Join(py, "lib"), "2.11.0", true)
+	require.NoError(t, os.RemoveAll(filepath.Join(py, "include")))
+
+	_, err := Discover(testEnv(root, nil, []string{py}))
+	require.ErrorIs(t, err, ErrNotFound)
+	assert.Contains(t, err.Error(), "python torch at "+py+" skipped: no torch/version.h")
+}
