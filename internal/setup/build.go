@@ -65,10 +65,13 @@ func estimate(jobs int) time.Duration {
 
 // cppUnit is one translation unit of gotch's C++.
 type cppUnit struct {
-	name       string   // file name in csrc/
-	text       string   // its full source
-	prelude    string   // leading part that is not wrappers ("" for torch_api.cpp)
-	patch      bool     // wrappers the compiler rejects may be replaced
+	name    string // file name in csrc/
+	text    string // its full source
+	prelude string // leading part that is not wrappers ("" for torch_api.cpp)
+	patch   bool   // wrappers the compiler rejects may be replaced
+	// replace stubs what the compiler rejects (default replaceFailingIn,
+	// for generated wrappers).
+	replace    func(file, src, compilerLog, versionLabel string) (string, []string, error)
 	syntaxOnly bool     // checked, not compiled into an object
 	extraArgs  []string // compiler arguments of this unit only (include dirs)
 	// retry, for a unit that is not a generated wrapper, may change what
@@ -143,7 +146,9 @@ func buildArchive(copyDir string, flags Flags, lt Libtorch, jobs int, logf Logf)
 		return nil, Distributed{}, fmt.Errorf("setup: %w", err)
 	}
 
-	api := &cppUnit{name: "torch_api.cpp", text: cpp}
+	// gotch's hand-written functions: one that a newer libtorch rejects
+	// (a removed API) raises an error when called instead of failing the build.
+	api := &cppUnit{name: "torch_api.cpp", text: cpp, patch: true, replace: replaceFailingFunctions}
 	shims, compiled, err := installShim(libtch, csrc, lt, logf)
 	if err != nil {
 		return nil, Distributed{}, err
@@ -180,7 +185,7 @@ func buildArchive(copyDir string, flags Flags, lt Libtorch, jobs int, logf Logf)
 		return nil, Distributed{}, err
 	}
 
-	var replaced []string
+	replaced := append([]string(nil), api.replaced...) // gotch's hand-written functions first
 	cpu := api.cpu
 	objects := []string{objectName(api.name)}
 	for _, u := range shims {
@@ -262,9 +267,13 @@ func compileUnit(csrc, libtch string, u *cppUnit, flags Flags, lt Libtorch) erro
 		if !u.patch {
 			return compileFailure(u, fmt.Errorf("setup: gotch's %s does not compile against libtorch %s (not a generated wrapper, so it cannot be replaced)", u.name, lt.DisplayVersion()))
 		}
-		text, names, err := replaceFailingIn(u.name, u.text, u.log, lt.DisplayVersion())
+		replace := replaceFailingIn
+		if u.replace != nil {
+			replace = u.replace
+		}
+		text, names, err := replace(u.name, u.text, u.log, lt.DisplayVersion())
 		if err == nil && len(names) == 0 {
-			err = fmt.Errorf("setup: the compiler failed on %s outside the generated wrappers", u.name)
+			err = fmt.Errorf("setup: the compiler failed on %s outside what can be replaced", u.name)
 		}
 		if err != nil {
 			return compileFailure(u, err)

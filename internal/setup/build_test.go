@@ -147,16 +147,7 @@ func TestPrepareGotchCompilesInPiecesReplacesFailingWrappersAndReuses(t *testing
 	src := miniGotch(t)
 	// A shim without libtorch: compiled into the same archive, with gotch's
 	// error slot.
-	defer func(old fs.FS) { shimFS = old }(shimFS)
-	shimFS = fstest.MapFS{
-		"dskd_shim.h":     {Data: []byte("int dskd_shim_version(void);\n")},
-		"dskd_shim.go.in": {Data: []byte("package libtch\n")},
-		"dskd_shim.cpp":   {Data: []byte("extern \"C\" int dskd_shim_version(void) { return 7; }\n")},
-		"dskd_c10d.h":     {Data: []byte("int dskd_dist_backends(const char **missing);\n")},
-		"dskd_c10d.go.in": {Data: []byte("package libtch\n")},
-		// The c10d part reads the configuration the setup writes.
-		"dskd_c10d.cpp": {Data: []byte("#include \"dskd_c10d_config.h\"\nextern \"C\" int dskd_dist_backends(const char **missing) { *missing = DSKD_C10D_MISSING; return 0; }\n")},
-	}
+	fakeShim(t)
 	t.Setenv("DSKD_SETUP_JOBS", "3") // checked in 2 pieces, compiled in 2, beside torch_api.cpp
 	cache := t.TempDir()
 	lt := Libtorch{Source: SourceSystem, Root: "/usr", LibDir: "/nonexistent", Version: "9.9.0", CXX11ABI: true,
@@ -214,18 +205,46 @@ func TestPrepareGotchCompilesInPiecesReplacesFailingWrappersAndReuses(t *testing
 	assert.Len(t, entries, 1, "no temp dirs left behind")
 }
 
+// A hand-written function a newer libtorch rejects (a removed API) is
+// replaced like a generated wrapper; the rest of the archive works.
+func TestPrepareGotchStubsHandWrittenFunctionsThatDoNotCompile(t *testing.T) {
+	src := miniGotch(t)
+	cpp := filepath.Join(src, "libtch", "torch_api.cpp")
+	b, err := os.ReadFile(cpp)
+	require.NoError(t, err)
+	require.NoError(t, os.Chmod(cpp, 0o644))
+	gone := "\nint at_gone(int a) {\n  PROTECT(return torch::gone(a);)\n  return -1;\n}\n\n#include \"torch_api_generated.cpp.h\""
+	require.NoError(t, os.WriteFile(cpp, []byte(strings.Replace(string(b), "\n#include \"torch_api_generated.cpp.h\"", gone, 1)), 0o644))
+	cache := t.TempDir()
+	lt := Libtorch{Source: SourceSystem, Root: "/usr", LibDir: "/nonexistent", Version: "9.9.0", CXX11ABI: true,
+		Dist: Distributed{Missing: "gloo: \"test\" says no"}}
+	fakeShim(t)
+	dir, st, err := PrepareGotch(lt, src, cache, func(string, ...any) {})
+	require.NoError(t, err)
+	assert.Equal(t, 3, st.ReplacedOps)
+	ops, err := os.ReadFile(filepath.Join(dir, replacedFile))
+	require.NoError(t, err)
+	assert.Equal(t, "at_gone\natg_missing\natg_missing_count\n", string(ops))
+	assert.Contains(t, callArchive(t, filepath.Join(dir, "libtch")), "twice 42\nsum 9\n", "the other functions still work")
+}
+
+// An error outside any function cannot be stubbed: the setup fails, names
+// the file and keeps the compiler's log.
 func TestPrepareGotchReportsHandWrittenCodeThatDoesNotCompile(t *testing.T) {
 	src := miniGotch(t)
 	cpp := filepath.Join(src, "libtch", "torch_api.cpp")
 	b, err := os.ReadFile(cpp)
 	require.NoError(t, err)
 	require.NoError(t, os.Chmod(cpp, 0o644))
-	require.NoError(t, os.WriteFile(cpp, []byte(strings.Replace(string(b), "return tmp;", "return torch::gone(tmp);", 1)), 0o644))
+	require.NoError(t, os.WriteFile(cpp, []byte(strings.Replace(string(b), "using namespace std;", "using namespace std;\nint broken = torch::gone(1);", 1)), 0o644))
 	cache := t.TempDir()
-	lt := Libtorch{Source: SourceSystem, Root: "/usr", LibDir: "/nonexistent", Version: "9.9.0", CXX11ABI: true}
+	lt := Libtorch{Source: SourceSystem, Root: "/usr", LibDir: "/nonexistent", Version: "9.9.0", CXX11ABI: true,
+		Dist: Distributed{Missing: "gloo: \"test\" says no"}}
+	fakeShim(t)
 	_, _, err = PrepareGotch(lt, src, cache, func(string, ...any) {})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "gotch's torch_api.cpp does not compile against libtorch 9.9.0")
+	assert.Contains(t, err.Error(), "compiler errors at torch_api.cpp lines [")
+	assert.Contains(t, err.Error(), "outside any function that could be replaced")
 	assert.Contains(t, err.Error(), "compiler log: ")
 	entries, err := os.ReadDir(cache)
 	require.NoError(t, err)
@@ -269,4 +288,20 @@ func TestPrepareGotchDropsABackendTheC10dShimCannotCompile(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, d, again.Libtorch.Dist)
 	assert.Contains(t, callArchive(t, filepath.Join(dir, "libtch")), "c10d missing: "+want+"\n")
+}
+
+// fakeShim replaces dskd's C++ shim by a tiny one for the test's length.
+func fakeShim(t *testing.T) {
+	t.Helper()
+	old := shimFS
+	t.Cleanup(func() { shimFS = old })
+	shimFS = fstest.MapFS{
+		"dskd_shim.h":     {Data: []byte("int dskd_shim_version(void);\n")},
+		"dskd_shim.go.in": {Data: []byte("package libtch\n")},
+		"dskd_shim.cpp":   {Data: []byte("extern \"C\" int dskd_shim_version(void) { return 7; }\n")},
+		"dskd_c10d.h":     {Data: []byte("int dskd_dist_backends(const char **missing);\n")},
+		"dskd_c10d.go.in": {Data: []byte("package libtch\n")},
+		// The c10d part reads the configuration the setup writes.
+		"dskd_c10d.cpp": {Data: []byte("#include \"dskd_c10d_config.h\"\nextern \"C\" int dskd_dist_backends(const char **missing) { *missing = DSKD_C10D_MISSING; return 0; }\n")},
+	}
 }
