@@ -2,7 +2,6 @@ package setup
 
 import (
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -147,7 +146,7 @@ func TestPrepareGotchCompilesInPiecesReplacesFailingWrappersAndReuses(t *testing
 	src := miniGotch(t)
 	// A shim without libtorch: compiled into the same archive, with gotch's
 	// error slot.
-	fakeShim(t)
+	fakeShim(t, miniC10d)
 	t.Setenv("DSKD_SETUP_JOBS", "3") // checked in 2 pieces, compiled in 2, beside torch_api.cpp
 	cache := t.TempDir()
 	lt := Libtorch{Source: SourceSystem, Root: "/usr", LibDir: "/nonexistent", Version: "9.9.0", CXX11ABI: true,
@@ -205,21 +204,27 @@ func TestPrepareGotchCompilesInPiecesReplacesFailingWrappersAndReuses(t *testing
 	assert.Len(t, entries, 1, "no temp dirs left behind")
 }
 
-// A hand-written function a newer libtorch rejects (a removed API) is
-// replaced like a generated wrapper; the rest of the archive works.
-func TestPrepareGotchStubsHandWrittenFunctionsThatDoNotCompile(t *testing.T) {
+// prepareEditedGotch prepares a mini gotch whose torch_api.cpp has its first
+// old replaced by new, against a fake libtorch 9.9.0, in cache.
+func prepareEditedGotch(t *testing.T, cache, old, new string) (string, Stamp, error) {
+	t.Helper()
 	src := miniGotch(t)
 	cpp := filepath.Join(src, "libtch", "torch_api.cpp")
 	b, err := os.ReadFile(cpp)
 	require.NoError(t, err)
 	require.NoError(t, os.Chmod(cpp, 0o644))
-	gone := "\nint at_gone(int a) {\n  PROTECT(return torch::gone(a);)\n  return -1;\n}\n\n#include \"torch_api_generated.cpp.h\""
-	require.NoError(t, os.WriteFile(cpp, []byte(strings.Replace(string(b), "\n#include \"torch_api_generated.cpp.h\"", gone, 1)), 0o644))
-	cache := t.TempDir()
+	require.NoError(t, os.WriteFile(cpp, []byte(strings.Replace(string(b), old, new, 1)), 0o644))
+	fakeShim(t, miniC10d)
 	lt := Libtorch{Source: SourceSystem, Root: "/usr", LibDir: "/nonexistent", Version: "9.9.0", CXX11ABI: true,
 		Dist: Distributed{Missing: "gloo: \"test\" says no"}}
-	fakeShim(t)
-	dir, st, err := PrepareGotch(lt, src, cache, func(string, ...any) {})
+	return PrepareGotch(lt, src, cache, func(string, ...any) {})
+}
+
+// A hand-written function a newer libtorch rejects (a removed API) is
+// replaced like a generated wrapper; the rest of the archive works.
+func TestPrepareGotchStubsHandWrittenFunctionsThatDoNotCompile(t *testing.T) {
+	include := "\n#include \"torch_api_generated.cpp.h\""
+	dir, st, err := prepareEditedGotch(t, t.TempDir(), include, "\nint at_gone(int a) {\n  PROTECT(return torch::gone(a);)\n  return -1;\n}\n"+include)
 	require.NoError(t, err)
 	assert.Equal(t, 3, st.ReplacedOps)
 	ops, err := os.ReadFile(filepath.Join(dir, replacedFile))
@@ -231,17 +236,8 @@ func TestPrepareGotchStubsHandWrittenFunctionsThatDoNotCompile(t *testing.T) {
 // An error outside any function cannot be stubbed: the setup fails, names
 // the file and keeps the compiler's log.
 func TestPrepareGotchReportsHandWrittenCodeThatDoesNotCompile(t *testing.T) {
-	src := miniGotch(t)
-	cpp := filepath.Join(src, "libtch", "torch_api.cpp")
-	b, err := os.ReadFile(cpp)
-	require.NoError(t, err)
-	require.NoError(t, os.Chmod(cpp, 0o644))
-	require.NoError(t, os.WriteFile(cpp, []byte(strings.Replace(string(b), "using namespace std;", "using namespace std;\nint broken = torch::gone(1);", 1)), 0o644))
 	cache := t.TempDir()
-	lt := Libtorch{Source: SourceSystem, Root: "/usr", LibDir: "/nonexistent", Version: "9.9.0", CXX11ABI: true,
-		Dist: Distributed{Missing: "gloo: \"test\" says no"}}
-	fakeShim(t)
-	_, _, err = PrepareGotch(lt, src, cache, func(string, ...any) {})
+	_, _, err := prepareEditedGotch(t, cache, "using namespace std;", "using namespace std;\nint broken = torch::gone(1);")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "compiler errors at torch_api.cpp lines [")
 	assert.Contains(t, err.Error(), "outside any function that could be replaced")
@@ -255,16 +251,8 @@ func TestPrepareGotchReportsHandWrittenCodeThatDoesNotCompile(t *testing.T) {
 // Gloo only, says why, and records what it compiled.
 func TestPrepareGotchDropsABackendTheC10dShimCannotCompile(t *testing.T) {
 	src := miniGotch(t)
-	defer func(old fs.FS) { shimFS = old }(shimFS)
-	shimFS = fstest.MapFS{
-		"dskd_shim.h":     {Data: []byte("int dskd_shim_version(void);\n")},
-		"dskd_shim.go.in": {Data: []byte("package libtch\n")},
-		"dskd_shim.cpp":   {Data: []byte("extern \"C\" int dskd_shim_version(void) { return 7; }\n")},
-		"dskd_c10d.h":     {Data: []byte("int dskd_dist_backends(const char **missing);\n")},
-		"dskd_c10d.go.in": {Data: []byte("package libtch\n")},
-		"dskd_c10d.cpp": {Data: []byte("#include \"dskd_c10d_config.h\"\n#ifdef DSKD_C10D_NCCL\n#error this NCCL is not the one the headers want\n#endif\n" +
-			"extern \"C\" int dskd_dist_backends(const char **missing) { *missing = DSKD_C10D_MISSING; return DSKD_C10D_GLOO; }\n")},
-	}
+	fakeShim(t, "#include \"dskd_c10d_config.h\"\n#ifdef DSKD_C10D_NCCL\n#error this NCCL is not the one the headers want\n#endif\n"+
+		"extern \"C\" int dskd_dist_backends(const char **missing) { *missing = DSKD_C10D_MISSING; return DSKD_C10D_GLOO; }\n")
 	t.Setenv("DSKD_SETUP_JOBS", "2")
 	lt := Libtorch{Source: SourcePython, Root: "/venv/torch", LibDir: "/nonexistent", Version: "9.9.0", CXX11ABI: true, CUDA: true,
 		Dist: Distributed{Gloo: true, NCCL: true}}
@@ -290,8 +278,12 @@ func TestPrepareGotchDropsABackendTheC10dShimCannotCompile(t *testing.T) {
 	assert.Contains(t, callArchive(t, filepath.Join(dir, "libtch")), "c10d missing: "+want+"\n")
 }
 
-// fakeShim replaces dskd's C++ shim by a tiny one for the test's length.
-func fakeShim(t *testing.T) {
+// miniC10d is a c10d shim that reads the configuration the setup writes.
+const miniC10d = "#include \"dskd_c10d_config.h\"\nextern \"C\" int dskd_dist_backends(const char **missing) { *missing = DSKD_C10D_MISSING; return 0; }\n"
+
+// fakeShim replaces dskd's C++ shim by a tiny one, with c10d as its c10d
+// part, for the test's length.
+func fakeShim(t *testing.T, c10d string) {
 	t.Helper()
 	old := shimFS
 	t.Cleanup(func() { shimFS = old })
@@ -301,7 +293,6 @@ func fakeShim(t *testing.T) {
 		"dskd_shim.cpp":   {Data: []byte("extern \"C\" int dskd_shim_version(void) { return 7; }\n")},
 		"dskd_c10d.h":     {Data: []byte("int dskd_dist_backends(const char **missing);\n")},
 		"dskd_c10d.go.in": {Data: []byte("package libtch\n")},
-		// The c10d part reads the configuration the setup writes.
-		"dskd_c10d.cpp": {Data: []byte("#include \"dskd_c10d_config.h\"\nextern \"C\" int dskd_dist_backends(const char **missing) { *missing = DSKD_C10D_MISSING; return 0; }\n")},
+		"dskd_c10d.cpp":   {Data: []byte(c10d)},
 	}
 }

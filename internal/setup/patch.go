@@ -76,25 +76,10 @@ func ReplaceFailing(src, compilerLog, versionLabel string) (string, []string, er
 func replaceFailingIn(file, src, compilerLog, versionLabel string) (string, []string, error) {
 	lines := strings.Split(src, "\n")
 	wrappers := findWrappers(lines)
-	blamed := map[int]bool{} // index into wrappers
-	var stray []int
-	for _, ln := range errorLines(compilerLog, file) {
-		idx := ln - 1
-		k := sort.Search(len(wrappers), func(k int) bool { return wrappers[k].End >= idx })
-		if k < len(wrappers) && wrappers[k].Start <= idx {
-			blamed[k] = true
-		} else {
-			stray = append(stray, ln)
-		}
-	}
+	keys, stray := blame(errorLines(compilerLog, file), len(wrappers), func(k int) (int, int) { return wrappers[k].Start + 1, wrappers[k].End + 1 })
 	if len(stray) > 0 {
 		return src, nil, fmt.Errorf("setup: compiler errors at %s lines %v lie outside any generated wrapper", file, stray)
 	}
-	keys := make([]int, 0, len(blamed))
-	for k := range blamed {
-		keys = append(keys, k)
-	}
-	sort.Ints(keys)
 	var out []string
 	var names []string
 	prev := 0
@@ -120,4 +105,28 @@ func stubBody(w wrapper, versionLabel string) []string {
 		body = append(body, "  return 0;")
 	}
 	return body
+}
+
+// blame sorts the compiler's error lines (1-based) into the indices of the
+// n spans that hold them (in order, each once) and the lines no span holds;
+// span(k) gives span k's first and last line, spans sorted and disjoint.
+func blame(lines []int, n int, span func(k int) (first, last int)) (keys, stray []int) {
+	seen := map[int]bool{}
+	for _, ln := range lines {
+		k := sort.Search(n, func(k int) bool { _, last := span(k); return last >= ln })
+		if k == n {
+			stray = append(stray, ln)
+			continue
+		}
+		if first, _ := span(k); first > ln {
+			stray = append(stray, ln)
+			continue
+		}
+		if !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	sort.Ints(keys)
+	return keys, stray
 }

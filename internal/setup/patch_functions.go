@@ -3,7 +3,6 @@ package setup
 import (
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 )
 
@@ -149,24 +148,10 @@ var blockCommentRe = regexp.MustCompile(`(?s)/\*.*?\*/`)
 // Blamed lines outside such a function are an error.
 func replaceFailingFunctions(file, src, compilerLog, versionLabel string) (string, []string, error) {
 	fns := findFunctions(src)
-	blamed := map[int]bool{}
-	var stray []int
-	for _, ln := range errorLines(compilerLog, file) {
-		k := sort.Search(len(fns), func(k int) bool { return fns[k].EndLine >= ln })
-		if k < len(fns) && fns[k].FirstLine <= ln {
-			blamed[k] = true
-		} else {
-			stray = append(stray, ln)
-		}
-	}
+	keys, stray := blame(errorLines(compilerLog, file), len(fns), func(k int) (int, int) { return fns[k].FirstLine, fns[k].EndLine })
 	if len(stray) > 0 {
 		return src, nil, fmt.Errorf("setup: compiler errors at %s lines %v lie outside any function that could be replaced", file, stray)
 	}
-	keys := make([]int, 0, len(blamed))
-	for k := range blamed {
-		keys = append(keys, k)
-	}
-	sort.Ints(keys)
 	var b strings.Builder
 	var names []string
 	prev := 0
