@@ -251,8 +251,8 @@ func hostPythonTorchDirs() []string {
 	for _, py := range candidates {
 		// Run the interpreter by the path found, never the link's target: a
 		// venv's bin/python3 links to the base interpreter, which started by
-		// its own path no longer sees the venv's site-packages (torch
-		// 2.11 in /opt/torch/.venv on the lent GPU hosts was missed so).
+		// its own path no longer sees the venv's site-packages (such as
+		// the torch in /opt/torch/.venv on the lent GPU hosts).
 		path, err := exec.LookPath(py)
 		if err != nil {
 			continue

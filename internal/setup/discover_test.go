@@ -245,8 +245,8 @@ func TestDiscoverCPUPipTorchHasNoExtraLibDirs(t *testing.T) {
 }
 
 // A venv's python3 is a link to the base interpreter, which finds the venv's
-// packages only when started by the link's path (as on the lent GPU hosts:
-// /opt/torch/.venv/bin/python3 -> /usr/bin/python3.12).
+// packages only when started by the link's path (the usual venv layout, as
+// /opt/torch/.venv on the lent GPU hosts).
 func TestHostPythonsRunAVenvInterpreterByItsLinkPath(t *testing.T) {
 	dir := t.TempDir()
 	base := filepath.Join(dir, "base", "python3.12")
@@ -268,8 +268,8 @@ func TestHostPythonsRunAVenvInterpreterByItsLinkPath(t *testing.T) {
 }
 
 // torch 2.10 and later: torch/version.h only includes
-// torch/headeronly/version.h, where the macros are (torch 2.11 on the lent
-// GPU hosts was skipped for it).
+// torch/headeronly/version.h, where the macros are (as torch 2.11 on the
+// lent GPU hosts).
 func TestDiscoverReadsTheHeaderOnlyVersion(t *testing.T) {
 	root := t.TempDir()
 	py := filepath.Join(root, "py", "torch")
