@@ -189,7 +189,7 @@ func finish(env Env, lt Libtorch, inc string) (Libtorch, error) {
 }
 
 // versionHeaders hold libtorch's TORCH_VERSION_* macros, relative to the
-// include root, in the order tried: torch 2.10 and later define them in
+// include root, in the order tried: newer torch (its header-only split) defines them in
 // torch/headeronly/version.h, which the old header only includes.
 var versionHeaders = []string{"torch/csrc/api/include/torch/version.h", "torch/headeronly/version.h"}
 

@@ -267,7 +267,7 @@ func TestHostPythonsRunAVenvInterpreterByItsLinkPath(t *testing.T) {
 	assert.Equal(t, filepath.Join(dir, "venv", "torch"), dirs[0])
 }
 
-// torch 2.10 and later: torch/version.h only includes
+// Newer torch (its header-only split): torch/version.h only includes
 // torch/headeronly/version.h, where the macros are (as torch 2.11 on the
 // lent GPU hosts).
 func TestDiscoverReadsTheHeaderOnlyVersion(t *testing.T) {
