@@ -52,14 +52,10 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 	if err := c.resolveDevice(); err != nil {
 		return nil, err
 	}
-	build := c.phase(ctx, "build", "build", "", c.build)
-	needsBuild := ""
-	if build.Status != StatusOK {
-		needsBuild = "needs the build, which did not finish"
-		if setup.Status != StatusOK {
-			needsBuild = "needs the setup and the build, which did not finish"
-		}
-	}
+	// Without the setup's gotch copy the build cannot succeed: on a lent
+	// machine its minute is better kept.
+	build := c.phase(ctx, "build", "build", missing(setup), c.build)
+	needsBuild := missing(setup, build)
 	c.phase(ctx, "test", "test", c.skipReason("test", needsBuild), c.test)
 	for _, preset := range c.cfg.Train.Presets {
 		for _, b := range c.cfg.Train.Batches {
@@ -140,6 +136,22 @@ func resolvePaths(cfg *Config) error {
 		return fmt.Errorf("gpucheck: %w", err)
 	}
 	return nil
+}
+
+// missing says why a phase that needs the given ones cannot run ("" if
+// they all succeeded), e.g. "needs the setup and the build, which did not
+// finish".
+func missing(needed ...*Phase) string {
+	var names []string
+	for _, p := range needed {
+		if p.Status != StatusOK {
+			names = append(names, "the "+p.Name)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return "needs " + strings.Join(names, " and ") + ", which did not finish"
 }
 
 func (c *check) skipReason(name, needs string) string {

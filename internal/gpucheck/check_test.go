@@ -111,3 +111,13 @@ func TestMarkdownReportShowsPhasesTrainingAndFailures(t *testing.T) {
 	assert.Contains(t, md, "| unet | 16 | 8 | 1.23 | 5.00 | 0.7512 | 0.7400 | 9000 | – |")
 	assert.Contains(t, md, "`go run ./bench/compare --device cuda`\n\n| config |")
 }
+
+func TestMissingNamesThePhasesThatDidNotFinish(t *testing.T) {
+	ok := &Phase{Name: "setup", Status: StatusOK}
+	failed := &Phase{Name: "setup", Status: StatusFailed}
+	build := &Phase{Name: "build", Status: StatusSkipped}
+	assert.Equal(t, "", missing(ok))
+	assert.Equal(t, "needs the setup, which did not finish", missing(failed))
+	assert.Equal(t, "needs the build, which did not finish", missing(ok, build))
+	assert.Equal(t, "needs the setup and the build, which did not finish", missing(failed, build))
+}
