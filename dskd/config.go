@@ -69,6 +69,11 @@ type Config struct {
 	// default: it times the convolution algorithms for the run's shapes
 	// once and keeps the fastest).
 	NoCudnnBenchmark bool `json:"no_cudnn_benchmark,omitempty"`
+	// Deterministic makes a CUDA run repeat bit for bit (and a resumed one
+	// match an uninterrupted one): cuDNN's deterministic algorithms only,
+	// no autotuner, no TF32 convolutions; slower. Off by default. CPU runs
+	// are deterministic either way.
+	Deterministic bool `json:"deterministic,omitempty"`
 
 	Threads int   `json:"threads,omitempty"` // libtorch intra-op threads; default all cores
 	Workers int   `json:"workers,omitempty"` // data goroutines; default all cores

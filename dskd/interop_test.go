@@ -21,6 +21,7 @@ func TestWeightsFileExportPredictAndInit(t *testing.T) {
 	split := syntheticSplit(t, 12, 48)
 	cfg := tinyConfig(t, 1)
 	cfg.Normalize = "minmax"
+	cfg.Deterministic = true // equal predictions on CUDA too: no autotuner, no TF32
 	_, err := Train(context.Background(), cfg, split, Options{Logger: quietLogger()})
 	require.NoError(t, err)
 	p, err := LoadPredictor(cfg.OutDir, PredictOptions{Threshold: 0.3})

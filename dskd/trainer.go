@@ -234,7 +234,7 @@ func (t *trainer) build(from string) error {
 		return err
 	}
 	if t.device.IsCuda() {
-		aten.SetCudnnBenchmark(!cfg.NoCudnnBenchmark)
+		setCudnn(cfg)
 	}
 	if cfg.Precision == PrecisionFP16 {
 		t.scaler = newGradScaler()

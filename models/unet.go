@@ -253,13 +253,17 @@ func (b *builder) full(dims []int64, value float64) *aten.Tensor {
 }
 
 // kaiming returns N(0, 2/fanIn): Kaiming normal, mode fan_in, gain for ReLU.
+// Drawn from the CPU generator on every device, so a seed gives the same
+// initial weights on the CPU and on CUDA.
 func (b *builder) kaiming(dims []int64, fanIn int64) *aten.Tensor {
-	return b.s.MulScalarInPlace(b.s.Randn(dims, gotch.Float, b.device), math.Sqrt(2/float64(fanIn)))
+	w := b.s.MulScalarInPlace(b.s.Randn(dims, gotch.Float, gotch.CPU), math.Sqrt(2/float64(fanIn)))
+	return b.s.ToDevice(w, b.device)
 }
 
-// uniform returns U(-bound, bound).
+// uniform returns U(-bound, bound), drawn on the CPU like kaiming.
 func (b *builder) uniform(dims []int64, bound float64) *aten.Tensor {
-	return b.s.AddScalarInPlace(b.s.MulScalarInPlace(b.s.Rand(dims, gotch.Float, b.device), 2*bound), -bound)
+	w := b.s.AddScalarInPlace(b.s.MulScalarInPlace(b.s.Rand(dims, gotch.Float, gotch.CPU), 2*bound), -bound)
+	return b.s.ToDevice(w, b.device)
 }
 
 // weight initialises a convolution weight of the given fan-in.

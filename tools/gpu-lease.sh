@@ -56,6 +56,9 @@ if [ "$stage" = check ]; then
   say "gpu-check exit $?"
   cp "$work/check/report.md" "$out/check-report.md" 2>/dev/null
   [ /tmp/dskd-setup-compile.log -nt "$work/dca1-train" ] && cp /tmp/dskd-setup-compile.log "$out/setup-compile.log"
+  # Why a c10d backend did not compile (the setup drops it and goes on).
+  c10d=$(find /tmp -maxdepth 1 -name 'dskd-setup-c10d-*.log' -newer "$work/dca1-train" -printf '%f\n' 2>/dev/null)
+  [ -n "$c10d" ] && tar -C /tmp -czf "$out/c10d-logs.tar.gz" $c10d
   pack "$work/check" check
   if [ -x "$bin/dskd" ] && [ "$(left)" -gt 80 ]; then
     [ "$small" = 1 ] && sizes=(--train-base 8 --train-crop 128 --train-epochs 2)

@@ -258,3 +258,19 @@ func TestAutocastRunsConvolutionsInBFloat16(t *testing.T) {
 		assert.ErrorContains(t, Autocast(gotch.CPU, gotch.Float, func() error { return nil }), "want BFloat16 or Half")
 	})
 }
+
+// The cuDNN switches are libtorch's own global flags: what is set is read
+// back through libtorch, and the defaults are PyTorch's.
+func TestCudnnSwitchesRoundTrip(t *testing.T) {
+	require.NoError(t, CheckShim())
+	assert.False(t, CudnnDeterministic(), "libtorch's default")
+	assert.True(t, TF32(), "libtorch's default")
+	SetCudnnDeterministic(true)
+	SetTF32(false)
+	assert.True(t, CudnnDeterministic())
+	assert.False(t, TF32())
+	SetCudnnDeterministic(false)
+	SetTF32(true)
+	assert.False(t, CudnnDeterministic())
+	assert.True(t, TF32())
+}

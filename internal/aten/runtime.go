@@ -71,6 +71,22 @@ func SetCudnnBenchmark(on bool) {
 	lib.AtcSetBenchmarkCudnn(int(boolInt(on)))
 }
 
+// SetCudnnDeterministic makes cuDNN use deterministic algorithms only
+// (torch.backends.cudnn.deterministic); a process-wide flag that only
+// changes CUDA runs.
+func SetCudnnDeterministic(on bool) { lib.DskdCudnnSetDeterministic(on) }
+
+// CudnnDeterministic reports the flag SetCudnnDeterministic sets.
+func CudnnDeterministic() bool { return lib.DskdCudnnDeterministic() }
+
+// SetTF32 allows cuDNN convolutions to run float32 in TensorFloat-32 on
+// Ampere or newer GPUs (torch.backends.cudnn.allow_tf32, libtorch's default
+// true): faster, with a 10-bit mantissa inside the convolution.
+func SetTF32(on bool) { lib.DskdCudnnSetAllowTF32(on) }
+
+// TF32 reports the flag SetTF32 sets.
+func TF32() bool { return lib.DskdCudnnAllowTF32() }
+
 // Synchronize waits for the work queued on CUDA device idx (timing).
 func Synchronize(idx int) {
 	if CUDAAvailable() {

@@ -34,6 +34,7 @@ type TrainFlags struct {
 	Precision     string
 	ChannelsLast  bool
 	MemoryFormat  string
+	Deterministic bool
 	Resume        bool
 	Overwrite     bool
 	Quiet         bool
@@ -66,6 +67,7 @@ func (f *TrainFlags) Register(fs *flag.FlagSet, defaultOut string) {
 	fs.StringVar(&f.Precision, "precision", "", "forward passes in fp32 (default), bf16 (autocast; CPU and CUDA) or fp16 (autocast + gradient scaler; CUDA)")
 	fs.BoolVar(&f.ChannelsLast, "channels-last", false, "weights and activations in channels-last memory (the default on the CPU; on CUDA it helps bf16/fp16)")
 	fs.StringVar(&f.MemoryFormat, "memory-format", "", "auto (default: channels-last on the CPU, contiguous on CUDA), channels-last or contiguous")
+	fs.BoolVar(&f.Deterministic, "deterministic", false, "CUDA: bit-reproducible runs (cuDNN deterministic algorithms, no autotuner, no TF32); slower")
 	fs.BoolVar(&f.Resume, "resume", false, "continue the run in --out from its last checkpoint")
 	fs.BoolVar(&f.Overwrite, "overwrite", false, "start over in --out even if it holds checkpoints")
 	fs.BoolVar(&f.SkipBad, "skip-bad", false, "train on the rest when files are unusable (listed in split.json) instead of stopping")
@@ -118,7 +120,8 @@ func (f *TrainFlags) Config(defaults dskd.Config) (dskd.Config, error) {
 				cfg.Model.MemoryFormat = "channels-last"
 			}
 		},
-		"skip-bad": func() { cfg.SkipBad = f.SkipBad },
+		"skip-bad":      func() { cfg.SkipBad = f.SkipBad },
+		"deterministic": func() { cfg.Deterministic = f.Deterministic },
 	}
 	if f.Set("channels-last") && f.Set("memory-format") {
 		return cfg, fmt.Errorf("--channels-last and --memory-format both given: use one")

@@ -64,7 +64,7 @@ void autocast_set(int device, bool enabled, at::ScalarType dtype) {
 }
 } // namespace
 
-int dskd_shim_version(void) { return 2; }
+int dskd_shim_version(void) { return 3; }
 
 void dskd_autocast_enter(int device, int dtype, bool *prev_enabled, int *prev_dtype) {
   PROTECT(
@@ -86,5 +86,19 @@ void dskd_autocast_leave(int device, bool prev_enabled, int prev_dtype) {
 
 bool dskd_autocast_enabled(int device) {
   PROTECT(return autocast_is_enabled(device);)
+  return false;
+}
+
+void dskd_cudnn_set_deterministic(bool on) { PROTECT(at::globalContext().setDeterministicCuDNN(on);) }
+
+bool dskd_cudnn_deterministic(void) {
+  PROTECT(return at::globalContext().deterministicCuDNN();)
+  return false;
+}
+
+void dskd_cudnn_set_allow_tf32(bool on) { PROTECT(at::globalContext().setAllowTF32CuDNN(on);) }
+
+bool dskd_cudnn_allow_tf32(void) {
+  PROTECT(return at::globalContext().allowTF32CuDNN();)
   return false;
 }

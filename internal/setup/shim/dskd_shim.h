@@ -25,6 +25,14 @@ void dskd_autocast_enter(int device, int dtype, bool *prev_enabled, int *prev_dt
 void dskd_autocast_leave(int device, bool prev_enabled, int prev_dtype);
 bool dskd_autocast_enabled(int device);
 
+// cuDNN's process-wide switches (torch.backends.cudnn.deterministic and
+// .allow_tf32). They are flags in libtorch's global context, so setting
+// them works with any libtorch; they only change what CUDA runs.
+void dskd_cudnn_set_deterministic(bool on);
+bool dskd_cudnn_deterministic(void);
+void dskd_cudnn_set_allow_tf32(bool on);
+bool dskd_cudnn_allow_tf32(void);
+
 #ifdef __cplusplus
 }
 #endif
