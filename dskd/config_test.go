@@ -1,6 +1,7 @@
 package dskd
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -44,4 +45,18 @@ func TestConfigPresetIsOneField(t *testing.T) {
 	require.NoError(t, json.Unmarshal(b, &back))
 	assert.Equal(t, full, back)
 	assert.Equal(t, data.DefaultAugment(256), *back.Augment, "the trainer's augmentation is data.DefaultAugment")
+}
+
+// A DSKD run with loss.deep_supervision trains with all four terms and
+// logs each of them.
+func TestDSKDWithDeepSupervisionTrains(t *testing.T) {
+	split := syntheticSplit(t, 8, 48)
+	cfg := tinyConfig(t, 2)
+	cfg.Loss.DeepSupervision = true
+	res, err := Train(context.Background(), cfg, split, Options{Logger: quietLogger()})
+	require.NoError(t, err)
+	last := res.History[len(res.History)-1]
+	for _, term := range []string{losses.TermDice, losses.TermPSDL, losses.TermDDL, losses.TermDeepSup} {
+		assert.Greater(t, last.Parts[term], 0.0, term)
+	}
 }

@@ -39,7 +39,9 @@
 //     "dskd" (default) = Dice + λ_PSDL·PSDL + λ_DDL(t)·DDL. λs default 1. λ_DDL(t) = λ_DDL·t/T by default (the
 //     ramp METHOD.md found stable), or constant, or constant from a start
 //     epoch. Epoch t is 0-based; with no teacher (nil, e.g. epoch 0) the
-//     distillation terms vanish: α = 0 and no DDL.
+//     distillation terms vanish: α = 0 and no DDL. Config.DeepSupervision
+//     adds λ_DS·DeepSupervision to any preset (e.g. DSKD + deep
+//     supervision; not one of the paper's arms).
 //
 // # PyTorch cross-check
 //

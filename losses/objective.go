@@ -45,9 +45,13 @@ type Config struct {
 	LambdaPSDL float64 `json:"lambda_psdl,omitempty"`
 	// LambdaDDL is the DDL weight before the schedule. 0 means 1.
 	LambdaDDL float64 `json:"lambda_ddl,omitempty"`
-	// LambdaDS weighs the deep-supervision term (PresetDeepSupervision
-	// only). 0 means 1.
+	// LambdaDS weighs the deep-supervision term (PresetDeepSupervision,
+	// or any preset with DeepSupervision). 0 means 1.
 	LambdaDS float64 `json:"lambda_ds,omitempty"`
+	// DeepSupervision adds the deep-supervision term (λ_DS, DSWeights) to
+	// a preset without it, e.g. DSKD + deep supervision. Default false
+	// (the paper's presets); PresetDeepSupervision has it either way.
+	DeepSupervision bool `json:"deep_supervision,omitempty"`
 	// DSWeights are per-side-output weights, coarse to fine, one per side
 	// output (Depth-1 entries: the main output always gets Dice+BCE with
 	// weight 1). nil means equal weights 1/(Depth-1), i.e. the mean.
@@ -281,7 +285,11 @@ func NewObjective(cfg Config) (*Objective, error) {
 		return nil, err
 	}
 	cfg.DDL = ddl
-	return &Objective{cfg: cfg, terms: terms}, nil
+	o := &Objective{cfg: cfg, terms: terms}
+	if cfg.DeepSupervision && !o.uses(TermDeepSup) {
+		o.terms = append(append([]term(nil), terms...), termDeepSup)
+	}
+	return o, nil
 }
 
 // Config returns the configuration with defaults filled in.
