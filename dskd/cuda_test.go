@@ -55,15 +55,20 @@ func TestCUDARefusedWithoutCUDA(t *testing.T) {
 func relClose(t *testing.T, want, got []float64, rel float64, what string) {
 	t.Helper()
 	require.Len(t, got, len(want), what)
-	scale := 1e-12
-	for _, v := range want {
-		scale = math.Max(scale, math.Abs(v))
-	}
+	scale := largestMagnitude(want, 1e-12)
 	worst := 0.0
 	for i := range want {
 		worst = math.Max(worst, math.Abs(want[i]-got[i])/scale)
 	}
 	assert.LessOrEqual(t, worst, rel, "%s: largest difference %.3g of the largest magnitude", what, worst)
+}
+
+// largestMagnitude is max |x| over xs, at least floor.
+func largestMagnitude(xs []float64, floor float64) float64 {
+	for _, v := range xs {
+		floor = math.Max(floor, math.Abs(v))
+	}
+	return floor
 }
 
 // adamStepClose asserts the weights after one AdamW step agree like
@@ -75,11 +80,7 @@ func adamStepClose(t *testing.T, want, got, grad []float64, lr, gradTol, rel flo
 	t.Helper()
 	require.Len(t, got, len(want), what)
 	require.Len(t, grad, len(want), what)
-	scale, gScale := 1e-12, 1e-30
-	for i := range want {
-		scale = math.Max(scale, math.Abs(want[i]))
-		gScale = math.Max(gScale, math.Abs(grad[i]))
-	}
+	scale, gScale := largestMagnitude(want, 1e-12), largestMagnitude(grad, 1e-30)
 	worst, ambiguous := 0.0, 0
 	for i := range want {
 		d := math.Abs(want[i] - got[i])
