@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/angioseg/dskd/data"
-	"github.com/angioseg/dskd/dist"
+	"github.com/angioseg/dskd/distributed"
 	"github.com/angioseg/dskd/engine"
 	"github.com/angioseg/dskd/internal/aten"
 	"github.com/angioseg/dskd/models"
@@ -64,7 +64,7 @@ func runDistChild(specJSON string) error {
 	if err != nil {
 		return err
 	}
-	rank, _ := strconv.Atoi(os.Getenv(dist.EnvRank))
+	rank, _ := strconv.Atoi(os.Getenv(distributed.EnvRank))
 	opts := Options{Logger: quietLogger()}
 	opts.Hooks.OnStep = func(s StepInfo) error {
 		if spec.Marker != "" && rank == spec.MarkerRank && s.GlobalStep == spec.MarkerStep {
@@ -109,11 +109,11 @@ func startRanks(t *testing.T, spec distSpec, n int, timeout time.Duration) *rank
 	t.Helper()
 	b, err := json.Marshal(spec)
 	require.NoError(t, err)
-	port, err := dist.FreePort("127.0.0.1")
+	port, err := distributed.FreePort("127.0.0.1")
 	require.NoError(t, err)
 	r := &ranks{}
 	for rank := 0; rank < n; rank++ {
-		c := dist.Config{Rank: rank, WorldSize: n, LocalRank: rank, MasterAddr: "127.0.0.1", MasterPort: port, Timeout: timeout}
+		c := distributed.Config{Rank: rank, WorldSize: n, LocalRank: rank, MasterAddr: "127.0.0.1", MasterPort: port, Timeout: timeout}
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(append(os.Environ(), distChildEnv+"="+string(b)), c.Environ()...)
 		out := &bytes.Buffer{}
@@ -301,11 +301,11 @@ func TestDistributedRankKilledEndsTheOtherWithAnError(t *testing.T) {
 // rendezvous.
 func TestDistributedPeerThatNeverArrives(t *testing.T) {
 	split := syntheticSplit(t, 8, 32)
-	port, err := dist.FreePort("127.0.0.1")
+	port, err := distributed.FreePort("127.0.0.1")
 	require.NoError(t, err)
 	cfg := distTestConfig(t.TempDir(), 1, 1)
 	_, err = Train(context.Background(), cfg, split, Options{Logger: quietLogger(),
-		Distributed: &dist.Config{Rank: 0, WorldSize: 2, MasterAddr: "127.0.0.1", MasterPort: port, Timeout: time.Second}})
+		Distributed: &distributed.Config{Rank: 0, WorldSize: 2, MasterAddr: "127.0.0.1", MasterPort: port, Timeout: time.Second}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), fmt.Sprintf("dskd: aten: meeting the other ranks as rank 0 of 2 (gloo, 127.0.0.1:%d): ", port))
 }

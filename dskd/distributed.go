@@ -7,7 +7,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/sugarme/gotch"
 
-	"github.com/angioseg/dskd/dist"
+	"github.com/angioseg/dskd/distributed"
 	"github.com/angioseg/dskd/internal/aten"
 	"github.com/angioseg/dskd/losses"
 	"github.com/angioseg/dskd/models"
@@ -22,8 +22,8 @@ import (
 // (which uses them) is the same on every rank. Rank 0 alone validates,
 // logs, writes the run folder and calls OnEpochEnd; the others wait for
 // it at the end of each epoch, and learn from it whether to stop.
-type distributed struct {
-	cfg     dist.Config
+type dataParallel struct {
+	cfg     distributed.Config
 	device  gotch.Device // where the collectives' own tensors live
 	group   *aten.ProcessGroup
 	reducer *aten.Reducer
@@ -32,7 +32,7 @@ type distributed struct {
 
 // distConfig is the run's distributed configuration: opts.Distributed, or
 // the torchrun-style environment; nil for a single process.
-func distConfig(opts Options) (*dist.Config, error) {
+func distConfig(opts Options) (*distributed.Config, error) {
 	if opts.Distributed != nil {
 		if !opts.Distributed.Enabled() {
 			return nil, nil
@@ -43,7 +43,7 @@ func distConfig(opts Options) (*dist.Config, error) {
 		}
 		return &c, nil
 	}
-	c, err := dist.FromEnv()
+	c, err := distributed.FromEnv()
 	if err != nil {
 		return nil, fmt.Errorf("dskd: %w", err)
 	}
@@ -53,7 +53,7 @@ func distConfig(opts Options) (*dist.Config, error) {
 // rankConfig is what this rank trains with: its own GPU, and its share of
 // the server's cores when Threads is 0 (the run's config.json keeps what
 // was asked).
-func rankConfig(cfg Config, c *dist.Config) Config {
+func rankConfig(cfg Config, c *distributed.Config) Config {
 	if !c.Enabled() {
 		return cfg
 	}
@@ -67,7 +67,7 @@ func rankConfig(cfg Config, c *dist.Config) Config {
 // rankDevice is the device of rank's replica: "auto" and "cuda" mean the
 // server's GPU number LocalRank (one process per GPU); an explicit cuda:N
 // is kept.
-func rankDevice(device string, c *dist.Config) string {
+func rankDevice(device string, c *distributed.Config) string {
 	if !c.Enabled() || c.LocalRank == 0 {
 		return device
 	}
@@ -82,7 +82,7 @@ func rankDevice(device string, c *dist.Config) string {
 // joinGroup meets the other ranks, gives every replica rank 0's weights
 // (and BatchNorm statistics; the teacher's too when resuming with one) and
 // hooks the Reducer onto the student's parameters.
-func (t *trainer) joinGroup(c dist.Config) error {
+func (t *trainer) joinGroup(c distributed.Config) error {
 	backend := aten.DistBackend(c.Backend)
 	if backend == "" {
 		backend = aten.Gloo
@@ -95,7 +95,7 @@ func (t *trainer) joinGroup(c dist.Config) error {
 	if err != nil {
 		return fmt.Errorf("dskd: %w", err)
 	}
-	d := &distributed{cfg: c, device: t.device, group: g}
+	d := &dataParallel{cfg: c, device: t.device, group: g}
 	t.dist = d
 	var params []*aten.Tensor
 	all := vars(t.student)
@@ -128,7 +128,7 @@ func vars(m *models.UNet) []*aten.Tensor {
 }
 
 // leave closes the Reducer and the group.
-func (d *distributed) leave() {
+func (d *dataParallel) leave() {
 	if d == nil {
 		return
 	}
@@ -138,7 +138,7 @@ func (d *distributed) leave() {
 
 // as names this rank in errors: " as rank 1 of 2 (gloo, host:port)"; ""
 // when training alone.
-func (d *distributed) as() string {
+func (d *dataParallel) as() string {
 	if d == nil {
 		return ""
 	}
@@ -158,7 +158,7 @@ func (t *trainer) worldSize() int {
 }
 
 // syncBuffers gives every replica rank 0's BatchNorm statistics.
-func (d *distributed) syncBuffers() error {
+func (d *dataParallel) syncBuffers() error {
 	if d == nil || len(d.buffers) == 0 {
 		return nil
 	}
@@ -169,7 +169,7 @@ func (d *distributed) syncBuffers() error {
 }
 
 // sum adds vals across ranks.
-func (d *distributed) sum(vals []float64) ([]float64, error) {
+func (d *dataParallel) sum(vals []float64) ([]float64, error) {
 	s := aten.NewScope()
 	defer s.Close()
 	x := s.FromFloat64s(vals, int64(len(vals)))
@@ -191,7 +191,7 @@ func (d *distributed) sum(vals []float64) ([]float64, error) {
 
 // decide makes rank 0's stop decision everybody's. It is also where the
 // other ranks wait while rank 0 validates and writes the checkpoint.
-func (d *distributed) decide(stop bool) (bool, error) {
+func (d *dataParallel) decide(stop bool) (bool, error) {
 	s := aten.NewScope()
 	defer s.Close()
 	v := 0.0
@@ -213,7 +213,7 @@ func (d *distributed) decide(stop bool) (bool, error) {
 }
 
 // sumBreakdown adds the epoch's loss sums and step counts of every rank.
-func (d *distributed) sumBreakdown(sum losses.Breakdown, n int) (losses.Breakdown, int, error) {
+func (d *dataParallel) sumBreakdown(sum losses.Breakdown, n int) (losses.Breakdown, int, error) {
 	vals := []float64{float64(n), sum.Total}
 	for _, term := range sum.Terms {
 		vals = append(vals, term.Value)

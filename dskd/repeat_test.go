@@ -33,13 +33,6 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	if dir := os.Getenv(studyChildEnv); dir != "" {
-		if err := runStudyChild(dir, os.Getenv(childEnv)); err != nil {
-			fmt.Fprintln(os.Stderr, "child:", err)
-			os.Exit(3)
-		}
-		os.Exit(0)
-	}
 	if run := os.Getenv(killChildEnv); run != "" {
 		dataDir := os.Getenv(childEnv)
 		split, err := splitFromDir(dataDir)

@@ -15,7 +15,7 @@ import (
 	"github.com/sugarme/gotch"
 
 	"github.com/angioseg/dskd/data"
-	"github.com/angioseg/dskd/dist"
+	"github.com/angioseg/dskd/distributed"
 	"github.com/angioseg/dskd/engine"
 	"github.com/angioseg/dskd/internal/aten"
 	"github.com/angioseg/dskd/internal/progress"
@@ -39,10 +39,10 @@ type Options struct {
 	// package dist and distributed.go): Config.BatchSize is then per rank,
 	// each epoch is sharded across the ranks, and rank 0 alone validates,
 	// logs and writes the run folder. nil: the torchrun-style environment
-	// (RANK, WORLD_SIZE, ...; dist.FromEnv), else a single process. Hooks
+	// (RANK, WORLD_SIZE, ...; distributed.FromEnv), else a single process. Hooks
 	// run on every rank, except OnEpochEnd (rank 0 only, whose ErrStop
 	// stops every rank); an OnStep that stops must do so on every rank.
-	Distributed *dist.Config
+	Distributed *distributed.Config
 }
 
 // Result is what a finished (or stopped) run reports.
@@ -74,7 +74,7 @@ type trainer struct {
 	student *models.UNet
 	teacher *models.UNet // nil when the objective needs none
 	hasT    bool         // teacher holds a valid snapshot
-	dist    *distributed // nil when training alone
+	dist    *dataParallel // nil when training alone
 	ema     []emaPair    // teacher/student variable pairs, built on the first EMA update
 	opt     *optim.Optimizer
 	obj     *losses.Objective
@@ -616,11 +616,17 @@ func (t *trainer) endEpoch(epoch int, rec report.EpochRecord) (bool, error) {
 	return false, nil
 }
 
-// runLogger is opts.Logger, or a console logger on stderr.
+// runLogger is opts.Logger, or ConsoleLogger.
 func runLogger(opts Options) zerolog.Logger {
 	if opts.Logger != nil {
 		return *opts.Logger
 	}
+	return ConsoleLogger()
+}
+
+// ConsoleLogger is the logger of a run without Options.Logger: human-readable
+// lines on stderr (colours on a terminal only).
+func ConsoleLogger() zerolog.Logger {
 	return zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: "15:04:05", NoColor: !progress.IsTerminal(os.Stderr)}).With().Timestamp().Logger()
 }
 

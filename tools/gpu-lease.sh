@@ -49,7 +49,7 @@ pack() {
 if [ "$stage" = check ]; then
   say "host: $(nproc) cores; $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null || echo no nvidia-smi)"
   # The packages that reach libtorch: what a new libtorch and CUDA can break.
-  sizes=(--test-packages "./internal/aten ./models ./losses ./optim ./engine ./dskd ./interop ./dist")
+  sizes=(--test-packages "./internal/aten ./models ./losses ./optim ./engine ./dskd ./interop ./distributed")
   [ "$small" = 1 ] && sizes=(--train-base 8 --train-crop 128 --train-epochs 2 --test-packages ./losses)
   gpucheck --out "$work/check" --budget "$(($(left) - 15))s" --timeouts setup=240s,build=120s,test=150s,train=60s \
     --train-presets dskd,unet --skip bench "${sizes[@]}"

@@ -8,7 +8,7 @@ import (
 	"os/signal"
 	"time"
 
-	"github.com/angioseg/dskd/internal/bundle"
+	"github.com/angioseg/dskd/internal/tooling/bundle"
 )
 
 func main() {

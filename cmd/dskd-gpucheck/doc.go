@@ -9,5 +9,5 @@
 //	GOWORK=off go run ./cmd/dskd-gpucheck [--device auto|cpu|cuda|cuda:N] [--data DIR] [--out DIR] [--budget 8m] ...
 //	dskd-bundle/run gpu-check ...            (offline hosts, see README "Offline GPU servers")
 //
-// See package internal/gpucheck for the phases and the report.
+// See package internal/tooling/gpucheck for the phases and the report.
 package main

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/angioseg/dskd/internal/gpucheck"
+	"github.com/angioseg/dskd/internal/tooling/gpucheck"
 )
 
 func main() {

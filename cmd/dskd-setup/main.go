@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/angioseg/dskd/internal/cmdline"
-	"github.com/angioseg/dskd/internal/setup"
+	"github.com/angioseg/dskd/internal/tooling/setup"
 )
 
 func main() {

@@ -10,7 +10,6 @@ import (
 	"github.com/angioseg/dskd/data"
 	"github.com/angioseg/dskd/dskd"
 	"github.com/angioseg/dskd/internal/atomicfile"
-	"github.com/angioseg/dskd/internal/cli"
 	"github.com/angioseg/dskd/internal/cmdline"
 )
 
@@ -20,8 +19,8 @@ const usage = `usage:
   dskd predict --run RUN|--weights FILE --out DIR [--tta] [--threshold T] IMAGE...
   dskd study   --dir D [--dataset L --data DIR --presets P,Q --seeds S,T --set PATH=V,W ...]
   dskd report  --run RUN
-  ` + cli.ExportUsage + `
-  ` + cli.LaunchUsage + `
+  ` + ExportUsage + `
+  ` + LaunchUsage + `
 run "dskd SUBCOMMAND -h" for the flags of each`
 
 func main() {
@@ -40,17 +39,17 @@ func dispatch(args []string) error {
 	case "predict":
 		return predict(args[1:])
 	case "study":
-		return cli.Study(args[1:], os.Stdout)
+		return Study(args[1:], os.Stdout)
 	case "export":
-		return cli.Export(args[1:], os.Stdout)
+		return Export(args[1:], os.Stdout)
 	case "report":
-		return cli.Report(args[1:], os.Stdout)
+		return Report(args[1:], os.Stdout)
 	case "launch":
 		self, err := os.Executable()
 		if err != nil {
 			return fmt.Errorf("launch: finding this program: %w", err)
 		}
-		return cli.Launch(args[1:], self, os.Stdout, os.Stderr)
+		return Launch(args[1:], self, os.Stdout, os.Stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Println(usage)
 		return nil
@@ -78,9 +77,9 @@ func (d *datasetFlags) open(seed int64) (data.Split, error) {
 	}
 	switch d.kind {
 	case "xcad":
-		return cli.XCADSplit(d.dir, d.split, d.folds, d.fold, seed)
+		return XCADSplit(d.dir, d.split, d.folds, d.fold, seed)
 	case "dca1":
-		return cli.DCA1Split(d.dir, os.Stderr)
+		return DCA1Split(d.dir, os.Stderr)
 	case "folder":
 		s, err := data.OpenFolder(d.dir)
 		return data.Split{Train: s}, err
@@ -92,7 +91,7 @@ func train(args []string) error {
 	fs := flag.NewFlagSet("dskd train", flag.ContinueOnError)
 	var ds datasetFlags
 	ds.register(fs)
-	var tf cli.TrainFlags
+	var tf TrainFlags
 	tf.Register(fs, "runs/dskd")
 	cmdline.Usage(fs, "usage: dskd train --dataset xcad|dca1|folder --data DIR [flags]")
 	if err := cmdline.ParseNoArgs(fs, args); err != nil {
@@ -106,7 +105,7 @@ func train(args []string) error {
 	if err != nil {
 		return err
 	}
-	_, err = cli.Train(cfg, &tf, split, os.Stdout)
+	_, err = Train(cfg, &tf, split, os.Stdout)
 	return err
 }
 
@@ -180,7 +179,7 @@ func predict(args []string) error {
 	if len(images) == 0 {
 		return errors.New("predict: no image given")
 	}
-	p, err := cli.OpenPredictor(*runDir, *weights, dskd.PredictOptions{InferOptions: dskd.InferOptions{TTA: *tta, TileSize: *tile, Precision: *precision}, Threshold: *threshold, Device: *device})
+	p, err := OpenPredictor(*runDir, *weights, dskd.PredictOptions{InferOptions: dskd.InferOptions{TTA: *tta, TileSize: *tile, Precision: *precision}, Threshold: *threshold, Device: *device})
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,7 @@ import (
 	lib "github.com/sugarme/gotch/libtch"
 )
 
-// shimVersion is the version of dskd's C shim (internal/setup/shim) this
+// shimVersion is the version of dskd's C shim (internal/tooling/setup/shim) this
 // package is written against; an older prepared gotch copy lacks it and
 // the setup rebuilds it (its revision changed with the shim).
 const shimVersion = 3

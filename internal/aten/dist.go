@@ -11,7 +11,7 @@ import (
 )
 
 // Data-parallel training through libtorch's own distributed engine, c10d
-// (dskd's C shim, internal/setup/shim/dskd_c10d.h): a TCPStore rendezvous,
+// (dskd's C shim, internal/tooling/setup/shim/dskd_c10d.h): a TCPStore rendezvous,
 // a process group (Gloo for CPU tensors, NCCL for CUDA ones), collectives,
 // and c10d's Reducer, the bucketed gradient all-reduce overlapped with
 // backward that PyTorch's DistributedDataParallel runs on.

@@ -1,0 +1,100 @@
+package study
+
+import (
+	"bytes"
+	"encoding/csv"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Three folds, one seed, two arms, made-up scores:
+//
+//	fold   unet  dskd  dskd − unet
+//	0      0.70  0.72  +0.02
+//	1      0.80  0.79  −0.01
+//	2      0.75  0.80  +0.05
+//
+// unet 0.75 ± 0.05; dskd 0.77 ± sqrt((0.05²+0.02²+0.03²)/2) = 0.0436;
+// mean difference +0.02, 2 wins and 1 loss. Each fold is drawn with
+// probability 1/3 three times: all three the −0.01 fold (or all the
+// +0.05 one) has probability 1/27 = 3.7 % > 2.5 %, so the 95 % interval
+// is [−0.01, +0.05] exactly.
+func TestStudyReportNumbersByHand(t *testing.T) {
+	spec, err := Spec{Layout: LayoutDCA1, Data: "d", Folds: 3, Presets: []string{"unet", "dskd"}, Seeds: []int64{9}}.WithDefaults()
+	require.NoError(t, err)
+	arms := spec.arms()
+	base, err := baselines(spec, arms)
+	require.NoError(t, err)
+	rows := map[string]Row{}
+	scores := map[string][]float64{"unet": {0.70, 0.80, 0.75}, "dskd": {0.72, 0.79, 0.80}}
+	for arm, vs := range scores {
+		for fold, v := range vs {
+			rows[pairKey(arm, fold, 9)] = Row{Arm: arm, Preset: arm, Fold: fold, Seed: 9, BestEpoch: fold * 2, Epochs: 10,
+				Threshold: 0.5, Scores: map[string]float64{"dice_pooled": v, "dice_mean": v - 0.01, "val_dice": 0.6}, WallSeconds: 10 * float64(fold+1)}
+		}
+	}
+	res := &Result{Spec: spec, PoolSize: 97}
+	res.aggregate(arms, base, rows)
+
+	require.Len(t, res.Rows, 6)
+	assert.Equal(t, "unet", res.Rows[0].Arm, "rows by arm, then fold")
+	assert.Equal(t, 2, res.Rows[2].Fold)
+	unet, dskd := res.Arms[0].Scores["dice_pooled"], res.Arms[1].Scores["dice_pooled"]
+	assert.InDelta(t, 0.75, unet.Mean, 1e-12)
+	assert.InDelta(t, 0.05, unet.Std, 1e-12)
+	assert.InDelta(t, 0.77, dskd.Mean, 1e-12)
+	assert.InDelta(t, math.Sqrt(0.0038/2), dskd.Std, 1e-12)
+	assert.Equal(t, 3, dskd.N)
+	assert.True(t, math.IsNaN(res.Arms[0].Scores["auc_pooled"].Mean), "no AUC given")
+	assert.InDelta(t, 2.0, res.Arms[0].BestEpoch.Mean, 1e-12)
+	assert.InDelta(t, 20.0, res.Arms[0].WallSeconds.Mean, 1e-12)
+
+	var dice *Comparison
+	for i, c := range res.Comparisons {
+		if c.Score == "dice_pooled" {
+			dice = &res.Comparisons[i]
+		}
+	}
+	require.NotNil(t, dice)
+	assert.Equal(t, "dskd", dice.Arm)
+	assert.Equal(t, "unet", dice.Baseline)
+	assert.Equal(t, "fold", dice.Unit)
+	assert.InDelta(t, 0.02, dice.Mean, 1e-12)
+	assert.InDelta(t, -0.01, dice.Lo, 1e-12)
+	assert.InDelta(t, 0.05, dice.Hi, 1e-12)
+	assert.Equal(t, [3]int{2, 1, 0}, [3]int{dice.Wins, dice.Losses, dice.Ties})
+
+	var md bytes.Buffer
+	require.NoError(t, res.WriteMarkdown(&md))
+	text := md.String()
+	assert.Contains(t, text, "| unet | 3 | 0.7500 ± 0.0500 |")
+	assert.Contains(t, text, "| dskd | 3 | 0.7700 ± 0.0436 |")
+	assert.Contains(t, text, "| dskd | unet | Dice (pooled) | 3 | +0.0200 | [-0.0100, +0.0500] | 2 / 1 / 0 |")
+	assert.Contains(t, text, "| dskd | unet | Dice (per-image mean) | 3 | +0.0200 |")
+	assert.Contains(t, text, "| dskd | unet | AUC (pooled) | 0 | – | [–, –] | 0 / 0 / 0 |")
+	assert.Contains(t, text, "Finished runs: 6 of 0.")
+	assert.Contains(t, text, "10000 resamples, seed 1")
+
+	var out bytes.Buffer
+	require.NoError(t, res.WriteCSV(&out))
+	table, err := csv.NewReader(strings.NewReader(out.String())).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, table, 7)
+	assert.Equal(t, []string{"arm", "preset", "fold", "seed", "run_dir", "config_hash", "best_epoch", "epochs", "threshold", "val_dice", "dice_pooled", "dice_mean"}, table[0][:12])
+	assert.Equal(t, []string{"train_seconds", "wall_seconds", "threads"}, table[0][len(table[0])-3:])
+	assert.Equal(t, []string{"dskd", "dskd", "1", "9", "", "", "2", "10", "0.5", "0.6", "0.79", "0.78"}, table[5][:12])
+	assert.Equal(t, "", table[5][col(table[0], "auc_pooled")], "a missing score is an empty cell")
+}
+
+func col(header []string, name string) int {
+	for i, h := range header {
+		if h == name {
+			return i
+		}
+	}
+	return -1
+}
