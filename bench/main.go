@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"math/rand/v2"
 	"runtime"
 	"runtime/pprof"
 	"sort"
@@ -16,11 +17,11 @@ import (
 
 	"github.com/angioseg/dskd/data"
 	"github.com/angioseg/dskd/data/synth"
+	"github.com/angioseg/dskd/dskd"
 	"github.com/angioseg/dskd/engine"
 	"github.com/angioseg/dskd/internal/aten"
 	"github.com/angioseg/dskd/losses"
 	"github.com/angioseg/dskd/models"
-	"github.com/angioseg/dskd/optim"
 )
 
 // Result is the JSON both this program and twin.py print.
@@ -219,121 +220,22 @@ func run(f flags) (*Result, error) {
 type stepper func(phases map[string]float64) error
 
 func runModel(f flags, res *Result) error {
-	res.Threads = engine.SetThreads(f.threads)
 	res.Malloc = aten.MallocPolicy()
 	dev, err := engine.ParseDevice(f.device)
 	if err != nil {
 		return err
 	}
 	res.Device = engine.DeviceName(dev)
-	engine.ManualSeed(f.seed)
-	cfg := models.UNetConfig{Depth: f.depth, Base: f.base, MemoryFormat: f.memoryFormat}
-	student, err := models.New(cfg, dev)
+	var step stepper
+	if f.mode == "infer" {
+		step, err = inferStep(f, res)
+	} else {
+		step, err = trainingStep(f, res)
+	}
 	if err != nil {
 		return err
 	}
-	res.Params = student.NumParameters()
-	res.ChannelsLast = student.ChannelsLast()
-	s := aten.NewScope()
-	defer s.Close()
-	shape := []int64{int64(f.batch), 1, int64(f.size), int64(f.size)}
-	x := s.Randn(shape, gotch.Float, dev)
-	y := s.ToDType(s.Lt(s.Rand(shape, gotch.Float, dev), 0.1), gotch.Float) // ~10 % foreground
-	if err := s.Err(); err != nil {
-		return err
-	}
-
-	var step stepper
-	switch f.mode {
-	case "infer":
-		step = func(ph map[string]float64) error {
-			return engine.NoGrad(func() error {
-				out, err := student.Forward(x, false)
-				if err != nil {
-					return err
-				}
-				p, err := out.MainProbs()
-				out.Drop()
-				p.Free()
-				return err
-			})
-		}
-	default:
-		preset := losses.PresetDSKD
-		var teacher *models.UNet
-		if f.mode == "unet" {
-			preset = losses.PresetUNet
-		} else {
-			if teacher, err = models.New(cfg, dev); err != nil {
-				return err
-			}
-			if err := models.CopyVarStore(teacher.VarStore(), student.VarStore()); err != nil {
-				return err
-			}
-		}
-		obj, err := losses.NewObjective(losses.Config{Preset: preset})
-		if err != nil {
-			return err
-		}
-		opt, err := optim.New(optim.Config{}, student.VarStore())
-		if err != nil {
-			return err
-		}
-		// epoch 5 of 10: α_t = 0.25 and λ_DDL = 0.5, so every term is live.
-		const epoch, total = 5, 10
-		step = func(ph map[string]float64) error {
-			t0 := time.Now()
-			var tOut *models.Output
-			if teacher != nil {
-				err := engine.NoGrad(func() error {
-					var err error
-					tOut, err = teacher.Forward(x, false)
-					return err
-				})
-				if err != nil {
-					return err
-				}
-				defer tOut.Drop()
-			}
-			t1 := time.Now()
-			out, err := student.Forward(x, true)
-			if err != nil {
-				return err
-			}
-			defer out.Drop()
-			t2 := time.Now()
-			loss, bd, err := obj.Compute(out, tOut, y, epoch, total)
-			if err != nil {
-				return err
-			}
-			res.Loss = bd.Total
-			t3 := time.Now()
-			if err := opt.ZeroGrad(); err != nil {
-				return err
-			}
-			ls := aten.NewScope()
-			ls.Adopt(loss)
-			ls.Backward(loss)
-			ls.Close()
-			if err := ls.Err(); err != nil {
-				return err
-			}
-			t4 := time.Now()
-			if err := opt.Step(1e-3); err != nil {
-				return err
-			}
-			t5 := time.Now()
-			if teacher != nil {
-				ph["forward_teacher"] += t1.Sub(t0).Seconds()
-			}
-			ph["forward"] += t2.Sub(t1).Seconds()
-			ph["loss"] += t3.Sub(t2).Seconds()
-			ph["backward"] += t4.Sub(t3).Seconds()
-			ph["optimizer"] += t5.Sub(t4).Seconds()
-			return nil
-		}
-	}
-
+	res.Threads = engine.Threads()
 	if dev.IsCuda() { // CUDA runs asynchronously: a step is done when its kernels are
 		launch := step
 		step = func(ph map[string]float64) error {
@@ -408,6 +310,81 @@ func runModel(f flags, res *Result) error {
 		}
 	}
 	return nil
+}
+
+// inferStep is a forward pass of a fresh U-Net on a random batch.
+func inferStep(f flags, res *Result) (stepper, error) {
+	engine.SetThreads(f.threads)
+	engine.ManualSeed(f.seed)
+	dev, err := engine.ParseDevice(f.device)
+	if err != nil {
+		return nil, err
+	}
+	student, err := models.New(models.UNetConfig{Depth: f.depth, Base: f.base, MemoryFormat: f.memoryFormat}, dev)
+	if err != nil {
+		return nil, err
+	}
+	res.Params, res.ChannelsLast = student.NumParameters(), student.ChannelsLast()
+	s := aten.NewScope() // holds x for the program's lifetime
+	x := s.Randn([]int64{int64(f.batch), 1, int64(f.size), int64(f.size)}, gotch.Float, dev)
+	if err := s.Err(); err != nil {
+		return nil, err
+	}
+	return func(map[string]float64) error {
+		return engine.NoGrad(func() error {
+			out, err := student.Forward(x, false)
+			if err != nil {
+				return err
+			}
+			p, err := out.MainProbs()
+			out.Drop()
+			p.Free()
+			return err
+		})
+	}, nil
+}
+
+// trainingStep is the trainer's own step (dskd.Stepper) on a fixed random
+// batch, at epoch 5 of 10 (α_t = 0.25 and λ_DDL = 0.5: every DSKD term is
+// live), with the teacher's snapshot taken at the start.
+func trainingStep(f flags, res *Result) (stepper, error) {
+	cfg := dskd.Config{Epochs: 10, BatchSize: f.batch, LR: 1e-3, Device: f.device, Threads: f.threads, Seed: f.seed}
+	cfg.Model = models.UNetConfig{Depth: f.depth, Base: f.base, MemoryFormat: f.memoryFormat}
+	cfg.Schedule.Name = "constant"
+	cfg.Loss.Preset = losses.PresetDSKD
+	if f.mode == "unet" {
+		cfg.Loss.Preset = losses.PresetUNet
+	}
+	st, err := dskd.NewStepper(cfg)
+	if err != nil {
+		return nil, err
+	}
+	res.Params, res.ChannelsLast = st.Student().NumParameters(), st.Student().ChannelsLast()
+	const epoch = 5
+	if err := st.BeginEpoch(epoch); err != nil {
+		return nil, err
+	}
+	b := randomBatch(f.batch, f.size, f.seed)
+	return func(ph map[string]float64) error {
+		st.TimePhases(ph)
+		bd, err := st.Step(b, epoch, 0)
+		res.Loss = bd.Total
+		return err
+	}, nil
+}
+
+// randomBatch is a batch of standard-normal images with ~10 % foreground
+// masks.
+func randomBatch(n, size int, seed int64) *data.Batch {
+	rng := rand.New(rand.NewPCG(uint64(seed), 1))
+	b := &data.Batch{N: n, H: size, W: size, Images: make([]float32, n*size*size), Masks: make([]float32, n*size*size)}
+	for i := range b.Images {
+		b.Images[i] = float32(rng.NormFloat64())
+		if rng.Float64() < 0.1 {
+			b.Masks[i] = 1
+		}
+	}
+	return b
 }
 
 // runData measures the data iterator: decoding + DefaultAugment(size) +

@@ -106,8 +106,8 @@ func (t *trainer) joinGroup(c distributed.Config) error {
 			d.buffers = append(d.buffers, v.T)
 		}
 	}
-	if t.teacher != nil && t.hasT {
-		all = append(all, vars(t.teacher)...)
+	if t.teacher.exists() && t.teacher.ready {
+		all = append(all, vars(t.teacher.model)...)
 	}
 	if err := g.Broadcast(all, 0); err != nil {
 		return fmt.Errorf("dskd: sharing rank 0's weights: %w", err)
@@ -155,6 +155,31 @@ func (t *trainer) worldSize() int {
 		return 1
 	}
 	return t.dist.cfg.WorldSize
+}
+
+// beforeForward readies the Reducer for a forward pass (nothing when
+// training alone).
+func (d *dataParallel) beforeForward() error {
+	if d == nil {
+		return nil
+	}
+	if err := d.reducer.BeforeForward(); err != nil {
+		return fmt.Errorf("dskd: %w", err)
+	}
+	return nil
+}
+
+// beforeBackward tells the Reducer which loss backward starts from, so
+// that it averages the gradients across ranks as they are computed
+// (nothing when training alone).
+func (d *dataParallel) beforeBackward(loss *aten.Tensor) error {
+	if d == nil {
+		return nil
+	}
+	if err := d.reducer.BeforeBackward(loss); err != nil {
+		return fmt.Errorf("dskd: %w", err)
+	}
+	return nil
 }
 
 // syncBuffers gives every replica rank 0's BatchNorm statistics.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/angioseg/dskd/internal/aten"
 	"github.com/angioseg/dskd/models"
+	"github.com/angioseg/dskd/optim"
 )
 
 // Precisions of Config.Precision.
@@ -53,6 +54,63 @@ func forwardWith(device gotch.Device, precision string, fn func() (*models.Outpu
 	}
 	defer low.Drop()
 	return low.Float32()
+}
+
+// precision is a run's arithmetic: autocast for the forward passes, and
+// for fp16 the gradient scaler. Its fp32 form changes nothing.
+type precision struct {
+	device gotch.Device
+	name   string
+	scaler *gradScaler // fp16 only
+}
+
+// newPrecision is the precision p on device; resumed is the scaler state of
+// the checkpoint a run resumes from (nil: a new run).
+func newPrecision(p string, device gotch.Device, resumed *ScalerState) *precision {
+	pr := &precision{device: device, name: p}
+	if p == PrecisionFP16 {
+		pr.scaler = newGradScaler()
+		if resumed != nil && finiteScale(resumed.Scale) {
+			pr.scaler.ScalerState = *resumed
+		}
+	}
+	return pr
+}
+
+// forward runs fn under the run's autocast (see forwardWith).
+func (p *precision) forward(fn func() (*models.Output, error)) (*models.Output, error) {
+	return forwardWith(p.device, p.name, fn)
+}
+
+// scale multiplies the loss by the fp16 scale (the loss itself otherwise).
+func (p *precision) scale(s *aten.Scope, loss *aten.Tensor) *aten.Tensor {
+	if p.scaler == nil {
+		return loss
+	}
+	return s.MulScalar(loss, p.scaler.Scale)
+}
+
+// unscale divides the gradients by the fp16 scale and says whether the
+// step may be taken (false: they overflowed, the scale is halved).
+func (p *precision) unscale(opt *optim.Optimizer) (bool, error) {
+	if p.scaler == nil {
+		return true, nil
+	}
+	finite, err := opt.ScaleGrads(1 / p.scaler.Scale)
+	if err != nil {
+		return false, fmt.Errorf("dskd: %w", err)
+	}
+	p.scaler.update(finite)
+	return finite, nil
+}
+
+// state is the scaler's state for a checkpoint (nil without a scaler).
+func (p *precision) state() *ScalerState {
+	if p.scaler == nil {
+		return nil
+	}
+	sc := p.scaler.ScalerState
+	return &sc
 }
 
 // ScalerState is the gradient scaler's state, kept in a checkpoint so that

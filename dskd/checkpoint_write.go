@@ -1,0 +1,37 @@
+package dskd
+
+import (
+	"fmt"
+	"path/filepath"
+)
+
+func (t *trainer) saveCheckpoint(dir string) error {
+	st := t.state
+	st.Scaler = t.prec.state()
+	st.Teacher = t.teacher.exists() && t.teacher.ready
+	return writeAtomicDir(dir, func(tmp string) error {
+		if err := t.student.Save(filepath.Join(tmp, modelFile)); err != nil {
+			return fmt.Errorf("dskd: %w", err)
+		}
+		if st.Teacher {
+			if err := t.teacher.model.Save(filepath.Join(tmp, teacherFile)); err != nil {
+				return fmt.Errorf("dskd: %w", err)
+			}
+		}
+		if err := t.opt.Save(filepath.Join(tmp, optimFile)); err != nil {
+			return fmt.Errorf("dskd: %w", err)
+		}
+		return writeJSON(filepath.Join(tmp, stateFile), st)
+	})
+}
+
+func (t *trainer) saveBest() error {
+	st := t.state
+	st.Teacher = false
+	return writeAtomicDir(filepath.Join(t.cfg.OutDir, checkpointsDir, bestDir), func(tmp string) error {
+		if err := t.student.Save(filepath.Join(tmp, modelFile)); err != nil {
+			return fmt.Errorf("dskd: %w", err)
+		}
+		return writeJSON(filepath.Join(tmp, stateFile), st)
+	})
+}

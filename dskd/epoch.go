@@ -1,0 +1,138 @@
+package dskd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"time"
+
+	"github.com/angioseg/dskd/data"
+	"github.com/angioseg/dskd/losses"
+	"github.com/angioseg/dskd/metrics"
+	"github.com/angioseg/dskd/report"
+)
+
+func (t *trainer) trainEpoch(ctx context.Context, epoch int) (report.EpochRecord, error) {
+	cfg := t.cfg
+	start := time.Now()
+	lr := cfg.Schedule.LR(cfg.LR, epoch, cfg.Epochs)
+	if err := t.teacher.beginEpoch(epoch); err != nil {
+		return report.EpochRecord{}, err
+	}
+	var shard data.Shard
+	if t.dist != nil {
+		shard = data.Shard{Rank: t.dist.cfg.Rank, Count: t.dist.cfg.WorldSize}
+	}
+	it, err := data.NewIterator(t.split.Train, data.IteratorConfig{
+		BatchSize: cfg.BatchSize, Workers: cfg.Workers, Seed: cfg.Seed, Shuffle: true, Shard: shard,
+		DropLast: shard.Len(len(t.split.Train)) >= cfg.BatchSize, Augment: *cfg.Augment, Normalize: t.norm, Logger: &t.log,
+	}, epoch)
+	if err != nil {
+		return report.EpochRecord{}, fmt.Errorf("dskd: %w", err)
+	}
+	defer it.Close()
+	steps := it.Len()
+	if cfg.StepsPerEpoch > 0 && cfg.StepsPerEpoch < steps {
+		steps = cfg.StepsPerEpoch
+	}
+	t.prog.Start(epoch, steps)
+	defer t.prog.End()
+	var sum losses.Breakdown // the epoch's sums, then means
+	n := 0
+	for step := 0; step < steps && it.Next(); step++ {
+		if err := ctx.Err(); err != nil {
+			return report.EpochRecord{}, fmt.Errorf("dskd: %w", err)
+		}
+		t.clock.start()
+		bd, err := t.trainStep(it.Batch(), stepAt{epoch: epoch, step: step, lr: lr})
+		if err != nil {
+			return report.EpochRecord{}, err
+		}
+		sum.Add(bd)
+		n++
+		if t.opts.Hooks.OnStep != nil {
+			if err := t.opts.Hooks.OnStep(StepInfo{Epoch: epoch, Step: step, Steps: steps, GlobalStep: t.state.Step,
+				LR: lr, Loss: bd, Student: t.student}); err != nil {
+				return report.EpochRecord{}, err
+			}
+		}
+		t.prog.Step(step, bd.Total)
+	}
+	if err := it.Err(); err != nil {
+		return report.EpochRecord{}, fmt.Errorf("dskd: epoch %d: %w", epoch, err)
+	}
+	if n == 0 {
+		return report.EpochRecord{}, fmt.Errorf("dskd: epoch %d had no batch (batch size %d, %d training samples)", epoch, cfg.BatchSize, len(t.split.Train))
+	}
+	if t.dist != nil { // the epoch's loss over every rank's batches
+		if sum, n, err = t.dist.sumBreakdown(sum, n); err != nil {
+			return report.EpochRecord{}, err
+		}
+	}
+	mean := sum.Mean(n)
+	rec := report.EpochRecord{Epoch: epoch, TrainLoss: mean.Total, LR: lr, Alpha: t.obj.Alpha(epoch, cfg.Epochs, t.teacher.ready),
+		LambdaDDL: t.obj.LambdaDDLAt(epoch, cfg.Epochs, t.teacher.ready), Parts: mean.Values()}
+	rec.Seconds = time.Since(start).Seconds()
+	return rec, nil
+}
+
+func (t *trainer) endEpoch(epoch int, rec report.EpochRecord) (bool, error) {
+	val, err := t.evaluate(t.split.Val, float32(t.cfg.Threshold), false)
+	if err != nil {
+		return false, err
+	}
+	dice, _ := val.Get(metrics.MetricDice)
+	rec.ValDice = dice.Pooled
+	rec.ValScores = map[string]float64{}
+	for _, m := range []metrics.Metric{metrics.MetricIoU, metrics.MetricSensitivity, metrics.MetricPrecision, metrics.MetricAUC} {
+		if s, ok := val.Get(m); ok {
+			rec.ValScores["val_"+string(m)] = s.Pooled
+		}
+	}
+	t.state.Epoch = epoch
+	t.state.History = append(t.state.History, rec)
+	best := !math.IsNaN(rec.ValDice) && rec.ValDice > t.state.BestScore
+	if best {
+		t.state.BestScore, t.state.BestEpoch = rec.ValDice, epoch
+	}
+	// The best model first: an epoch checkpoint that names epoch e as the
+	// best must never exist while best/ still holds an older model (a kill
+	// between the two writes would resume into a stale best; the resumed
+	// run recomputes epoch e exactly and rewrites best/ instead).
+	if best {
+		if err := t.saveBest(); err != nil {
+			return false, err
+		}
+	}
+	ck := filepath.Join(t.cfg.OutDir, checkpointsDir, epochDirName(epoch))
+	if err := t.saveCheckpoint(ck); err != nil {
+		return false, err
+	}
+	if err := pruneCheckpoints(t.cfg.OutDir, t.cfg.KeepLast); err != nil {
+		return false, err
+	}
+	if err := report.WriteMetricsCSVFile(filepath.Join(t.cfg.OutDir, "metrics.csv"), t.state.History); err != nil {
+		return false, err
+	}
+	if err := report.WriteCurves(filepath.Join(t.cfg.OutDir, "curves.png"), t.state.History); err != nil {
+		return false, err
+	}
+	ev := t.log.Info().Int("epoch", epoch).Float64("loss", round4(rec.TrainLoss))
+	for _, k := range t.obj.Terms() {
+		ev = ev.Float64(k, round4(rec.Parts[k]))
+	}
+	ev.Float64("val_dice", round4(rec.ValDice)).Float64("lr", roundSig(rec.LR, 4)).Float64("alpha", round4(rec.Alpha)).
+		Str("time", fmt.Sprintf("%.1fs", rec.Seconds)).Bool("best", best).Msg("epoch")
+	if t.opts.Hooks.OnEpochEnd != nil {
+		err := t.opts.Hooks.OnEpochEnd(EpochInfo{Record: rec, Best: best, Checkpoint: ck})
+		if errors.Is(err, ErrStop) {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	return false, nil
+}

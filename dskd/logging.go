@@ -1,0 +1,39 @@
+package dskd
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/rs/zerolog"
+
+	"github.com/angioseg/dskd/internal/progress"
+	"github.com/angioseg/dskd/report"
+)
+
+func runLogger(opts Options) zerolog.Logger {
+	if opts.Logger != nil {
+		return *opts.Logger
+	}
+	return ConsoleLogger()
+}
+
+func ConsoleLogger() zerolog.Logger {
+	return zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: "15:04:05", NoColor: !progress.IsTerminal(os.Stderr)}).With().Timestamp().Logger()
+}
+
+func (t *trainer) writeReport() {
+	if err := report.WriteHTML(t.cfg.OutDir); err != nil {
+		t.log.Warn().Err(err).Msg("report.html not written")
+		return
+	}
+	t.log.Info().Str("report", filepath.Join(t.cfg.OutDir, report.ReportFile)).Msg("report written")
+}
+
+func round4(v float64) float64 { return math.Round(v*1e4) / 1e4 }
+
+func roundSig(v float64, n int) float64 {
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', n, 64), 64)
+	return r
+}
