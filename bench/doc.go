@@ -7,4 +7,7 @@
 //
 // bench/twin.py is the PyTorch twin (same flags, same JSON); bench/compare
 // runs both side by side. See bench/README.md.
+//
+// Layer: programs, the top. It may import any runtime layer; nothing
+// imports it.
 package main

@@ -114,4 +114,8 @@
 // about 19.7 batches/s.
 //
 //	go test -run XXX -bench BenchmarkIterator512 -benchtime 40x ./data/
+//
+// Layer: foundation (pure Go). It imports only the standard library,
+// third-party pure-Go modules and other foundation packages, never
+// libtorch, so it builds and tests without it.
 package data

@@ -26,4 +26,7 @@
 // Available says whether the linked libtorch can do it at all: the setup
 // compiles dskd's c10d shim with the backends it finds (dskd-setup --print
 // shows "distributed: gloo" or why not).
+//
+// Layer: tensors. It imports foundation packages, internal/aten and other
+// tensors packages; never the trainer, the study or a program.
 package distributed

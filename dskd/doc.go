@@ -72,21 +72,10 @@
 //
 // # Studies
 //
-// Study trains a grid — presets × override values × folds × seeds — with
-// k-fold cross-validation over a data set's training ids (DCA1's test ids
-// are never read) and reports it. Each run trains on its fold's other
-// folds minus an inner validation carve (val_fraction, seeded by the
-// split seed, the same for every arm and seed) that alone picks the best
-// epoch and threshold; the held-out fold only scores. Run folders
-// (runs/ARM/fold-F_seed-S) make it resumable: finished runs are skipped,
-// interrupted ones resumed, and a folder whose configuration hash no
-// longer matches the grid is refused. Jobs run at once share the threads;
-// a gate keeps their weight initialisations apart, because libtorch's
-// generator is process-wide. results.csv has a row per run, results.md
-// each arm's mean ± std and the paired differences against a baseline
-// arm with a fold-level bootstrap interval, and dice_by_arm.png the
-// runs. With a cross-domain data set every run's best model is also
-// scored on all its labelled images.
+// Package study trains and compares grids of runs (presets × overrides ×
+// folds × seeds) on top of Train and Resume. Runs started at once in one
+// process share libtorch's process-wide generator: Train draws each run's
+// initial weights right after seeding it, under a lock.
 //
 // # Threads
 //
@@ -94,4 +83,7 @@
 // thread (engine.Worker): libtorch's grad mode is thread-local, and a
 // migrating goroutine silently loses gradients. A test repeats a short
 // run in 20 processes and requires bit-identical weights.
+//
+// Layer: training. It imports the foundation, libtorch and tensors layers;
+// never the study or a program.
 package dskd

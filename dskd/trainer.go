@@ -31,7 +31,7 @@ type Options struct {
 	// checkpoints (they are removed). Without it, Train refuses.
 	Overwrite bool
 	// Distributed makes this process one rank of a data-parallel run (see
-	// package dist and distributed.go): Config.BatchSize is then per rank,
+	// package distributed and distributed.go): Config.BatchSize is then per rank,
 	// each epoch is sharded across the ranks, and rank 0 alone validates,
 	// logs and writes the run folder. nil: the torchrun-style environment
 	// (RANK, WORLD_SIZE, ...; distributed.FromEnv), else a single process. Hooks

@@ -38,4 +38,7 @@
 // computed in Go; if the requested thread count fails it falls back to
 // fewer threads with a warning, and if one thread fails it returns an
 // error. dskd's trainer calls it before building the model.
+//
+// Layer: tensors. It imports foundation packages, internal/aten and other
+// tensors packages; never the trainer, the study or a program.
 package engine

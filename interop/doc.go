@@ -42,4 +42,7 @@
 // bridge.go alone touches libtorch: FromUNet, LoadArrays and NewUNet,
 // which run on the engine Worker that owns the model. Errors are prefixed
 // "interop: " and name the file, array, shape or option at fault.
+//
+// Layer: tensors. It imports foundation packages, internal/aten and other
+// tensors packages; never the trainer, the study or a program.
 package interop

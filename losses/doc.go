@@ -52,4 +52,7 @@
 //	/usr/bin/python3 tools/golden/losses_golden.py > testdata/golden/losses.json
 //
 // Run all tensor work on one engine Worker (or inside engine.Run).
+//
+// Layer: tensors. It imports foundation packages, internal/aten and other
+// tensors packages; never the trainer, the study or a program.
 package losses

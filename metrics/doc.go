@@ -82,4 +82,8 @@
 // Result marshals to JSON with lower-case snake_case keys and NaN as
 // null; WriteCSV writes "metric,pooled,mean,std" and WritePerImageCSV one
 // row per image (NaN written as NaN).
+//
+// Layer: foundation (pure Go). It imports only the standard library,
+// third-party pure-Go modules and other foundation packages, never
+// libtorch, so it builds and tests without it.
 package metrics

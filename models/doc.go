@@ -46,4 +46,7 @@
 // thread. The model is created directly on the device given to New. Invalid
 // configurations and inputs return errors prefixed "models: "; nothing here
 // calls log.Fatal on user input.
+//
+// Layer: tensors. It imports foundation packages, internal/aten and other
+// tensors packages; never the trainer, the study or a program.
 package models

@@ -22,4 +22,7 @@
 // Parameters are the trainable variables of a VarStore, addressed by name,
 // so state saved for one model instance loads into another of the same
 // architecture. All calls must run on the engine.Worker that owns the model.
+//
+// Layer: tensors. It imports foundation packages, internal/aten and other
+// tensors packages; never the trainer, the study or a program.
 package optim

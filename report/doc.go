@@ -88,4 +88,8 @@
 // parent directories and writes to a temporary file in the target
 // directory that is renamed into place, so readers never see a partial
 // file.
+//
+// Layer: foundation (pure Go). It imports only the standard library,
+// third-party pure-Go modules and other foundation packages, never
+// libtorch, so it builds and tests without it.
 package report

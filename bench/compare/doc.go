@@ -7,4 +7,7 @@
 //
 // The PyTorch twin needs a Python with torch built on the same libtorch
 // (Debian 12: /usr/bin/python3 with python3-torch 1.13.1).
+//
+// Layer: programs, the top. It may import any runtime layer; nothing
+// imports it.
 package main

@@ -6,4 +6,7 @@
 //	GOWORK=off go run ./cmd/dskd-bundle [--out _dist/dskd-bundle] [--max-mib 40] [--no-verify]
 //
 // `make bundle` runs it. On the target host: dskd-bundle/run gpu-check.
+//
+// Layer: tooling (building and deploying dskd), apart from the runtime
+// layers. It imports only foundation packages and other tooling.
 package main

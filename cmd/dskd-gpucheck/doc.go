@@ -10,4 +10,7 @@
 //	dskd-bundle/run gpu-check ...            (offline hosts, see README "Offline GPU servers")
 //
 // See package internal/tooling/gpucheck for the phases and the report.
+//
+// Layer: tooling (building and deploying dskd), apart from the runtime
+// layers. It imports only foundation packages and other tooling.
 package main

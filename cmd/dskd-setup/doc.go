@@ -13,4 +13,7 @@
 // $TORCH_DIR (a Python torch package directory), the torch of $PYTHON, the
 // torch package of python3 (or an activated venv), the system (apt-get
 // install libtorch-dev).
+//
+// Layer: tooling (building and deploying dskd), apart from the runtime
+// layers. It imports only foundation packages and other tooling.
 package main

@@ -8,4 +8,7 @@
 // xcad: DIR/test/images/NNN.png + DIR/test/masks/NNN.png (N labelled, 512x512 PNG)
 // and --unlabelled frames under DIR/train/seq_*/.
 // generic: DIR/images/NNN.png + DIR/masks/NNN.png (300x300 PNG).
+//
+// Layer: programs, the top. It may import any runtime layer; nothing
+// imports it.
 package main

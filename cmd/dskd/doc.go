@@ -13,4 +13,7 @@
 // checkpoint folder. Each subcommand prints its flags with -h (exit status
 // 0). Flags may follow the images of predict; after -- every argument is
 // an image.
+//
+// Layer: programs, the top. It may import any runtime layer; nothing
+// imports it.
 package main

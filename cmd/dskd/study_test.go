@@ -14,8 +14,8 @@ import (
 	"github.com/angioseg/dskd/data"
 	"github.com/angioseg/dskd/data/synth"
 	"github.com/angioseg/dskd/dskd"
-	"github.com/angioseg/dskd/study"
 	"github.com/angioseg/dskd/metrics"
+	"github.com/angioseg/dskd/study"
 )
 
 // `dskd study` end to end on generated data: one tiny run trained on a

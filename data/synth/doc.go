@@ -19,4 +19,8 @@
 // The mask is 1 where a pixel centre lies inside a vessel (distance to the
 // centreline <= radius, clipped to the field of view). Vessel fraction is kept
 // within [MinVesselFraction, MaxVesselFraction] by re-drawing (deterministically).
+//
+// Layer: foundation (pure Go). It imports only the standard library,
+// third-party pure-Go modules and other foundation packages, never
+// libtorch, so it builds and tests without it.
 package synth

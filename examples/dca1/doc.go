@@ -12,4 +12,7 @@
 // DCA1 recipe, examples/dca1/recipe.json (README, "Accuracy"); --config
 // replaces it. For every training option from the command line, use
 // `dskd train` (cmd/dskd).
+//
+// Layer: programs, the top. It may import any runtime layer; nothing
+// imports it.
 package main

@@ -12,4 +12,7 @@
 // generated data set in the same layout (256x256) is written under the run
 // folder and trained with a configuration sized for it. For every training
 // option from the command line, use `dskd train` (cmd/dskd).
+//
+// Layer: programs, the top. It may import any runtime layer; nothing
+// imports it.
 package main

@@ -51,4 +51,7 @@
 // libtorch's global or thread state. At start-up the package tunes glibc's
 // malloc for tensor workloads (see malloc.go and MallocPolicy; opt out with
 // DSKD_MALLOC=system).
+//
+// Layer: libtorch, the one door to it. It imports gotch and foundation
+// packages; every other package reaches libtorch through it.
 package aten

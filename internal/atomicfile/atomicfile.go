@@ -1,7 +1,3 @@
-// Package atomicfile writes files so that a reader (or a run resumed after
-// a crash or a kill) sees either the old content or the complete new one:
-// temporary file in the same folder, fsync, rename, fsync of the folder.
-// Every file a training run writes goes through it.
 package atomicfile
 
 import (

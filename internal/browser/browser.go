@@ -1,8 +1,3 @@
-// Package browser renders a local HTML file in headless Chromium (Debian's
-// chromium package) and reports what a person would get: the DOM after
-// scripts ran, a screenshot, and every console message the page produced
-// (script errors included). It drives the chromium command line only, no
-// DevTools protocol, and turns off everything that reaches the network.
 package browser
 
 import (

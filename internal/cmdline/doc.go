@@ -8,4 +8,8 @@
 //   - Run turns a command's error into its exit status: 0 for -h, 1 with
 //     "prog: message" on stderr otherwise, without repeating a "prog: "
 //     prefix the message already has.
+//
+// Layer: foundation (pure Go). It imports only the standard library,
+// third-party pure-Go modules and other foundation packages, never
+// libtorch, so it builds and tests without it.
 package cmdline

@@ -14,4 +14,8 @@
 // pace plus, for every epoch still to come, the mean wall time of the
 // epochs seen so far (training and validation, Start to Start); before the
 // first epoch ends, the epoch's training pace stands in for it.
+//
+// Layer: foundation (pure Go). It imports only the standard library,
+// third-party pure-Go modules and other foundation packages, never
+// libtorch, so it builds and tests without it.
 package progress

@@ -8,4 +8,7 @@
 //	go run ./cmd/dskd-setup/selfcheck --threads 4,2,1 --all
 //
 // It exits 1 when libtorch is wrong even with one thread.
+//
+// Layer: programs, the top. It may import any runtime layer; nothing
+// imports it.
 package main

@@ -23,4 +23,7 @@
 // every `make test`, that an offline `go list -deps -test ./...` succeeds
 // against the planned module cache alone, so the bundle cannot silently go
 // stale when an import is added.
+//
+// Layer: tooling (building and deploying dskd), apart from the runtime
+// layers. It imports only foundation packages and other tooling.
 package bundle

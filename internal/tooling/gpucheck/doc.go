@@ -18,4 +18,7 @@
 // rewritten after every phase, so a run killed from outside still leaves
 // one. cmd/dskd-gpucheck is the command; `make gpu-check` and the offline
 // bundle's `run gpu-check` run it.
+//
+// Layer: tooling (building and deploying dskd), apart from the runtime
+// layers. It imports only foundation packages and other tooling.
 package gpucheck

@@ -22,4 +22,7 @@
 // Everything that touches the machine goes through the Env struct, so the
 // discovery, flag generation and wrapper replacement are unit-tested on fake
 // directory trees and recorded compiler logs.
+//
+// Layer: tooling (building and deploying dskd), apart from the runtime
+// layers. It imports only foundation packages and other tooling.
 package setup
