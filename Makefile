@@ -28,7 +28,7 @@ report-png:
 		--user-data-dir=$$(mktemp -d) --window-size=1280,2000 \
 		--screenshot=$(CURDIR)/docs/report.png file://$(CURDIR)/runs/xcad/report.html
 
-# The offline bundle for hosts without Go or network (README "Offline GPU
+# The offline bundle for hosts without Go or network (docs/gpu.md, "Offline GPU
 # servers"): _dist/dskd-bundle, at most 40 MiB. BUNDLE_FLAGS="--out DIR".
 bundle:
 	GOWORK=off $(GO) run ./cmd/dskd-bundle $(BUNDLE_FLAGS)
@@ -37,6 +37,11 @@ bundle:
 # device (GPU if any), with a report folder: ARGS="--device cuda --data DIR".
 gpu-check:
 	GOWORK=off $(GO) run ./cmd/dskd-gpucheck $(ARGS)
+
+# Step time, inference time and memory of the U-Net and DSKD steps on this
+# host (bench/README.md): ARGS="--mode dskd --base 16 --size 256".
+bench: setup
+	$(GO) run ./bench $(ARGS)
 
 # Removes the prepared gotch copies (the next setup rebuilds one).
 clean-cache:

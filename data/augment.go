@@ -28,7 +28,7 @@ type AugmentConfig struct {
 // 90° rotations, ±0.05 brightness, ±10 % contrast and gamma in
 // [e^-0.1, e^0.1], with cropSize (0: no crop). Small rotations and scaling
 // (MaxRotateDeg, MaxScale) are off: whether they help on DCA1 is measured
-// by the accuracy study (README, "Accuracy").
+// by the accuracy study (docs/results/).
 func DefaultAugment(cropSize int) AugmentConfig {
 	return AugmentConfig{FlipH: true, FlipV: true, Rot90: true, CropSize: cropSize,
 		Brightness: 0.05, Contrast: 0.1, Gamma: 0.1}

@@ -10,7 +10,7 @@ import (
 )
 
 // SelfCheckName names the numerical self-check in warnings and errors (and
-// in README's libtorch section, which explains it).
+// in docs/install.md, which explains it).
 const SelfCheckName = "conv2d self-check"
 
 // The tolerances of the self-check, as relative errors against the Go
@@ -131,12 +131,12 @@ func SetThreadsChecked(n int) (ThreadChoice, error) {
 			break
 		}
 		if t == 1 {
-			return choice, fmt.Errorf("engine: %s failed even with 1 thread: %s; this libtorch computes wrong convolutions and cannot train (see README, \"Which libtorch\", for the versions verified)", SelfCheckName, c)
+			return choice, fmt.Errorf("engine: %s failed even with 1 thread: %s; this libtorch computes wrong convolutions and cannot train (see docs/install.md for the versions verified)", SelfCheckName, c)
 		}
 	}
 	if choice.Threads != n {
 		first := choice.Checks[0]
-		choice.Warning = fmt.Sprintf("engine: %s: this libtorch computes wrong convolution results with %d threads (largest relative error %.1e in the %s, against a float64 reference); using %d thread(s) instead (see README, \"Which libtorch\")",
+		choice.Warning = fmt.Sprintf("engine: %s: this libtorch computes wrong convolution results with %d threads (largest relative error %.1e in the %s, against a float64 reference); using %d thread(s) instead (see docs/install.md, \"The conv2d self-check\")",
 			SelfCheckName, n, first.Float32Error, first.Worst, choice.Threads)
 	}
 	return choice, nil

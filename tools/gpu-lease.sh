@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tools/gpu-lease.sh STAGE: what one short loan of a GPU machine without Go or
-# network runs, in two calls (README "Measured on a GPU"). Needs, next to the
+# network runs, in two calls (docs/gpu.md). Needs, next to the
 # repository: _dist/dskd-bundle (make bundle) and _dist/gpu/dca1-train.tar.xz
 # (a DCA1 folder, N.pgm + N_gt.pgm, packed with tar -cJf). Everything it keeps
 # lives under $DSKD_LEASE_WORK (default /tmp/dskd-lease), so the second call on

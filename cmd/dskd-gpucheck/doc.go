@@ -7,7 +7,7 @@
 //
 //	make gpu-check ARGS="--device cuda --data /data/DCA1"
 //	GOWORK=off go run ./cmd/dskd-gpucheck [--device auto|cpu|cuda|cuda:N] [--data DIR] [--out DIR] [--budget 8m] ...
-//	dskd-bundle/run gpu-check ...            (offline hosts, see README "Offline GPU servers")
+//	dskd-bundle/run gpu-check ...            (offline hosts, see docs/gpu.md)
 //
 // See package internal/tooling/gpucheck for the phases and the report.
 //

@@ -3,8 +3,9 @@
 //
 //	dskd train   --dataset xcad|dca1|folder --data DIR [training flags]
 //	dskd eval    --run RUN --dataset xcad|dca1|folder --data DIR [--on test|val|all]
-//	dskd predict --run RUN --out DIR [--tta] [--threshold T] IMAGE...
+//	dskd predict --run RUN|--weights FILE --out DIR [--tta] [--threshold T] IMAGE...
 //	dskd study   --dir D [--dataset L --data DIR --presets P,Q --seeds S,T --set PATH=V,W ...]
+//	dskd export  --run RUN|--checkpoint DIR|--weights FILE --out FILE.safetensors|.pt|.onnx [--side-outputs]
 //	dskd report  --run RUN      # RUN/report.html from the run folder, also for a stopped run
 //	dskd launch  --nproc-per-node N [--nnodes M --node-rank K --master ADDR:PORT] -- train [training flags]
 //	                            # data-parallel training: N ranks here (one per GPU), M servers

@@ -9,7 +9,7 @@
 //
 // The conventional split trains on ids 1-100 (the validation split is
 // carved from them) and tests on 101-134. The configuration is the shipped
-// DCA1 recipe, examples/dca1/recipe.json (README, "Accuracy"); --config
+// DCA1 recipe, examples/dca1/recipe.json (docs/results/); --config
 // replaces it. For every training option from the command line, use
 // `dskd train` (cmd/dskd).
 //

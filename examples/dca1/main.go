@@ -17,7 +17,7 @@ import (
 )
 
 //go:embed recipe.json
-var recipe []byte // the shipped DCA1 recipe (README, "Accuracy")
+var recipe []byte // the shipped DCA1 recipe (docs/results/)
 
 func main() {
 	if err := run(os.Args[1:], os.Stdout); err != nil && !errors.Is(err, flag.ErrHelp) {
