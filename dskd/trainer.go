@@ -14,6 +14,7 @@ import (
 	"github.com/angioseg/dskd/distributed"
 	"github.com/angioseg/dskd/engine"
 	"github.com/angioseg/dskd/internal/progress"
+	"github.com/angioseg/dskd/internal/runlock"
 	"github.com/angioseg/dskd/losses"
 	"github.com/angioseg/dskd/metrics"
 	"github.com/angioseg/dskd/models"
@@ -91,6 +92,11 @@ func Train(ctx context.Context, cfg Config, split data.Split, opts Options) (*Re
 	if err != nil {
 		return nil, err
 	}
+	lock, err := lockRun(cfg.OutDir, dc)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Release()
 	if dirs, _ := epochCheckpoints(cfg.OutDir); len(dirs) > 0 && (dc == nil || dc.Rank == 0) {
 		if !opts.Overwrite {
 			return nil, fmt.Errorf("dskd: %s already holds checkpoints: resume it, choose another out_dir, or overwrite", cfg.OutDir)
@@ -107,6 +113,15 @@ func Train(ctx context.Context, cfg Config, split data.Split, opts Options) (*Re
 // configuration stored there, and yields the same trajectory as a run that
 // was never interrupted (same libtorch, device and thread count).
 func Resume(ctx context.Context, runDir string, split data.Split, opts Options) (*Result, error) {
+	dc, err := distConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	lock, err := lockRun(runDir, dc)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Release()
 	dir, err := LatestCheckpoint(runDir)
 	if err != nil {
 		return nil, err
@@ -117,6 +132,19 @@ func Resume(ctx context.Context, runDir string, split data.Split, opts Options) 
 	}
 	st.Config.OutDir = runDir
 	return run(ctx, st, dir, split, opts)
+}
+
+// lockRun takes the run folder's one-writer lock (package runlock); only
+// rank 0 writes the folder, so the other ranks of a distributed run take none.
+func lockRun(dir string, dc *distributed.Config) (*runlock.Lock, error) {
+	if dc != nil && dc.Rank != 0 {
+		return nil, nil
+	}
+	l, err := runlock.Acquire(dir)
+	if err != nil {
+		return nil, fmt.Errorf("dskd: %w", err)
+	}
+	return l, nil
 }
 
 func run(ctx context.Context, st State, from string, split data.Split, opts Options) (*Result, error) {

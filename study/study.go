@@ -4,13 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/angioseg/dskd/dskd"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/angioseg/dskd/dskd"
+	"github.com/angioseg/dskd/internal/runlock"
 
 	"github.com/rs/zerolog"
 )
@@ -37,7 +39,9 @@ type Options struct {
 	Hooks func(Job) dskd.Hooks
 }
 
-// Study trains the grid of spec in the study folder dir and reports it.
+// Run trains the grid of spec in the study folder dir and reports it.
+// One process at a time: Run holds the folder's lock (package runlock)
+// while it trains or reports, and each run's folder is locked by dskd.Train.
 //
 // Each run is a run folder, dir/runs/ARM/fold-F_seed-S: finished runs are
 // skipped, interrupted ones continue with dskd.Resume (exactly as if never
@@ -69,6 +73,11 @@ func Run(ctx context.Context, dir string, spec Spec, opts Options) (*Result, err
 	if dir, err = filepath.Abs(dir); err != nil {
 		return nil, fmt.Errorf("study: %w", err)
 	}
+	lock, err := runlock.Acquire(dir)
+	if err != nil {
+		return nil, fmt.Errorf("study: %w", err)
+	}
+	defer lock.Release()
 	jobs := max(1, opts.Jobs)
 	total := opts.Threads
 	if total <= 0 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
-	"github.com/angioseg/dskd/dskd"
 	"html"
 	"image/png"
 	"math"
@@ -15,6 +14,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/angioseg/dskd/dskd"
+	"github.com/angioseg/dskd/internal/runlock"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -243,4 +245,18 @@ func checkReportFiles(t *testing.T, res *Result) {
 	for _, r := range res.Rows {
 		assert.Contains(t, page, filepath.ToSlash(filepath.Join(r.Dir, "report.html")), "study.html links each run's report")
 	}
+}
+
+// A study folder has one writer: a second study (or report) on it is
+// refused while the first holds it.
+func TestStudyFolderHasOneWriter(t *testing.T) {
+	dataDir := t.TempDir()
+	writeSyntheticFolder(t, dataDir, 12, 48)
+	dir := t.TempDir()
+	held, err := runlock.Acquire(dir)
+	require.NoError(t, err)
+	defer held.Release()
+	_, err = Run(context.Background(), dir, tinyStudy(dataDir), Options{ReportOnly: true, Logger: quietLogger()})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "study: "+dir+" is in use by process ")
 }

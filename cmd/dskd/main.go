@@ -11,6 +11,7 @@ import (
 	"github.com/angioseg/dskd/dskd"
 	"github.com/angioseg/dskd/internal/atomicfile"
 	"github.com/angioseg/dskd/internal/cmdline"
+	"github.com/angioseg/dskd/internal/runlock"
 )
 
 const usage = `usage:
@@ -179,6 +180,11 @@ func predict(args []string) error {
 	if len(images) == 0 {
 		return errors.New("predict: no image given")
 	}
+	lock, err := runlock.Acquire(*out) // one writer per output folder
+	if err != nil {
+		return fmt.Errorf("predict: %w", err)
+	}
+	defer lock.Release()
 	p, err := OpenPredictor(*runDir, *weights, dskd.PredictOptions{InferOptions: dskd.InferOptions{TTA: *tta, TileSize: *tile, Precision: *precision}, Threshold: *threshold, Device: *device})
 	if err != nil {
 		return err
