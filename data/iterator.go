@@ -21,6 +21,10 @@ type IteratorConfig struct {
 	// Shard serves one rank's share of each epoch (data-parallel
 	// training; see Shard); default all samples.
 	Shard Shard
+	// Skip is the number of batches at the start of the epoch that are
+	// neither prepared nor returned (a run resumed mid-epoch); Len still
+	// counts them, and the first Next yields batch Skip. Default 0.
+	Skip int
 	// Logger receives decoding messages (e.g. a non-binary mask, once per
 	// file); nil means the package logger (see SetLogger).
 	Logger *zerolog.Logger
@@ -64,8 +68,8 @@ func NewIterator(samples []Sample, cfg IteratorConfig, epoch int) (*Iterator, er
 	if len(samples) == 0 {
 		return nil, errorf("NewIterator: no samples")
 	}
-	if cfg.BatchSize < 0 || cfg.Workers < 0 || cfg.Prefetch < 0 {
-		return nil, errorf("NewIterator: BatchSize %d, Workers %d and Prefetch %d must be >= 0", cfg.BatchSize, cfg.Workers, cfg.Prefetch)
+	if cfg.BatchSize < 0 || cfg.Workers < 0 || cfg.Prefetch < 0 || cfg.Skip < 0 {
+		return nil, errorf("NewIterator: BatchSize %d, Workers %d, Prefetch %d and Skip %d must be >= 0", cfg.BatchSize, cfg.Workers, cfg.Prefetch, cfg.Skip)
 	}
 	if !cfg.Normalize.valid() {
 		return nil, errorf("NewIterator: unknown Normalize %d", int(cfg.Normalize))
@@ -103,6 +107,10 @@ func NewIterator(samples []Sample, cfg IteratorConfig, epoch int) (*Iterator, er
 	if !cfg.DropLast && len(it.order)%cfg.BatchSize != 0 {
 		it.nb++
 	}
+	if cfg.Skip > it.nb {
+		return nil, errorf("NewIterator: Skip %d, but the epoch has %d batches", cfg.Skip, it.nb)
+	}
+	it.next = cfg.Skip
 	it.slots = make([]chan result, it.nb)
 	for i := range it.slots {
 		it.slots[i] = make(chan result, 1)
@@ -123,7 +131,7 @@ func (it *Iterator) Len() int { return it.nb }
 func (it *Iterator) feed(jobs chan<- int) {
 	defer it.wg.Done()
 	defer close(jobs)
-	for b := 0; b < it.nb; b++ {
+	for b := it.cfg.Skip; b < it.nb; b++ {
 		select {
 		case it.sem <- struct{}{}:
 		case <-it.done:

@@ -159,3 +159,24 @@ func TestIteratorCloseLeaksNoGoroutines(t *testing.T) {
 	}
 	assert.LessOrEqual(t, runtime.NumGoroutine(), before)
 }
+
+// Skip resumes an epoch mid-way: the batches after the skipped ones are
+// exactly those of the full epoch.
+func TestIteratorSkipYieldsTheRestOfTheEpoch(t *testing.T) {
+	s := genericSamples(t)
+	cfg := IteratorConfig{BatchSize: 2, Seed: 5, Shuffle: true, Augment: DefaultAugment(48), Normalize: NormZScore}
+	full := collect(t, s, cfg, 2)
+	require.Len(t, full, 3)
+	cfg.Skip = 2
+	rest := collect(t, s, cfg, 2)
+	require.Len(t, rest, 1)
+	assert.Equal(t, full[2].Names, rest[0].Names)
+	assert.Equal(t, full[2].Images, rest[0].Images)
+	assert.Equal(t, 2, rest[0].Index)
+	cfg.Skip = 3
+	assert.Empty(t, collect(t, s, cfg, 2), "skipping every batch leaves none")
+	cfg.Skip = 4
+	_, err := NewIterator(s, cfg, 2)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Skip 4, but the epoch has 3 batches")
+}

@@ -11,8 +11,13 @@ import (
 	"github.com/angioseg/dskd/optim"
 )
 
+// generatorMu guards libtorch's random generator, which is one per process:
+// runs started at once in one process (a study with several jobs) would
+// otherwise draw each other's initial weights.
 var generatorMu sync.Mutex
 
+// seeded runs fn, which draws from libtorch's generator, right after
+// seeding it, with no other draw in between.
 func seeded(seed int64, fn func() error) error {
 	generatorMu.Lock()
 	defer generatorMu.Unlock()
@@ -20,6 +25,8 @@ func seeded(seed int64, fn func() error) error {
 	return fn()
 }
 
+// build creates the models, optimizer and objective on the worker thread,
+// and restores them from a checkpoint folder when from is set.
 func (t *trainer) build(from string) error {
 	cfg := t.cfg
 	// cfg.Threads is validated >= 0 by WithDefaults; 0 = all cores. The
@@ -89,6 +96,7 @@ func (t *trainer) build(from string) error {
 	return nil
 }
 
+// logStart logs what a new run trains.
 func (t *trainer) logStart() {
 	ev := t.log.Info().Str("model", t.student.Name()).Int64("parameters", t.student.NumParameters()).
 		Str("preset", t.cfg.Loss.Preset).Str("device", engine.DeviceName(t.device)).Int("threads", engine.Threads()).
@@ -99,6 +107,7 @@ func (t *trainer) logStart() {
 	ev.Msg("training")
 }
 
+// drop releases the optimizer's state.
 func (t *trainer) drop() {
 	t.opt.Drop()
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 )
 
+// saveCheckpoint writes everything a resume needs into the checkpoint
+// folder dir, atomically.
 func (t *trainer) saveCheckpoint(dir string) error {
 	st := t.state
 	st.Scaler = t.prec.state()
@@ -25,6 +27,7 @@ func (t *trainer) saveCheckpoint(dir string) error {
 	})
 }
 
+// saveBest writes the best model so far (no teacher, no optimizer).
 func (t *trainer) saveBest() error {
 	st := t.state
 	st.Teacher = false

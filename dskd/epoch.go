@@ -14,6 +14,8 @@ import (
 	"github.com/angioseg/dskd/report"
 )
 
+// trainEpoch trains one epoch and returns its record (losses are the
+// epoch's means; validation is endEpoch's).
 func (t *trainer) trainEpoch(ctx context.Context, epoch int) (report.EpochRecord, error) {
 	cfg := t.cfg
 	start := time.Now()
@@ -78,6 +80,7 @@ func (t *trainer) trainEpoch(ctx context.Context, epoch int) (report.EpochRecord
 	return rec, nil
 }
 
+// endEpoch validates, checkpoints, writes the curves and calls the hook.
 func (t *trainer) endEpoch(epoch int, rec report.EpochRecord) (bool, error) {
 	val, err := t.evaluate(t.split.Val, float32(t.cfg.Threshold), false)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/angioseg/dskd/report"
 )
 
+// runLogger is opts.Logger, or ConsoleLogger.
 func runLogger(opts Options) zerolog.Logger {
 	if opts.Logger != nil {
 		return *opts.Logger
@@ -19,10 +20,14 @@ func runLogger(opts Options) zerolog.Logger {
 	return ConsoleLogger()
 }
 
+// ConsoleLogger is the logger of a run without Options.Logger: human-readable
+// lines on stderr (colours on a terminal only).
 func ConsoleLogger() zerolog.Logger {
 	return zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: "15:04:05", NoColor: !progress.IsTerminal(os.Stderr)}).With().Timestamp().Logger()
 }
 
+// writeReport writes report.html from the run folder; a failure is
+// logged, never fatal to a run that trained.
 func (t *trainer) writeReport() {
 	if err := report.WriteHTML(t.cfg.OutDir); err != nil {
 		t.log.Warn().Err(err).Msg("report.html not written")
@@ -33,6 +38,8 @@ func (t *trainer) writeReport() {
 
 func round4(v float64) float64 { return math.Round(v*1e4) / 1e4 }
 
+// roundSig rounds v to n significant digits (a learning rate of
+// 0.0005000000000000002 logs as 0.0005).
 func roundSig(v float64, n int) float64 {
 	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', n, 64), 64)
 	return r

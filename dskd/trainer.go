@@ -265,12 +265,3 @@ func (t *trainer) loop(ctx context.Context) (*Result, error) {
 	}
 	return t.finish(res)
 }
-
-// endEpoch validates, checkpoints, writes the curves and calls the hook.
-// runLogger is opts.Logger, or ConsoleLogger.
-// ConsoleLogger is the logger of a run without Options.Logger: human-readable
-// lines on stderr (colours on a terminal only).
-// writeReport writes report.html from the run folder; a failure is
-// logged, never fatal to a run that trained.
-// roundSig rounds v to n significant digits (a learning rate of
-// 0.0005000000000000002 logs as 0.0005).
