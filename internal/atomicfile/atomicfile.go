@@ -3,10 +3,13 @@ package atomicfile
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 )
 
 // Write creates path's parent folders, has write fill a temporary file in
@@ -28,10 +31,10 @@ func Write(path string, write func(w io.Writer) error) (err error) {
 		if err != nil {
 			tmp.Close()
 			os.Remove(tmp.Name())
-			err = fmt.Errorf("%s: %w", path, err)
+			err = fmt.Errorf("%s: %w%s", path, err, freeSpace(err, dir))
 		}
 	}()
-	bw := bufio.NewWriter(tmp)
+	bw := bufio.NewWriter(faulty(path, tmp))
 	if err = write(bw); err != nil {
 		return err
 	}
@@ -133,4 +136,88 @@ func syncDir(dir string) error {
 	}
 	defer f.Close()
 	return f.Sync()
+}
+
+// isTemporary reports whether name is one of Write's or WriteDir's
+// temporary files or folders (".NAME.tmp-*", ".tmp-NAME-*").
+func isTemporary(name string) bool {
+	return strings.HasPrefix(name, ".tmp-") || (strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp-"))
+}
+
+// Recover tidies what a process killed in the middle of Write or WriteDir
+// left under root: temporary files and folders are removed, and a folder
+// that WriteDir had moved aside (DIR.old) while DIR is missing is moved
+// back (the kill came between its two renames). It returns what it
+// removed or restored, relative to root. A missing root is not an error.
+func Recover(root string) ([]string, error) {
+	var done []string
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if path == root {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, path)
+		name := d.Name()
+		switch {
+		case isTemporary(name):
+			if err := os.RemoveAll(path); err != nil {
+				return err
+			}
+			done = append(done, "removed "+rel)
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+		case d.IsDir() && strings.HasSuffix(name, ".old"):
+			orig := strings.TrimSuffix(path, ".old")
+			if _, err := os.Stat(orig); err == nil {
+				if err := os.RemoveAll(path); err != nil {
+					return err
+				}
+				done = append(done, "removed "+rel)
+			} else {
+				if err := os.Rename(path, orig); err != nil {
+					return err
+				}
+				done = append(done, "restored "+strings.TrimSuffix(rel, ".old"))
+			}
+			return filepath.SkipDir
+		}
+		return nil
+	})
+	if err != nil {
+		return done, fmt.Errorf("%s: %w", root, err)
+	}
+	return done, nil
+}
+
+// freeSpace says how much room is left where dir is when err is a full
+// disk or quota ("" for other errors).
+func freeSpace(err error, dir string) string {
+	if !errors.Is(err, syscall.ENOSPC) && !errors.Is(err, syscall.EDQUOT) {
+		return ""
+	}
+	var st syscall.Statfs_t
+	if syscall.Statfs(dir, &st) != nil {
+		return ""
+	}
+	return fmt.Sprintf(" (%s free in %s)", bytesText(st.Bavail*uint64(st.Bsize)), dir)
+}
+
+// bytesText writes n bytes in the largest binary unit that keeps it >= 1.
+func bytesText(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, i := float64(n), 0
+	for v >= unit && i < 4 {
+		v /= unit
+		i++
+	}
+	return fmt.Sprintf("%.1f %ciB", v, "KMGT"[i-1])
 }

@@ -67,9 +67,19 @@ func ParseNoArgs(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// Exit is an error that sets the exit status itself: Run prints Message
+// (when not empty) as it is, on a line of its own, and returns Code.
+type Exit struct {
+	Code    int
+	Message string
+}
+
+func (e *Exit) Error() string { return e.Message }
+
 // Run calls command with args and returns the exit status: 0 on success
 // or flag.ErrHelp, 2 for a bad flag (already reported by the flag set),
-// and 1 with "prog: message" on stderr for other errors.
+// an *Exit's own code, and 1 with "prog: message" on stderr for other
+// errors.
 func Run(prog string, args []string, command func([]string) error, stderr io.Writer) int {
 	err := command(args)
 	switch {
@@ -77,6 +87,13 @@ func Run(prog string, args []string, command func([]string) error, stderr io.Wri
 		return 0
 	case isFlagError(err):
 		return 2
+	}
+	var exit *Exit
+	if errors.As(err, &exit) {
+		if exit.Message != "" {
+			fmt.Fprintln(stderr, exit.Message)
+		}
+		return exit.Code
 	}
 	fmt.Fprintln(stderr, Message(prog, err))
 	return 1

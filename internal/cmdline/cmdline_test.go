@@ -89,3 +89,15 @@ func TestRunAndMessage(t *testing.T) {
 	assert.Equal(t, "xcad: dskd: epochs 0", Message("xcad", errors.New("dskd: epochs 0")))
 	assert.Equal(t, "dskd: --data is required", Message("dskd", errors.New("--data is required")))
 }
+
+func TestRunExitSetsStatusAndLine(t *testing.T) {
+	var stderr bytes.Buffer
+	code := Run("dskd", nil, func([]string) error {
+		return fmt.Errorf("wrapped: %w", &Exit{Code: 143, Message: "stopped at epoch 2 step 5; continue with: dskd train --resume --out runs/a"})
+	}, &stderr)
+	assert.Equal(t, 143, code)
+	assert.Equal(t, "stopped at epoch 2 step 5; continue with: dskd train --resume --out runs/a\n", stderr.String(), "the line as it is, no prefix")
+	stderr.Reset()
+	assert.Equal(t, 130, Run("dskd", nil, func([]string) error { return &Exit{Code: 130} }, &stderr))
+	assert.Empty(t, stderr.String())
+}

@@ -22,12 +22,19 @@ func Main(m *testing.M, main func()) {
 	os.Exit(m.Run())
 }
 
+// Command is the command with args as a child process, not started: for
+// tests that talk to it while it runs (signals, pipes).
+func Command(args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), childEnv+"=1")
+	return cmd
+}
+
 // Run runs the command with args in a child process and returns what it
 // wrote and its exit status.
 func Run(t testing.TB, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), childEnv+"=1")
+	cmd := Command(args...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
