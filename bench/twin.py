@@ -6,99 +6,29 @@ Run with Debian's python3-torch (1.13.1, the libtorch gotch links here):
 
     /usr/bin/python3 bench/twin.py --base 16 --size 256 --batch 4 --threads 2 --steps 20 --mode dskd --json
 
-The architecture mirrors models/unet.go exactly (conv3x3 without bias before
-BatchNorm; decoder: bilinear x2 upsample with align_corners=False then a 3x3
-conv with bias halving the channels, concat with the skip, double conv; side
-heads: 3x3 conv to 1 channel, bilinear upsample to the input size; main head
-1x1 conv; reflect padding to a multiple of 2^depth, cropped back). Dice, BCE
-and PSDL are copied from tools/golden/losses_golden.py; DDL uses adaptive
+The network is interop/pytorch/dskd_unet.py's DskdUNet (its state_dict is
+checked against models.Describe, the one description of the U-Net, by
+interop's Go tests), run with hierarchy=True like dskd's forward: every
+side head computed, every output cropped and contiguous. Dice, BCE and
+PSDL are copied from tools/golden/losses_golden.py; DDL uses adaptive
 average pooling like losses/ddl.go (--check verifies it equals the golden
 script's explicit-bin DDL). Optimizer: torch.optim.AdamW(lr 1e-3, wd 1e-5).
 """
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 
-# ---- model (models/unet.go) ----------------------------------------------
+# ---- model (interop/pytorch/dskd_unet.py) ----------------------------------
 
-def kaiming_(w, fan_in):
-    with torch.no_grad():
-        w.normal_(0.0, (2.0 / fan_in) ** 0.5)
-
-
-class Conv(nn.Module):
-    def __init__(self, cin, cout, k, bias):
-        super().__init__()
-        self.weight = nn.Parameter(torch.empty(cout, cin, k, k))
-        kaiming_(self.weight, cin * k * k)
-        self.bias = nn.Parameter(torch.zeros(cout)) if bias else None
-        self.pad = k // 2
-
-    def forward(self, x):
-        return F.conv2d(x, self.weight, self.bias, 1, self.pad)
-
-
-class DoubleConv(nn.Module):
-    def __init__(self, cin, cout, momentum=0.1, eps=1e-5):
-        super().__init__()
-        self.conv1 = Conv(cin, cout, 3, False)
-        self.bn1 = nn.BatchNorm2d(cout, eps=eps, momentum=momentum)
-        self.conv2 = Conv(cout, cout, 3, False)
-        self.bn2 = nn.BatchNorm2d(cout, eps=eps, momentum=momentum)
-
-    def forward(self, x):
-        x = F.relu_(self.bn1(self.conv1(x)))
-        return F.relu_(self.bn2(self.conv2(x)))
-
-
-class UpBlock(nn.Module):
-    def __init__(self, cin, cout, side):
-        super().__init__()
-        self.up = Conv(cin, cout, 3, True)
-        self.dc = DoubleConv(2 * cout, cout)
-        self.side = Conv(cout, 1, 3, True) if side else None
-
-
-class UNet(nn.Module):
-    def __init__(self, depth=4, base=32, in_channels=1):
-        super().__init__()
-        self.depth = depth
-        w = lambda k: base << k
-        self.enc = nn.ModuleList([DoubleConv(in_channels if k == 0 else w(k - 1), w(k)) for k in range(depth + 1)])
-        self.dec = nn.ModuleList([UpBlock(w(depth - j), w(depth - 1 - j), j < depth - 1) for j in range(depth)])
-        self.head = Conv(w(0), 1, 1, True)
-
-    def forward(self, x):
-        h, w = x.shape[2], x.shape[3]
-        mult = 1 << self.depth
-        ph, pw = (-h) % mult, (-w) % mult
-        if ph or pw:
-            mode = "reflect" if ph < h and pw < w else "replicate"
-            x = F.pad(x, (0, pw, 0, ph), mode=mode)
-        full = x.shape[2:]
-        skips = []
-        cur = self.enc[0](x)
-        for k in range(1, self.depth + 1):
-            skips.append(cur)
-            cur = self.enc[k](F.max_pool2d(cur, 2, 2))
-        hier = []
-        for u in self.dec:
-            skip = skips.pop()
-            up = u.up(F.interpolate(cur, size=skip.shape[2:], mode="bilinear", align_corners=False))
-            cur = u.dc(torch.cat([up, skip], 1))
-            if u.side is not None:
-                logit = F.interpolate(u.side(cur), size=full, mode="bilinear", align_corners=False)
-            else:
-                logit = self.head(cur)
-            hier.append(logit[:, :, :h, :w].contiguous() if (ph or pw) else logit)
-        return hier  # coarse to fine; hier[-1] is the main output
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "interop", "pytorch"))
+from dskd_unet import DskdUNet  # noqa: E402  (models.New's U-Net: 1 input channel, bilinear)
 
 
 # ---- losses (tools/golden/losses_golden.py; losses/*.go) ------------------
@@ -209,7 +139,7 @@ def main():
         torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     dev = torch.device(a.device)
-    student = UNet(a.depth, a.base).to(dev)
+    student = DskdUNet(depth=a.depth, base=a.base).to(dev)
     n_params = sum(p.numel() for p in student.parameters())
     shape = (a.batch, 1, a.size, a.size)
     x = torch.randn(shape, device=dev)
@@ -223,12 +153,12 @@ def main():
 
         def step(ph):
             with torch.no_grad():
-                torch.sigmoid(student(x)[-1])
+                torch.sigmoid(student(x, hierarchy=True)[-1])
     else:
         res["optim"] = "torch"
         teacher = None
         if a.mode == "dskd":
-            teacher = UNet(a.depth, a.base).to(dev)
+            teacher = DskdUNet(depth=a.depth, base=a.base).to(dev)
             teacher.load_state_dict(student.state_dict())
             teacher.eval()
             for p in teacher.parameters():
@@ -242,9 +172,9 @@ def main():
             t_out = None
             if teacher is not None:
                 with torch.no_grad():
-                    t_out = teacher(x)
+                    t_out = teacher(x, hierarchy=True)
             t1 = time.perf_counter()
-            out = student(x)
+            out = student(x, hierarchy=True)
             t2 = time.perf_counter()
             loss = objective(a.mode, out, t_out, y, epoch, total)
             res["loss"] = loss.item()

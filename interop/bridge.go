@@ -12,14 +12,16 @@ import (
 // is models.UNet.Weights and SetWeights, through internal/aten).
 
 // FromUNet copies every variable of net (weights and BatchNorm running
-// statistics, on any device and float dtype) into a Model whose Meta has
+// statistics, on any device and float dtype), in models.Describe's Params
+// order, into a Model whose Meta has
 // net's config and this binary's Version; set Normalize and Threshold as
 // the model was trained. Call it on the engine Worker that owns net.
 func FromUNet(net *models.UNet) (*Model, error) {
-	layout, err := Layout(net.Config())
+	arch, err := models.Describe(net.Config())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("interop: %w", err)
 	}
+	layout := arch.Params()
 	values, err := net.Weights()
 	if err != nil {
 		return nil, fmt.Errorf("interop: %w", err)
@@ -54,6 +56,11 @@ func LoadArrays(net *models.UNet, arrays []Array) error {
 	if err := CheckLayout(net.Config(), arrays); err != nil {
 		return err
 	}
+	return setArrays(net, arrays)
+}
+
+// setArrays copies arrays, already checked against net's config, into net.
+func setArrays(net *models.UNet, arrays []Array) error {
 	values := make([]models.NamedValues, len(arrays))
 	for i, a := range arrays {
 		values[i] = models.NamedValues{Name: a.Name, Shape: a.Shape, Data: a.Data}
@@ -64,8 +71,9 @@ func LoadArrays(net *models.UNet, arrays []Array) error {
 	return nil
 }
 
-// NewUNet builds a models.UNet on device from m's config and weights. Call
-// it on an engine Worker (the UNet belongs to that Worker's thread).
+// NewUNet builds a models.UNet on device from m's config and weights
+// (checked once, by Validate). Call it on an engine Worker (the UNet
+// belongs to that Worker's thread).
 func NewUNet(m *Model, device gotch.Device) (*models.UNet, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
@@ -74,7 +82,7 @@ func NewUNet(m *Model, device gotch.Device) (*models.UNet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("interop: %w", err)
 	}
-	if err := LoadArrays(net, m.Arrays); err != nil {
+	if err := setArrays(net, m.Arrays); err != nil {
 		net.VarStore().Destroy()
 		return nil, err
 	}

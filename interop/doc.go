@@ -5,11 +5,12 @@
 // A Model is plain data: Metadata (the models.UNetConfig, the input
 // normalisation, the threshold, the dskd version) and one Array per
 // variable, named as in the VarStore (enc0.conv1.weight,
-// enc0.bn1.running_mean, dec0.up.weight, dec0.side.bias, head.weight, ...;
-// Layout lists them). interop/pytorch/dskd_unet.py defines the same network
-// in PyTorch with the same state_dict names and shapes, so
-// load_state_dict(..., strict=True) takes dskd weights and dskd takes the
-// weights of that definition.
+// enc0.bn1.running_mean, dec0.up.weight, dec0.side.bias, head.weight, ...).
+// Names, shapes and order come from models.Describe, the one description
+// of the network, and so does the ONNX graph. interop/pytorch/dskd_unet.py
+// defines the same network in PyTorch with the same state_dict (a test
+// checks it against models.Describe), so load_state_dict(..., strict=True)
+// takes dskd weights and dskd takes the weights of that definition.
 //
 //	m, _ := interop.FromUNet(net)                 // on the net's engine Worker
 //	m.Meta.Normalize, m.Meta.Threshold = "zscore", 0.5
@@ -19,7 +20,7 @@
 //
 // # Formats
 //
-// Safetensors: float32 tensors in Layout order, the metadata as string
+// Safetensors: float32 tensors in models.Describe's Params order, the metadata as string
 // pairs (dskd_config holds the UNetConfig as JSON) plus "format": "pt".
 //
 // .pt: a zip that torch.load reads (PyTorch >= 1.6, weights_only=True

@@ -198,13 +198,7 @@ func TestPTRejects(t *testing.T) {
 }
 
 func TestInferConfigAndLayoutErrors(t *testing.T) {
-	layout, err := Layout(models.UNetConfig{Depth: 2, Base: 3, Upsample: models.UpsampleTranspose})
-	require.NoError(t, err)
-	var arrays []Array
-	for _, p := range layout {
-		n, _ := numel(p.Shape)
-		arrays = append(arrays, Array{Name: p.Name, Shape: p.Shape, Data: make([]float32, n)})
-	}
+	arrays := zeroArrays(t, models.UNetConfig{Depth: 2, Base: 3, Upsample: models.UpsampleTranspose})
 	cfg, err := InferConfig(arrays)
 	require.NoError(t, err)
 	assert.Equal(t, models.UNetConfig{Depth: 2, Base: 3, InChannels: 1, Upsample: "transpose", BNMomentum: 0.1, BNEps: 1e-5}, cfg)
@@ -252,13 +246,7 @@ func TestMetadata(t *testing.T) {
 
 // The ONNX protobuf decodes, field by field, to what onnx.proto says.
 func TestONNXWireFormat(t *testing.T) {
-	layout, err := Layout(models.UNetConfig{Depth: 1, Base: 1})
-	require.NoError(t, err)
-	m := &Model{}
-	for _, p := range layout {
-		n, _ := numel(p.Shape)
-		m.Arrays = append(m.Arrays, Array{Name: p.Name, Shape: p.Shape, Data: make([]float32, n)})
-	}
+	m := &Model{Arrays: zeroArrays(t, models.UNetConfig{Depth: 1, Base: 1})}
 	m.Meta.Config = models.UNetConfig{Depth: 1, Base: 1}
 	var buf bytes.Buffer
 	require.NoError(t, EncodeONNX(&buf, m, ONNXOptions{}))
@@ -270,7 +258,7 @@ func TestONNXWireFormat(t *testing.T) {
 	graph := wireFields(t, fields[7][0].([]byte))          // graph
 	input := wireFields(t, graph[11][0].([]byte))          // input ValueInfoProto
 	assert.Equal(t, "image", string(input[1][0].([]byte)))
-	assert.Len(t, graph[5], len(layout)+countConsts(t, graph[5])) // every array is an initializer
+	assert.Len(t, graph[5], len(m.Arrays)+countConsts(t, graph[5])) // every array is an initializer (no side heads at depth 1)
 	var ops []string
 	for _, n := range graph[1] {
 		node := wireFields(t, n.([]byte))

@@ -43,6 +43,26 @@ func newTestUNet(t *testing.T, cfg models.UNetConfig, seed int64) *models.UNet {
 	return net
 }
 
+// layoutOf is models.Describe(cfg).Params(): every variable, in order.
+func layoutOf(t *testing.T, cfg models.UNetConfig) []models.Param {
+	t.Helper()
+	arch, err := models.Describe(cfg)
+	require.NoError(t, err)
+	return arch.Params()
+}
+
+// zeroArrays returns an all-zero Array for every variable of cfg, in order.
+func zeroArrays(t *testing.T, cfg models.UNetConfig) []Array {
+	t.Helper()
+	var arrays []Array
+	for _, p := range layoutOf(t, cfg) {
+		n, err := numel(p.Shape)
+		require.NoError(t, err)
+		arrays = append(arrays, Array{Name: p.Name, Shape: p.Shape, Data: make([]float32, n)})
+	}
+	return arrays
+}
+
 // randomImages returns n·c·h·w intensities in [0, 1] (an angiogram-like
 // dark background with brighter noise), as Arrays named "x".
 func randomImages(seed int64, shape ...int64) Array {

@@ -2,108 +2,60 @@ package interop
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/angioseg/dskd/models"
 )
 
-// Param is the name and shape of one variable of a models.UNet.
-type Param struct {
-	Name  string
-	Shape []int64
-}
-
-// Layout lists the variables of a models.UNet built with cfg (zero fields
-// take their defaults): every weight, bias and BatchNorm running statistic,
-// in the order of a PyTorch state_dict of interop/pytorch/dskd_unet.py.
-// The names are the VarStore's: enc0.conv1.weight, enc0.bn1.running_mean,
-// dec0.up.weight, dec0.side.bias, head.weight, ...
-func Layout(cfg models.UNetConfig) ([]Param, error) {
-	cfg, err := cfg.WithDefaults()
-	if err != nil {
-		return nil, fmt.Errorf("interop: %w", err)
-	}
-	var ps []Param
-	add := func(name string, shape ...int64) { ps = append(ps, Param{name, shape}) }
-	conv := func(p string, in, out, k int64, bias bool) {
-		add(p+".weight", out, in, k, k)
-		if bias {
-			add(p+".bias", out)
-		}
-	}
-	bn := func(p string, ch int64) {
-		add(p+".weight", ch)
-		add(p+".bias", ch)
-		add(p+".running_mean", ch)
-		add(p+".running_var", ch)
-	}
-	doubleConv := func(p string, in, out int64) {
-		conv(p+".conv1", in, out, 3, false)
-		bn(p+".bn1", out)
-		conv(p+".conv2", out, out, 3, false)
-		bn(p+".bn2", out)
-	}
-	width := func(k int) int64 { return int64(cfg.Base) << k }
-	d := cfg.Depth
-	for k := 0; k <= d; k++ {
-		in := int64(cfg.InChannels)
-		if k > 0 {
-			in = width(k - 1)
-		}
-		doubleConv("enc"+strconv.Itoa(k), in, width(k))
-	}
-	for j := 0; j < d; j++ {
-		k := d - 1 - j
-		p := "dec" + strconv.Itoa(j)
-		if cfg.Upsample == models.UpsampleTranspose {
-			add(p+".up.weight", width(k+1), width(k), 2, 2) // ATen's [in, out, k, k]
-			add(p+".up.bias", width(k))
-		} else {
-			conv(p+".up", width(k+1), width(k), 3, true)
-		}
-		doubleConv(p, 2*width(k), width(k))
-		if j < d-1 {
-			conv(p+".side", width(k), 1, 3, true)
-		}
-	}
-	conv("head", width(0), 1, 1, true)
-	return ps, nil
-}
-
 // InferConfig recovers the UNetConfig of a set of arrays from their names
-// and shapes (files written by PyTorch carry no dskd metadata): Depth from
-// the encoder stages, Base and InChannels from enc0.conv1.weight, Upsample
-// from dec0.up.weight. BatchNorm momentum and epsilon are not stored in
-// weights and keep their defaults. The result is then checked against
-// Layout by the caller.
+// and shapes (files written by PyTorch carry no dskd metadata), reading
+// the names off models.Describe: Depth from the encoder stages present,
+// Base and InChannels from the first encoder convolution's weight
+// [base, in_channels, 3, 3], Upsample from the first decoder stage's up
+// weight. BatchNorm momentum and epsilon are not stored in weights and
+// keep their defaults. The caller then checks the arrays with CheckLayout.
 func InferConfig(arrays []Array) (models.UNetConfig, error) {
 	shapes := make(map[string][]int64, len(arrays))
 	for _, a := range arrays {
 		shapes[a.Name] = a.Shape
 	}
 	var cfg models.UNetConfig
-	for shapes["enc"+strconv.Itoa(cfg.Depth+1)+".conv1.weight"] != nil {
+	deepest, err := models.Describe(models.UNetConfig{Depth: models.MaxDepth})
+	if err != nil {
+		return cfg, fmt.Errorf("interop: %w", err)
+	}
+	stageWeight := func(k int) string { return deepest.Encoder[k].Conv1.Params()[0].Name }
+	first := shapes[stageWeight(0)]
+	switch {
+	case first == nil:
+		return cfg, fmt.Errorf("interop: no %s among %d arrays (%s): not a dskd U-Net state dict", stageWeight(0), len(arrays), sampleNames(arrays))
+	case len(first) != 4:
+		return cfg, fmt.Errorf("interop: %s has shape %v, want [base, in_channels, 3, 3]", stageWeight(0), first)
+	}
+	for cfg.Depth < models.MaxDepth && shapes[stageWeight(cfg.Depth+1)] != nil {
 		cfg.Depth++
 	}
-	first := shapes["enc0.conv1.weight"]
-	if first == nil {
-		return cfg, fmt.Errorf("interop: no enc0.conv1.weight among %d arrays (%s): not a dskd U-Net state dict", len(arrays), sampleNames(arrays))
-	}
-	if len(first) != 4 {
-		return cfg, fmt.Errorf("interop: enc0.conv1.weight has shape %v, want [base, in_channels, 3, 3]", first)
-	}
 	if cfg.Depth == 0 {
-		return cfg, fmt.Errorf("interop: only one encoder stage (enc0): a dskd U-Net has depth >= 1")
+		return cfg, fmt.Errorf("interop: no %s: a dskd U-Net has at least two encoder stages (depth >= 1)", stageWeight(1))
 	}
 	cfg.Base, cfg.InChannels = int(first[0]), int(first[1])
-	cfg.Upsample = models.UpsampleBilinear
-	if up := shapes["dec0.up.weight"]; len(up) == 4 && up[2] == 2 && up[3] == 2 {
-		cfg.Upsample = models.UpsampleTranspose
+	// The upsampling whose first up weight has the shape found (bilinear
+	// when none has: CheckLayout then names the difference).
+	for _, up := range []string{models.UpsampleTranspose, models.UpsampleBilinear} {
+		cfg.Upsample = up
+		arch, err := models.Describe(cfg)
+		if err != nil {
+			return cfg, fmt.Errorf("interop: %w", err)
+		}
+		if w := arch.Decoder[0].Up.Params()[0]; sameShape(shapes[w.Name], w.Shape) {
+			break
+		}
 	}
-	cfg, err := cfg.WithDefaults()
+	if cfg, err = cfg.WithDefaults(); err != nil {
+		return cfg, fmt.Errorf("interop: %w", err)
+	}
 	cfg.MemoryFormat, cfg.Init = "", "" // not part of a weights file (see Metadata)
-	return cfg, err
+	return cfg, nil
 }
 
 // sampleNames lists the first few array names for error messages.
@@ -120,17 +72,15 @@ func sampleNames(arrays []Array) string {
 }
 
 // CheckLayout verifies that arrays hold exactly the variables of a UNet
-// built with cfg, with their shapes, and valid data. Every difference is
+// built with cfg (models.Describe(cfg).Params), with their shapes, and
+// valid data; the order does not matter. Every difference is
 // named (up to 5).
 func CheckLayout(cfg models.UNetConfig, arrays []Array) error {
-	cfg, err := cfg.WithDefaults()
+	arch, err := models.Describe(cfg)
 	if err != nil {
 		return fmt.Errorf("interop: %w", err)
 	}
-	want, err := Layout(cfg)
-	if err != nil {
-		return err
-	}
+	cfg, want := arch.Config, arch.Params()
 	have := make(map[string]Array, len(arrays))
 	for _, a := range arrays {
 		if err := a.Validate(); err != nil {

@@ -42,18 +42,23 @@ const (
 // the network (BatchNormalization in inference mode, bilinear Resize with
 // half_pixel coordinates = align_corners=false) and the crop back to H x W.
 // Normalising an input twice changes nothing, so already normalised
-// images give the same result.
+// images give the same result. The network's nodes follow
+// models.Describe(Meta.Config); the initializers are the arrays the
+// outputs read (a side head's only with SideOutputs), in m's order.
 func EncodeONNX(w io.Writer, m *Model, opts ONNXOptions) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
 	meta := m.Meta
-	g := &graphBuilder{arrays: map[string]bool{}}
-	for _, a := range m.Arrays {
-		g.initializer(a.Name, onnxFloat, a.Shape, float32LE(nil, a.Data))
-		g.arrays[a.Name] = true
+	arch, err := models.Describe(meta.Config)
+	if err != nil {
+		return fmt.Errorf("interop: %w", err)
 	}
-	g.build(meta, opts)
+	g := &graphBuilder{reads: map[string]bool{}, eps: arch.Config.BNEps}
+	g.build(arch, meta.Normalize, opts)
+	if err := g.weights(m.Arrays); err != nil {
+		return err
+	}
 	kv, err := meta.Strings()
 	if err != nil {
 		return err
@@ -87,9 +92,26 @@ func EncodeONNX(w io.Writer, m *Model, opts ONNXOptions) error {
 
 // graphBuilder appends nodes and constants; every value gets a fresh name.
 type graphBuilder struct {
-	graph  onnxGraph
-	arrays map[string]bool
-	count  int
+	graph onnxGraph
+	reads map[string]bool // the model arrays the nodes read
+	eps   float64         // BatchNorm epsilon
+	count int
+}
+
+// weights puts the arrays the nodes read, in the order of arrays, before
+// the constants.
+func (g *graphBuilder) weights(arrays []Array) error {
+	var ws []onnxTensor
+	for _, a := range arrays {
+		if g.reads[a.Name] {
+			ws = append(ws, onnxTensor{name: a.Name, dataType: onnxFloat, dims: a.Shape, raw: float32LE(nil, a.Data)})
+		}
+	}
+	if len(ws) != len(g.reads) {
+		return fmt.Errorf("interop: the ONNX graph reads %d arrays, the model has %d of them", len(g.reads), len(ws))
+	}
+	g.graph.initializers = append(ws, g.graph.initializers...)
+	return nil
 }
 
 func (g *graphBuilder) initializer(name string, dataType int32, dims []int64, raw []byte) {
@@ -180,25 +202,30 @@ func (g *graphBuilder) padIndex(n, pad, reflect string) string {
 	return g.op("Where", reflect, mirrored, clamped)
 }
 
-// conv is a convolution with the stored weight (and bias when present).
-func (g *graphBuilder) conv(x, prefix string, k int64) string {
-	in := []string{x, prefix + ".weight"}
-	if g.arrays[prefix+".bias"] {
-		in = append(in, prefix+".bias")
+// layer applies a layer of the architecture: Conv, ConvTranspose or
+// BatchNormalization (inference mode) with the layer's arrays as the
+// inputs after x, in Params order (the order of ONNX's inputs for all
+// three).
+func (g *graphBuilder) layer(x string, l models.Layer) string {
+	in := []string{x}
+	for _, p := range l.Params() {
+		in = append(in, p.Name)
+		g.reads[p.Name] = true
+	}
+	k := l.Kernel
+	switch l.Kind {
+	case models.LayerBatchNorm:
+		return g.node("BatchNormalization", in, floatAttr("epsilon", float32(g.eps)))
+	case models.LayerConvTranspose:
+		return g.node("ConvTranspose", in, intsAttr("kernel_shape", k, k), intsAttr("strides", k, k))
 	}
 	p := k / 2
 	return g.node("Conv", in, intsAttr("kernel_shape", k, k), intsAttr("pads", p, p, p, p), intsAttr("strides", 1, 1))
 }
 
-func (g *graphBuilder) bnRelu(x, prefix string, eps float64) string {
-	y := g.node("BatchNormalization", []string{x, prefix + ".weight", prefix + ".bias", prefix + ".running_mean", prefix + ".running_var"},
-		floatAttr("epsilon", float32(eps)))
-	return g.op("Relu", y)
-}
-
-func (g *graphBuilder) doubleConv(x, prefix string, eps float64) string {
-	x = g.bnRelu(g.conv(x, prefix+".conv1", 3), prefix+".bn1", eps)
-	return g.bnRelu(g.conv(x, prefix+".conv2", 3), prefix+".bn2", eps)
+func (g *graphBuilder) doubleConv(x string, d models.DoubleConv) string {
+	x = g.op("Relu", g.layer(g.layer(x, d.Conv1), d.BN1))
+	return g.op("Relu", g.layer(g.layer(x, d.Conv2), d.BN2))
 }
 
 // resizeTo resizes x bilinearly (align_corners=false) to the spatial size
@@ -220,11 +247,13 @@ func (g *graphBuilder) output(name, x string) {
 		dims: []onnxDim{{param: "batch"}, {value: 1}, {param: "height"}, {param: "width"}}})
 }
 
-func (g *graphBuilder) build(meta Metadata, opts ONNXOptions) {
-	cfg := meta.Config
+// build adds the inference graph of arch: normalisation, padding, the
+// network as models.UNet.Forward runs it, the crop and the sigmoids.
+func (g *graphBuilder) build(arch models.Architecture, normalize string, opts ONNXOptions) {
+	cfg := arch.Config
 	g.graph.inputs = []onnxValueInfo{{name: ONNXInput, elemType: onnxFloat,
 		dims: []onnxDim{{param: "batch"}, {value: int64(cfg.InChannels)}, {param: "height"}, {param: "width"}}}}
-	x := g.normalize(ONNXInput, meta.Normalize)
+	x := g.normalize(ONNXInput, normalize)
 
 	// Pad H and W up to a multiple of 2^Depth (models.UNet.Forward).
 	shape := g.op("Shape", x)
@@ -240,35 +269,26 @@ func (g *graphBuilder) build(meta Metadata, opts ONNXOptions) {
 	cropEnds := g.node("Concat", []string{g.op("Unsqueeze", h, g.vector(0)), g.op("Unsqueeze", w, g.vector(0))}, intAttr("axis", 0))
 	crop := func(t string) string { return g.op("Slice", t, g.vector(0, 0), cropEnds, g.vector(2, 3)) }
 
-	eps := cfg.BNEps
-	var skips []string
-	cur := g.doubleConv(x, "enc0", eps)
-	for k := 1; k <= cfg.Depth; k++ {
-		skips = append(skips, cur)
-		pooled := g.node("MaxPool", []string{cur}, intsAttr("kernel_shape", 2, 2), intsAttr("strides", 2, 2))
-		cur = g.doubleConv(pooled, "enc"+strconv.Itoa(k), eps)
-	}
-	for j := 0; j < cfg.Depth; j++ {
-		p := "dec" + strconv.Itoa(j)
-		skip := skips[len(skips)-1]
-		skips = skips[:len(skips)-1]
-		var up string
-		if cfg.Upsample == models.UpsampleTranspose {
-			up = g.node("ConvTranspose", []string{cur, p + ".up.weight", p + ".up.bias"},
-				intsAttr("kernel_shape", 2, 2), intsAttr("strides", 2, 2))
-		} else {
-			up = g.conv(g.resizeTo(cur, g.spatial(skip)), p+".up", 3)
+	enc := make([]string, len(arch.Encoder)) // each encoder stage's output
+	cur := x
+	for k, st := range arch.Encoder {
+		if k > 0 {
+			cur = g.node("MaxPool", []string{cur}, intsAttr("kernel_shape", 2, 2), intsAttr("strides", 2, 2))
 		}
-		cur = g.doubleConv(g.node("Concat", []string{up, skip}, intAttr("axis", 1)), p, eps)
-		if j < cfg.Depth-1 {
-			if opts.SideOutputs {
-				side := g.resizeTo(g.conv(cur, p+".side", 3), full)
-				g.output("side_"+strconv.Itoa(j), crop(side))
-			}
-			continue
-		}
-		g.output(ONNXOutput, crop(g.conv(cur, "head", 1)))
+		cur = g.doubleConv(cur, st)
+		enc[k] = cur
 	}
+	for j, st := range arch.Decoder {
+		skip, up := enc[st.Skip], cur
+		if st.Up.Kind != models.LayerConvTranspose {
+			up = g.resizeTo(up, g.spatial(skip))
+		}
+		cur = g.doubleConv(g.node("Concat", []string{g.layer(up, st.Up), skip}, intAttr("axis", 1)), st.Block)
+		if st.Side != nil && opts.SideOutputs {
+			g.output("side_"+strconv.Itoa(j), crop(g.resizeTo(g.layer(cur, *st.Side), full)))
+		}
+	}
+	g.output(ONNXOutput, crop(g.layer(cur, arch.Head)))
 	// The main output first: sess.run(None, ...)[0] is the probability map.
 	outs := g.graph.outputs
 	g.graph.outputs = append([]onnxValueInfo{outs[len(outs)-1]}, outs[:len(outs)-1]...)

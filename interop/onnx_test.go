@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -48,6 +50,13 @@ func angiogram(size int, seed int64) Array {
 // values (and checks every output's shape is [N, 1, H, W]).
 func runORT(t *testing.T, model string, x Array) map[string][]float32 {
 	t.Helper()
+	res, _ := runORTLog(t, model, x)
+	return res
+}
+
+// runORTLog is runORT that also returns what ONNX Runtime logged (stderr).
+func runORTLog(t *testing.T, model string, x Array) (map[string][]float32, string) {
+	t.Helper()
 	node, modules := needORT(t)
 	dir := t.TempDir()
 	in := filepath.Join(dir, "x.f32")
@@ -57,7 +66,13 @@ func runORT(t *testing.T, model string, x Array) map[string][]float32 {
 		args = append(args, strconv.FormatInt(d, 10))
 	}
 	args = append(args, dir)
-	out := runTool(t, []string{"NODE_PATH=" + modules}, node, args...)
+	cmd := exec.Command(node, args...)
+	cmd.Env = append(os.Environ(), "NODE_PATH="+modules)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.Output()
+	out := string(stdout)
+	require.NoError(t, err, "%s %s\n%s%s", node, strings.Join(args, " "), out, stderr.String())
 	var shapes map[string][]int64
 	require.NoError(t, json.Unmarshal([]byte(out), &shapes), out)
 	res := map[string][]float32{}
@@ -71,7 +86,7 @@ func runORT(t *testing.T, model string, x Array) map[string][]float32 {
 		}
 		res[name] = v
 	}
-	return res
+	return res, stderr.String()
 }
 
 // checkONNX runs onnx.checker (full check, with shape inference) and
@@ -215,4 +230,68 @@ func TestONNXNormalisationMatchesData(t *testing.T) {
 		assert.LessOrEqual(t, d, 2e-6, how)
 		assert.Equal(t, float32(0), got[90000], "%s of a constant image", how)
 	}
+}
+
+// Every initializer is read by some node: without SideOutputs the side
+// heads' arrays are left out (ONNX Runtime warned about each unused one),
+// with SideOutputs every array is in; the arrays come in the model's
+// order, before the graph constants.
+func TestONNXInitializersAreRead(t *testing.T) {
+	cfg := models.UNetConfig{Depth: 4, Base: 2}
+	m := &Model{Meta: Metadata{Config: cfg}, Arrays: zeroArrays(t, cfg)}
+	for _, sides := range []bool{false, true} {
+		var buf bytes.Buffer
+		require.NoError(t, EncodeONNX(&buf, m, ONNXOptions{SideOutputs: sides}))
+		graph := wireFields(t, wireFields(t, buf.Bytes())[7][0].([]byte)) // ModelProto.graph
+		read := map[string]bool{}
+		for _, n := range graph[1] { // GraphProto.node
+			for _, in := range wireFields(t, n.([]byte))[1] { // NodeProto.input
+				read[string(in.([]byte))] = true
+			}
+		}
+		var arrays []string
+		for i, init := range graph[5] { // GraphProto.initializer
+			name := string(wireFields(t, init.([]byte))[8][0].([]byte)) // TensorProto.name
+			assert.True(t, read[name], "side outputs %v: initializer %s is read by no node", sides, name)
+			if !strings.HasPrefix(name, "const_") {
+				assert.Equal(t, len(arrays), i, "side outputs %v: array %s after a constant", sides, name)
+				arrays = append(arrays, name)
+			}
+		}
+		var want []string
+		for _, a := range m.Arrays {
+			if sides || !strings.Contains(a.Name, ".side.") {
+				want = append(want, a.Name)
+			}
+		}
+		assert.Equal(t, want, arrays, "side outputs %v", sides)
+		if !sides {
+			assert.Len(t, arrays, len(m.Arrays)-6, "3 side heads' weights and biases left out")
+		}
+	}
+}
+
+// ONNX Runtime loads a plain export (no side outputs) without a warning
+// about unused initializers, and a main-only export computes the same
+// probabilities as one with side outputs.
+func TestONNXRuntimeNoUnusedInitializers(t *testing.T) {
+	needORT(t)
+	var m *Model
+	onWorker(t, func() {
+		var err error
+		m, err = FromUNet(newTestUNet(t, models.UNetConfig{Depth: 4, Base: 2}, 45))
+		require.NoError(t, err)
+	})
+	dir := t.TempDir()
+	plain, sides := filepath.Join(dir, "plain.onnx"), filepath.Join(dir, "sides.onnx")
+	writeONNX(t, plain, m, ONNXOptions{})
+	writeONNX(t, sides, m, ONNXOptions{SideOutputs: true})
+	x := randomImages(46, 1, 1, 37, 29)
+	got, log := runORTLog(t, plain, x)
+	assert.NotContains(t, log, "Removing initializer")
+	assert.NotContains(t, log, "not used by any node")
+	require.Len(t, got, 1)
+	all := runORT(t, sides, x)
+	require.Len(t, all, 4)
+	assert.Equal(t, all[ONNXOutput], got[ONNXOutput])
 }

@@ -2,8 +2,10 @@ package interop
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -108,11 +110,10 @@ func TestDskdLoadsPyTorchWeights(t *testing.T) {
 }
 
 // assertStateDictIsLayout: the PyTorch module's state_dict, as [name,
-// shape] pairs in order, is exactly Layout(cfg).
+// shape] pairs in order, is exactly models.Describe(cfg).Params().
 func assertStateDictIsLayout(t *testing.T, cfg models.UNetConfig, sd [][2]any) {
 	t.Helper()
-	layout, err := Layout(cfg)
-	require.NoError(t, err)
+	layout := layoutOf(t, cfg)
 	require.Len(t, sd, len(layout))
 	for i, p := range layout {
 		var shape []int64
@@ -122,4 +123,59 @@ func assertStateDictIsLayout(t *testing.T, cfg models.UNetConfig, sd [][2]any) {
 		assert.Equal(t, p.Name, sd[i][0], "state_dict entry %d", i)
 		assert.Equal(t, p.Shape, shape, p.Name)
 	}
+}
+
+// The PyTorch definition (interop/pytorch/dskd_unet.py, which
+// bench/twin.py imports) has exactly the variables of models.Describe: the
+// same names in the same order, the same shapes, and the BatchNorm running
+// statistics, only they, as buffers. Depths 1 (no side head) to 5 (four),
+// widths 1, 3 and 16, 1 to 3 input channels, both upsamplings.
+func TestPyTorchStateDictIsArchitecture(t *testing.T) {
+	py := needTorch(t)
+	var cfgs []models.UNetConfig
+	for depth := 1; depth <= 5; depth++ {
+		for _, base := range []int{1, 3, 16} {
+			for _, up := range []string{models.UpsampleBilinear, models.UpsampleTranspose} {
+				cfgs = append(cfgs, models.UNetConfig{Depth: depth, Base: base, InChannels: 1 + (depth+base)%3, Upsample: up})
+			}
+		}
+	}
+	args, err := json.Marshal(cfgs) // UNetConfig's JSON names are DskdUNet's arguments
+	require.NoError(t, err)
+	out := runTool(t, nil, py, parityScript(), "state-dicts", string(args))
+	var got [][][3]any // per config: [name, shape, is_buffer] in state_dict order
+	require.NoError(t, json.Unmarshal([]byte(out), &got), out)
+	require.Len(t, got, len(cfgs))
+	row := func(name string, shape []int64, buffer bool) string {
+		return fmt.Sprintf("%s %v buffer=%v", name, shape, buffer)
+	}
+	for i, cfg := range cfgs {
+		var want, have []string
+		sides := 0
+		for _, p := range layoutOf(t, cfg) {
+			want = append(want, row(p.Name, p.Shape, p.Role.Buffer()))
+			if strings.Contains(p.Name, ".side.") {
+				sides++
+			}
+		}
+		for _, e := range got[i] {
+			var shape []int64
+			for _, d := range e[1].([]any) {
+				shape = append(shape, int64(d.(float64)))
+			}
+			have = append(have, row(e[0].(string), shape, e[2].(bool)))
+		}
+		assert.Equal(t, want, have, "depth %d base %d in %d %s", cfg.Depth, cfg.Base, cfg.InChannels, cfg.Upsample)
+		assert.Equal(t, 2*(cfg.Depth-1), sides, "side heads' weights and biases at depth %d", cfg.Depth)
+	}
+	// Spot values, counted by hand: depth 5, base 16, 1 input channel,
+	// transposed upsampling (the last config): 6 encoder stages of 10
+	// variables, 5 decoder stages of 12, 4 side heads of 2, the head's 2.
+	require.Equal(t, models.UNetConfig{Depth: 5, Base: 16, InChannels: 1, Upsample: models.UpsampleTranspose}, cfgs[len(cfgs)-1])
+	sd := got[len(cfgs)-1]
+	assert.Equal(t, 6*10+5*12+4*2+2, len(sd))
+	assert.Equal(t, []any{"enc0.conv1.weight", []any{16.0, 1.0, 3.0, 3.0}, false}, sd[0][:])
+	assert.Equal(t, []any{"dec0.up.weight", []any{512.0, 256.0, 2.0, 2.0}, false}, sd[60][:])
+	assert.Equal(t, []any{"dec0.bn2.running_var", []any{256.0}, true}, sd[71][:])
+	assert.Equal(t, []any{"head.bias", []any{1.0}, false}, sd[len(sd)-1][:])
 }

@@ -17,8 +17,7 @@ func TestLayoutMatchesVarStore(t *testing.T) {
 		for _, cfg := range []models.UNetConfig{{Depth: 4, Base: 2}, {Depth: 2, Base: 3, InChannels: 2, Upsample: models.UpsampleTranspose}} {
 			net, err := models.New(cfg, gotch.CPU)
 			require.NoError(t, err)
-			layout, err := Layout(cfg)
-			require.NoError(t, err)
+			layout := layoutOf(t, cfg)
 			vars := net.VarStore().Variables()
 			require.Len(t, layout, len(vars))
 			for _, p := range layout {
@@ -32,11 +31,10 @@ func TestLayoutMatchesVarStore(t *testing.T) {
 	})
 	// Hand-counted: depth 4 = 5 encoder stages of 10 variables, 4 decoder
 	// stages of 12 (+2 for the 3 side heads), head 2.
-	layout, err := Layout(models.UNetConfig{})
-	require.NoError(t, err)
+	layout := layoutOf(t, models.UNetConfig{})
 	assert.Len(t, layout, 5*10+4*12+3*2+2)
-	assert.Equal(t, Param{"enc0.conv1.weight", []int64{32, 1, 3, 3}}, layout[0])
-	assert.Equal(t, Param{"head.weight", []int64{1, 32, 1, 1}}, layout[len(layout)-2])
+	assert.Equal(t, models.Param{Name: "enc0.conv1.weight", Shape: []int64{32, 1, 3, 3}, Role: models.RoleWeight}, layout[0])
+	assert.Equal(t, models.Param{Name: "head.weight", Shape: []int64{1, 32, 1, 1}, Role: models.RoleWeight}, layout[len(layout)-2])
 }
 
 // dskd -> file -> dskd gives bit-identical variables, through both

@@ -19,6 +19,13 @@
 // saved), so SaveVarStore/LoadVarStore/CopyVarStore carry them: a
 // teacher snapshot is a full copy of the student.
 //
+// Describe(cfg) is the one description of this network: its layers, their
+// variables' names, shapes and order, and the blocks the forward pass
+// wires them into. New creates the variables from it (architecture.go,
+// build.go); package interop reads and writes weights files and builds the
+// ONNX graph from it; interop's tests check the PyTorch definition
+// (interop/pytorch/dskd_unet.py) against it.
+//
 // # Shapes and conventions
 //
 // Input: float [B, InChannels, H, W], B >= 1, any H, W >= 1, same dtype and

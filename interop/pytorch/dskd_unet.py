@@ -8,7 +8,10 @@ load_state_dict(..., strict=True).
     mask = prob > meta["threshold"]
 
 Needs only torch (>= 1.10); reads and writes safetensors without the
-safetensors package. The architecture (models/doc.go): encoder of depth+1
+safetensors package. The layers, their state_dict names, shapes and order
+are those of models.Describe (models/architecture.go); interop's Go tests
+check this module's state_dict against it for many configurations
+(TestPyTorchStateDictIsArchitecture). The architecture: encoder of depth+1
 stages (conv3x3-BN-ReLU)x2, widths base*2^k, 2x2 max-pool between; decoder
 stages: bilinear x2 upsampling (align_corners=False) and a 3x3 conv with bias
 halving the channels (or a 2x2 stride-2 transposed conv), concatenation with
@@ -68,9 +71,9 @@ class _Stage(nn.Module):
         self.conv2 = _conv(cout, cout, 3, False)
         self.bn2 = BatchNorm2d(cout, momentum, eps)
 
-    def double_conv(self, x):
-        x = F.relu(self.bn1(self.conv1(x)))
-        return F.relu(self.bn2(self.conv2(x)))
+    def double_conv(self, x):  # ReLU in place, as dskd (BatchNorm's backward needs its input, not its output)
+        x = F.relu(self.bn1(self.conv1(x)), inplace=True)
+        return F.relu(self.bn2(self.conv2(x)), inplace=True)
 
     def forward(self, x):
         return self.double_conv(x)
@@ -148,9 +151,9 @@ class DskdUNet(nn.Module):
             if stage.side is not None:
                 if hierarchy:
                     side = F.interpolate(stage.side(cur), size=full, mode="bilinear", align_corners=False)
-                    outs.append(side[:, :, :h, :w])
+                    outs.append(side[:, :, :h, :w].contiguous())
             else:
-                outs.append(self.head(cur)[:, :, :h, :w])
+                outs.append(self.head(cur)[:, :, :h, :w].contiguous())
         return outs if hierarchy else outs[-1]
 
 

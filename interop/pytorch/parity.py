@@ -4,6 +4,9 @@ side of the parity checks and onnx.checker. Not needed to use the model.
     parity.py forward WEIGHTS INPUT OUT      dskd weights -> PyTorch forward
     parity.py make CONFIG SEED INPUT OUTDIR  PyTorch weights + forward -> dskd
     parity.py check-onnx MODEL               onnx.checker (full check)
+    parity.py state-dicts CONFIGS            [[name, shape, is_buffer], ...] per config
+
+CONFIGS is a JSON list of DskdUNet argument objects.
 
 INPUT holds "x" [N, C, H, W]; outputs are safetensors files of logits
 "y0" (coarsest) .. "y{depth-1}" (main), models.Output.Hierarchy's order.
@@ -55,6 +58,16 @@ def cmd_make(config, seed, inp, outdir):
     print(json.dumps({"state_dict": [[k, list(v.shape)] for k, v in sd.items()]}))
 
 
+def cmd_state_dicts(configs):
+    from dskd_unet import DskdUNet
+    out = []
+    for cfg in json.loads(configs):
+        model = DskdUNet(**cfg)
+        buffers = {name for name, _ in model.named_buffers()}
+        out.append([[k, list(v.shape), k in buffers] for k, v in model.state_dict().items()])
+    print(json.dumps(out))
+
+
 def cmd_check_onnx(path):
     import onnx
     model = onnx.load(path)
@@ -67,7 +80,7 @@ def cmd_check_onnx(path):
 
 
 if __name__ == "__main__":
-    cmds = {"forward": cmd_forward, "make": cmd_make, "check-onnx": cmd_check_onnx}
+    cmds = {"forward": cmd_forward, "make": cmd_make, "check-onnx": cmd_check_onnx, "state-dicts": cmd_state_dicts}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
     cmds[sys.argv[1]](*sys.argv[2:])
