@@ -21,6 +21,7 @@ import (
 	"github.com/angioseg/dskd/engine"
 	"github.com/angioseg/dskd/internal/aten"
 	"github.com/angioseg/dskd/losses"
+	"github.com/angioseg/dskd/metrics"
 	"github.com/angioseg/dskd/models"
 )
 
@@ -73,6 +74,9 @@ type flags struct {
 }
 
 func main() {
+	// Before anything else, as cmd/dskd does: the allocator setting
+	// (reported by engine.Start in runModel).
+	engine.TuneAllocator()
 	var f flags
 	flag.IntVar(&f.base, "base", 16, "U-Net base width")
 	flag.IntVar(&f.depth, "depth", 4, "U-Net depth")
@@ -161,24 +165,11 @@ func drift(rss []float64) float64 {
 		return 0
 	}
 	k := max(1, len(rss)/10)
-	first, last := median(rss[:k]), median(rss[len(rss)-k:])
+	first, last := metrics.Median(rss[:k]), metrics.Median(rss[len(rss)-k:])
 	if first == 0 {
 		return 0
 	}
 	return 100 * (last - first) / first
-}
-
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
 }
 
 func minOf(v []float64) float64 {
@@ -220,7 +211,17 @@ func run(f flags) (*Result, error) {
 type stepper func(phases map[string]float64) error
 
 func runModel(f flags, res *Result) error {
-	res.Malloc = aten.MallocPolicy()
+	start, err := engine.Start(f.threads)
+	if err != nil {
+		return err
+	}
+	for _, line := range start.Lines() {
+		fmt.Fprintln(os.Stderr, "bench:", line)
+	}
+	if start.Threads.Warning != "" {
+		fmt.Fprintln(os.Stderr, "bench:", start.Threads.Warning)
+	}
+	res.Malloc = start.Allocator.Policy
 	dev, err := engine.ParseDevice(f.device)
 	if err != nil {
 		return err
@@ -287,14 +288,14 @@ func runModel(f flags, res *Result) error {
 	res.RSSEnd = procStatus("VmRSS")
 	res.PeakRSS = procStatus("VmHWM")
 	res.DriftPct = drift(rss)
-	res.MedianS, res.MinS, res.MeanS = median(times), minOf(times), meanOf(times)
+	res.MedianS, res.MinS, res.MeanS = metrics.Median(times), minOf(times), meanOf(times)
 	if f.mode == "infer" {
 		res.PerImageS = res.MedianS / float64(f.batch)
 	}
 	if len(phaseRuns) > 0 {
 		res.Phases = map[string]float64{}
 		for k, v := range phaseRuns {
-			res.Phases[k] = median(v)
+			res.Phases[k] = metrics.Median(v)
 		}
 	}
 	if f.memprofile != "" {
@@ -314,8 +315,7 @@ func runModel(f flags, res *Result) error {
 
 // inferStep is a forward pass of a fresh U-Net on a random batch.
 func inferStep(f flags, res *Result) (stepper, error) {
-	engine.SetThreads(f.threads)
-	engine.ManualSeed(f.seed)
+	engine.ManualSeed(f.seed) // the threads are Start's
 	dev, err := engine.ParseDevice(f.device)
 	if err != nil {
 		return nil, err
@@ -439,7 +439,7 @@ func runData(f flags, res *Result) error {
 	if res.RSSWarm > 0 {
 		res.DriftPct = 100 * (res.RSSEnd - res.RSSWarm) / res.RSSWarm
 	}
-	res.MedianS, res.MinS, res.MeanS = median(times), minOf(times), meanOf(times)
+	res.MedianS, res.MinS, res.MeanS = metrics.Median(times), minOf(times), meanOf(times)
 	res.BatchesPS = float64(len(times)) / sumOf(times)
 	return nil
 }

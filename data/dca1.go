@@ -88,7 +88,7 @@ func (d *DCA1) ConventionalSplit() (Split, error) {
 	for _, smp := range d.Samples {
 		id, _ := strconv.Atoi(smp.Name)
 		switch {
-		case id >= 1 && id <= DCA1LastTrainID:
+		case isDCA1TrainID(id):
 			s.Train = append(s.Train, smp)
 		case id > DCA1LastTrainID && id <= DCA1LastID:
 			s.Test = append(s.Test, smp)
@@ -104,17 +104,22 @@ func (d *DCA1) ConventionalSplit() (Split, error) {
 }
 
 // TrainSamples returns the samples of the conventional training ids
-// (1..100): what a folder holding only those (the public training pairs)
-// trains and validates on.
+// (1..100), in id order: what a folder holding only those (the public
+// training pairs) trains and validates on, and the pool a study draws its
+// folds from. nil when the folder has none.
 func (d *DCA1) TrainSamples() []Sample {
 	var out []Sample
 	for _, smp := range d.Samples {
-		if id, _ := strconv.Atoi(smp.Name); id >= 1 && id <= DCA1LastTrainID {
+		if id, _ := strconv.Atoi(smp.Name); isDCA1TrainID(id) {
 			out = append(out, smp)
 		}
 	}
 	return out
 }
+
+// isDCA1TrainID reports whether id is one of the conventional training
+// ids, 1..DCA1LastTrainID.
+func isDCA1TrainID(id int) bool { return id >= 1 && id <= DCA1LastTrainID }
 
 // SplitByIDs builds a split from explicit id lists. Every id must exist and
 // no id may be in both lists.

@@ -38,6 +38,27 @@ func TestDCA1SplitByIDs(t *testing.T) {
 	assert.ErrorContains(t, err, "id 7 listed in both train and test")
 }
 
+// TrainSamples and ConventionalSplit share one rule for the training ids:
+// 1..100, bounds included, in id order.
+func TestDCA1TrainSamples(t *testing.T) {
+	dir := t.TempDir()
+	for _, id := range []string{"0", "1", "100", "101", "134", "135", "0042"} {
+		copyFile(t, td("dca1", "7.pgm"), filepath.Join(dir, id+".pgm"))
+		copyFile(t, td("dca1", "7_gt.pgm"), filepath.Join(dir, id+"_gt.pgm"))
+	}
+	d, err := OpenDCA1(dir)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"1", "42", "100"}, names(d.TrainSamples()))
+	s, err := d.ConventionalSplit()
+	require.NoError(t, err)
+	assert.Equal(t, names(d.TrainSamples()), names(s.Train))
+	assert.Equal(t, []string{"101", "134"}, names(s.Test))
+
+	d, err = OpenDCA1(td("dca1"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"7"}, names(d.TrainSamples()))
+}
+
 func TestOpenDCA1ReportsMissingPairsByName(t *testing.T) {
 	dir := t.TempDir()
 	for _, f := range []string{"1.pgm", "1_gt.pgm", "2.pgm", "3_gt.pgm", "README.txt", "notes.pgm"} {

@@ -125,7 +125,7 @@ func TestSetThreadsCheckedFallsBackWithAWarning(t *testing.T) {
 		assert.False(t, choice.Checks[0].Pass)
 		assert.InDelta(t, 0.3, choice.Checks[0].Float32Error, 1e-12)
 		assert.Equal(t, "conv1 weight gradient", choice.Checks[0].Worst)
-		assert.Equal(t, `engine: conv2d self-check: this libtorch computes wrong convolution results with 4 threads (largest relative error 3.0e-01 in the conv1 weight gradient, against a float64 reference); using 1 thread(s) instead (see README, "Which libtorch")`, choice.Warning)
+		assert.Equal(t, `engine: conv2d self-check: this libtorch computes wrong convolution results with 4 threads (largest relative error 3.0e-01 in the conv1 weight gradient, against a float64 reference); using 1 thread(s) instead (see docs/install.md, "The conv2d self-check")`, choice.Warning)
 		return nil
 	}))
 }

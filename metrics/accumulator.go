@@ -189,7 +189,7 @@ func (a *Accumulator) Result() Result {
 		for i, im := range a.images {
 			vals[i] = im.Value(m)
 		}
-		mean, std, n := meanStd(vals)
+		mean, std, n := MeanStd(vals)
 		r.Summary = append(r.Summary, Summary{Metric: m, Pooled: pooled[m], Mean: mean, Std: std, N: n})
 	}
 	return r

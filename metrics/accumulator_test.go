@@ -196,12 +196,41 @@ func TestAccumulatorErrors(t *testing.T) {
 func TestMeanStd(t *testing.T) {
 	// 2, 4, 4, 4, 5, 5, 7, 9: mean 5, squared deviations sum 32,
 	// sample var 32/7.
-	m, s, n := meanStd([]float64{2, 4, 4, 4, 5, 5, 7, 9, math.NaN()})
+	m, s, n := MeanStd([]float64{2, 4, 4, 4, 5, 5, 7, 9, math.NaN()})
 	assert.Equal(t, 5.0, m)
 	assert.InDelta(t, math.Sqrt(32.0/7), s, eps)
 	assert.Equal(t, 8, n)
-	m, s, n = meanStd([]float64{3})
+	m, s, n = MeanStd([]float64{3})
 	assert.Equal(t, 3.0, m)
 	assert.True(t, math.IsNaN(s))
 	assert.Equal(t, 1, n)
+	m, s, n = MeanStd([]float64{math.NaN()})
+	assert.True(t, math.IsNaN(m))
+	assert.True(t, math.IsNaN(s))
+	assert.Equal(t, 0, n)
+	// The deviations are summed in input order, each squared once: the
+	// exact float64 result, not just a close one.
+	xs := []float64{0.1, 0.7, 0.2, 0.9}
+	m, s, _ = MeanStd(xs)
+	var sum, ss float64
+	for _, x := range xs {
+		sum += x
+	}
+	for _, x := range xs {
+		d := x - sum/4
+		ss += d * d
+	}
+	assert.Equal(t, sum/4, m)
+	assert.Equal(t, math.Sqrt(ss/3), s)
+}
+
+func TestMedian(t *testing.T) {
+	assert.Equal(t, 0.0, Median(nil))
+	assert.Equal(t, 3.0, Median([]float64{3}))
+	v := []float64{5, 1, 4}
+	assert.Equal(t, 4.0, Median(v))
+	assert.Equal(t, []float64{5, 1, 4}, v, "the input is not sorted in place")
+	assert.Equal(t, 2.5, Median([]float64{4, 1, 3, 2}), "even count: the mean of the middle two")
+	lo, hi := 0.1, 0.2
+	assert.Equal(t, (lo+hi)/2, Median([]float64{0.9, hi, lo, 0.3}[1:3]), "float64 arithmetic, lower + upper")
 }

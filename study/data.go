@@ -2,7 +2,6 @@ package study
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/angioseg/dskd/data"
 )
@@ -19,12 +18,7 @@ func openStudyPool(layout, dir string) ([]data.Sample, error) {
 	if err != nil {
 		return nil, fmt.Errorf("study: %w", err)
 	}
-	var pool []data.Sample
-	for _, s := range d.Samples {
-		if id, _ := strconv.Atoi(s.Name); id >= 1 && id <= data.DCA1LastTrainID {
-			pool = append(pool, s)
-		}
-	}
+	pool := d.TrainSamples()
 	if len(pool) == 0 {
 		return nil, fmt.Errorf("study: DCA1 %s has no training ids (1-%d)", dir, data.DCA1LastTrainID)
 	}

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+
+	"github.com/angioseg/dskd/metrics"
 )
 
 // MeanStd summarises values over runs; NaN values are left out.
@@ -14,28 +16,8 @@ type MeanStd struct {
 }
 
 func meanStdOf(xs []float64) MeanStd {
-	var sum float64
-	n := 0
-	for _, x := range xs {
-		if !math.IsNaN(x) {
-			sum += x
-			n++
-		}
-	}
-	if n == 0 {
-		return MeanStd{Mean: math.NaN(), Std: math.NaN()}
-	}
-	m := MeanStd{Mean: sum / float64(n), Std: math.NaN(), N: n}
-	if n > 1 {
-		var ss float64
-		for _, x := range xs {
-			if !math.IsNaN(x) {
-				ss += (x - m.Mean) * (x - m.Mean)
-			}
-		}
-		m.Std = math.Sqrt(ss / float64(n-1))
-	}
-	return m
+	mean, std, n := metrics.MeanStd(xs)
+	return MeanStd{Mean: mean, Std: std, N: n}
 }
 
 // BootstrapLevel is the coverage of the paired intervals.

@@ -1,7 +1,8 @@
 // Command compare runs the Go benchmark (bench/main.go) and its PyTorch twin
 // (bench/twin.py) side by side, interleaved (A B B A A B ...) in fresh
-// processes at equal threads, prints the table with the ratios and, with
-// --write, replaces the results section of bench/README.md.
+// processes at equal threads, prints the table with the ratios, headed by
+// the command as it ran (its arguments, shell-quoted), and, with --write,
+// replaces the results section of bench/README.md.
 //
 //	go run ./bench/compare --reps 3 --write
 //

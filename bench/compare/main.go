@@ -9,10 +9,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/angioseg/dskd/metrics"
 )
 
 // Result mirrors bench/main.go's JSON.
@@ -92,7 +93,7 @@ func main() {
 	flag.StringVar(&o.before, "before", "", "a bench binary built from an older tree: compared with the current one on the first config (dskd and unet), interleaved")
 	flag.StringVar(&o.beforeLabel, "before-label", "before", "what --before was built from, for the table")
 	flag.Parse()
-	if err := run(o); err != nil {
+	if err := run(o, commandLine(os.Args)); err != nil {
 		fmt.Fprintln(os.Stderr, "compare:", err)
 		os.Exit(1)
 	}
@@ -119,19 +120,6 @@ func (r runner) run(args []string) (*Result, error) {
 	return &res, nil
 }
 
-func median(v []float64) float64 {
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	n := len(s)
-	if n == 0 {
-		return 0
-	}
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
-}
-
 // agg summarises the repetitions of one implementation on one row.
 type agg struct {
 	median, min, perImage, peak, drift float64
@@ -154,17 +142,17 @@ func summarise(rs []*Result) agg {
 		}
 	}
 	a.medians = meds
-	a.median = median(meds)
+	a.median = metrics.Median(meds)
 	a.min = mins[0]
 	for _, m := range mins {
 		a.min = min(a.min, m)
 	}
-	a.peak = median(peaks)
-	a.drift = median(drifts)
-	a.perImage = median(per)
+	a.peak = metrics.Median(peaks)
+	a.drift = metrics.Median(drifts)
+	a.perImage = metrics.Median(per)
 	a.phases = map[string]float64{}
 	for k, v := range ph {
-		a.phases[k] = median(v)
+		a.phases[k] = metrics.Median(v)
 	}
 	return a
 }
@@ -185,7 +173,37 @@ type row struct {
 var tunedMallocEnv = []string{"MALLOC_MMAP_THRESHOLD_=1073741824", "MALLOC_TRIM_THRESHOLD_=2147483647",
 	"MALLOC_TOP_PAD_=268435456", "MALLOC_ARENA_MAX=1"}
 
-func run(o opts) error {
+// commandLine is the command this process runs, for the report: its
+// arguments as it got them (os.Args), each quoted where a POSIX shell
+// needs it, so that pasting the line runs the same measurement. A binary
+// that `go run` built in its temporary folder shows as `go run
+// ./bench/compare`.
+func commandLine(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	prog := shellQuote(args[0])
+	if dir := filepath.ToSlash(filepath.Dir(args[0])); strings.Contains(dir, "/go-build") && strings.HasSuffix(dir, "/exe") {
+		prog = "go run ./bench/compare"
+	}
+	q := []string{prog}
+	for _, a := range args[1:] {
+		q = append(q, shellQuote(a))
+	}
+	return strings.Join(q, " ")
+}
+
+// shellQuote quotes s for a POSIX shell: as is when it holds only
+// characters no shell treats specially, else in single quotes.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// run measures; cmd is the command line that started it (commandLine).
+func run(o opts, cmd string) error {
 	cfgs, err := parseConfigs(o.configs)
 	if err != nil {
 		return err
@@ -344,7 +362,7 @@ func run(o opts) error {
 		}
 	}
 
-	md := render(o, rows, dataLines, driftLines, beforeLines, time.Since(started))
+	md := render(o, cmd, rows, dataLines, driftLines, beforeLines, time.Since(started))
 	fmt.Print(md)
 	if o.write {
 		return writeReadme(o.readme, md)
@@ -399,22 +417,12 @@ func versions(python string) string {
 	return fmt.Sprintf("PyTorch %s (same libtorch as gotch v0.9.1), %s", tv, gv)
 }
 
-func render(o opts, rows []row, dataLines, driftLines, beforeLines []string, took time.Duration) string {
+// render is the results section; cmd, the command that measured it, is
+// quoted in its first line.
+func render(o opts, cmd string, rows []row, dataLines, driftLines, beforeLines []string, took time.Duration) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Measured %s on %s; %s. `go run ./bench/compare --reps %d --threads %d --steps %d --warmup %d --configs %s --modes %s",
-		time.Now().UTC().Format("2006-01-02 15:04 MST"), machine(o.device), versions(o.python), o.reps, o.threads, o.steps, o.warmup, o.configs, o.modes)
-	if o.device != "cpu" {
-		fmt.Fprintf(&b, " --device %s", o.device)
-	}
-	if o.driftJSON != "" {
-		fmt.Fprintf(&b, " --drift-json %s", o.driftJSON)
-	} else if o.drift != "" {
-		fmt.Fprintf(&b, " --drift %s --drift-steps %d", o.drift, o.driftSteps)
-	}
-	if o.before != "" {
-		fmt.Fprintf(&b, " --before <bench built at %s>", o.beforeLabel)
-	}
-	fmt.Fprintf(&b, " --write` (took %s).\n\n", took.Round(time.Second))
+	fmt.Fprintf(&b, "Measured %s on %s; %s. `%s` (took %s).\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), machine(o.device), versions(o.python), cmd, took.Round(time.Second))
 	fmt.Fprintf(&b, "Three implementations, interleaved in rotating order, fresh processes, %d threads each: **gotch** is dskd as it runs by default "+
 		"(its allocator setting and channels-last U-Net on the CPU); **PyTorch** is the twin as users run it (glibc's default malloc, contiguous tensors); "+
 		"**PyTorch+malloc** is the twin given dskd's allocator settings through the environment (%s). "+

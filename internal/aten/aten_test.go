@@ -2,6 +2,7 @@ package aten
 
 import (
 	"math"
+	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -208,7 +209,31 @@ func TestMallocSettings(t *testing.T) {
 	assert.True(t, userTunedMalloc([]string{"MALLOC_ARENA_MAX=2"}))
 	assert.True(t, userTunedMalloc([]string{"GLIBC_TUNABLES=glibc.malloc.trim_threshold=1"}))
 	assert.False(t, userTunedMalloc([]string{"GLIBC_TUNABLES=glibc.rtld.nns=2"}))
-	assert.Contains(t, []string{"tuned", "system"}, MallocPolicy())
+}
+
+// Importing the package tunes nothing; TuneMalloc acts once and reports
+// its decision.
+func TestMallocIsExplicit(t *testing.T) {
+	assert.False(t, tunedAtImport, "the allocator was tuned before TestMain called TuneMalloc")
+	got := TuneMalloc() // TestMain's call decided
+	assert.True(t, mallocTuned())
+	assert.Equal(t, got, TuneMalloc(), "later calls return the first decision")
+	switch got.Policy {
+	case MallocTuned:
+		assert.Empty(t, got.Reason)
+		assert.Equal(t, []string{"M_MMAP_THRESHOLD=1073741824", "M_TRIM_THRESHOLD=2147483647", "M_TOP_PAD=268435456", "M_ARENA_MAX=1"}, got.Settings)
+	case MallocSystem:
+		assert.NotEmpty(t, got.Reason)
+		assert.Nil(t, got.Settings)
+	default:
+		t.Fatalf("policy %q", got.Policy)
+	}
+	if os.Getenv("DSKD_MALLOC") == "" && !userTunedMalloc(os.Environ()) {
+		assert.Equal(t, MallocTuned, got.Policy, "glibc, no opt-out: dskd's setting")
+	}
+	// The opt-outs decide without touching malloc.
+	assert.Equal(t, MallocSetting{Policy: MallocSystem, Reason: "DSKD_MALLOC=system"}, tuneMalloc("SYSTEM", nil))
+	assert.Equal(t, MallocSystem, tuneMalloc("", []string{"MALLOC_ARENA_MAX=2"}).Policy)
 }
 
 func TestTrimTorchMessage(t *testing.T) {

@@ -42,13 +42,3 @@ func (s *Scope) RequiringGrad(t *Tensor, on bool) *Tensor {
 	lib.AtgSetRequiresGrad(&out, t.c, boolInt(on))
 	return s.done("set_requires_grad", out)
 }
-
-// ShallowClone returns a second handle to t's tensor (same storage and
-// autograd identity), owned by s.
-func (s *Scope) ShallowClone(t *Tensor) *Tensor {
-	if !s.ready("shallow_clone", t) {
-		return nil
-	}
-	c := lib.AtShallowClone(t.c)
-	return s.done("shallow_clone", c)
-}

@@ -18,7 +18,15 @@ import (
 // the tests: "<rank> <port> <mode>".
 const distChildEnv = "ATEN_DIST_CHILD"
 
+// tunedAtImport is whether the allocator setting was applied before
+// TestMain ran: it must not be (importing the package changes nothing).
+var tunedAtImport bool
+
 func TestMain(m *testing.M) {
+	// The tests (and the ranks below) run with the allocator setting that
+	// dskd's programs apply at start-up (engine.Start).
+	tunedAtImport = mallocTuned()
+	TuneMalloc()
 	if spec := os.Getenv(distChildEnv); spec != "" {
 		var rank, port int
 		var mode string

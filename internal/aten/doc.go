@@ -48,9 +48,10 @@
 // libtorch keeps grad mode (and, on CUDA, the current device and stream)
 // per OS thread: run all tensor work of a model on one locked goroutine
 // (engine.Worker). SetThreads, ManualSeed and SetGradEnabled act on
-// libtorch's global or thread state. At start-up the package tunes glibc's
-// malloc for tensor workloads (see malloc.go and MallocPolicy; opt out with
-// DSKD_MALLOC=system).
+// libtorch's global or thread state. TuneMalloc tunes glibc's malloc for
+// tensor workloads (see malloc.go; opt out with DSKD_MALLOC=system); it is
+// an explicit step of engine.Start, and importing the package changes
+// nothing in the process.
 //
 // Layer: libtorch, the one door to it. It imports gotch and foundation
 // packages; every other package reaches libtorch through it.

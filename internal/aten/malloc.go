@@ -21,7 +21,9 @@ import "C"
 
 import (
 	"os"
+	"strconv"
 	"strings"
+	"sync"
 )
 
 // The allocator setting.
@@ -34,11 +36,13 @@ import (
 // pages. Measured on 2 cores (bench/README.md): most of the system time of
 // a training step, and a large share of its wall time, went to page faults.
 // PyTorch's CPU tuning guide tells users to swap the allocator or set
-// MALLOC_* variables; dskd sets glibc's thresholds itself at start-up:
-// blocks up to 1 GiB come from the heap, freed memory stays in the process
-// for reuse (peak RSS is unchanged: the memory was needed at the peak
-// anyway), and threads share the main arena (the worker thread's own arena
-// could not hold blocks above 64 MiB and would mmap them again).
+// MALLOC_* variables; dskd sets glibc's thresholds itself when TuneMalloc
+// is called (engine.Start, the first step of dskd's start-up): blocks up
+// to 1 GiB come from the heap, freed memory stays in the process for reuse
+// (peak RSS is unchanged: the memory was needed at the peak anyway), and
+// threads share the main arena (the worker thread's own arena could not
+// hold blocks above 64 MiB and would mmap them again). Importing the
+// package changes nothing.
 //
 // Opt out with DSKD_MALLOC=system. dskd also leaves malloc alone when the
 // user tuned it already (any MALLOC_* variable or glibc.malloc tunables).
@@ -49,20 +53,68 @@ const (
 	mallocArenaMax      = 1
 )
 
-// MallocPolicy is the allocator setting in effect: "tuned" (dskd's), or
-// "system" (glibc's defaults, or the user's own MALLOC_* settings).
-func MallocPolicy() string { return mallocPolicy }
+// Malloc policies.
+const (
+	MallocTuned  = "tuned"  // dskd's thresholds are in effect
+	MallocSystem = "system" // glibc's defaults, or the user's own settings
+)
 
-var mallocPolicy = tuneMalloc()
+// MallocSetting is what TuneMalloc decided.
+type MallocSetting struct {
+	Policy string // MallocTuned or MallocSystem
+	// Reason says why the policy is MallocSystem; empty when tuned.
+	Reason string
+	// Settings are the mallopt parameters applied when tuned, e.g.
+	// "M_MMAP_THRESHOLD=1073741824"; nil otherwise.
+	Settings []string
+}
 
-func tuneMalloc() string {
-	if strings.EqualFold(os.Getenv("DSKD_MALLOC"), "system") || userTunedMalloc(os.Environ()) {
-		return "system"
+var mallocState struct {
+	sync.Mutex
+	done    bool
+	setting MallocSetting
+}
+
+// TuneMalloc applies dskd's allocator setting to the process, unless the
+// environment opts out (DSKD_MALLOC=system) or tunes malloc itself, and
+// reports the decision. Only the first call in a process acts, at the
+// environment of that moment; later calls return its decision. Call it
+// before the first tensor, as early as possible: glibc attaches each
+// thread to an arena at its first malloc, so threads that allocated
+// before it keep their own arenas. engine.Start calls it.
+func TuneMalloc() MallocSetting {
+	mallocState.Lock()
+	defer mallocState.Unlock()
+	if !mallocState.done {
+		mallocState.setting = tuneMalloc(os.Getenv("DSKD_MALLOC"), os.Environ())
+		mallocState.done = true
+	}
+	return mallocState.setting
+}
+
+// mallocTuned reports whether TuneMalloc has run (for tests).
+func mallocTuned() bool {
+	mallocState.Lock()
+	defer mallocState.Unlock()
+	return mallocState.done
+}
+
+func tuneMalloc(optOut string, env []string) MallocSetting {
+	switch {
+	case strings.EqualFold(optOut, "system"):
+		return MallocSetting{Policy: MallocSystem, Reason: "DSKD_MALLOC=system"}
+	case userTunedMalloc(env):
+		return MallocSetting{Policy: MallocSystem, Reason: "the environment tunes malloc (MALLOC_* or glibc.malloc tunables)"}
 	}
 	if C.dskd_tune_malloc(mallocMmapThreshold, mallocTrimThreshold, mallocTopPad, mallocArenaMax) == 0 {
-		return "system" // not glibc
+		return MallocSetting{Policy: MallocSystem, Reason: "not glibc"}
 	}
-	return "tuned"
+	return MallocSetting{Policy: MallocTuned, Settings: []string{
+		"M_MMAP_THRESHOLD=" + strconv.Itoa(mallocMmapThreshold),
+		"M_TRIM_THRESHOLD=" + strconv.Itoa(mallocTrimThreshold),
+		"M_TOP_PAD=" + strconv.Itoa(mallocTopPad),
+		"M_ARENA_MAX=" + strconv.Itoa(mallocArenaMax),
+	}}
 }
 
 // userTunedMalloc reports whether env already tunes glibc's malloc.

@@ -81,9 +81,6 @@ func (s *Scope) Mul(x, y *Tensor) *Tensor { return s.binary("mul", lib.AtgMul, x
 // Div is x / y.
 func (s *Scope) Div(x, y *Tensor) *Tensor { return s.binary("div", lib.AtgDiv, x, y) }
 
-// Maximum is the element-wise max(x, y).
-func (s *Scope) Maximum(x, y *Tensor) *Tensor { return s.binary("maximum", lib.AtgMaximum, x, y) }
-
 // AddScalar is x + v.
 func (s *Scope) AddScalar(x *Tensor, v float64) *Tensor {
 	return s.scalar("add_scalar", lib.AtgAddScalar, x, v)
@@ -97,18 +94,6 @@ func (s *Scope) MulScalar(x *Tensor, v float64) *Tensor {
 // DivScalar is x / v.
 func (s *Scope) DivScalar(x *Tensor, v float64) *Tensor {
 	return s.scalar("div_scalar", lib.AtgDivScalar, x, v)
-}
-
-// Lerp is x + w·(end - x).
-func (s *Scope) Lerp(x, end *Tensor, w float64) *Tensor {
-	if !s.ready("lerp", x, end) {
-		return nil
-	}
-	var out lib.Ctensor
-	sc := lib.AtsFloat(w)
-	lib.AtgLerp(&out, x.c, end.c, sc)
-	lib.AtsFree(sc)
-	return s.done("lerp", out)
 }
 
 // SumDims sums x over dims (dimensions dropped) in x's dtype.
@@ -192,9 +177,6 @@ func (s *Scope) ToDevice(x *Tensor, device gotch.Device) *Tensor {
 
 // Lt is the boolean mask x < v.
 func (s *Scope) Lt(x *Tensor, v float64) *Tensor { return s.scalar("lt", lib.AtgLt, x, v) }
-
-// Gt is the boolean mask x > v.
-func (s *Scope) Gt(x *Tensor, v float64) *Tensor { return s.scalar("gt", lib.AtgGt, x, v) }
 
 // Tanh is the hyperbolic tangent.
 func (s *Scope) Tanh(x *Tensor) *Tensor { return s.unary("tanh", lib.AtgTanh, x) }

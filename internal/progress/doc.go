@@ -3,7 +3,10 @@
 // mean loss so far, and the time left in the epoch and in the run — and
 // clears it when the epoch ends, so only the per-epoch log lines stay in
 // the scrollback. Elsewhere (CI, log files, nohup) it writes a plain
-// zerolog "progress" line every Options.Every steps instead.
+// zerolog "progress" line instead, at most one every 10 s
+// (Options.Interval; Options.Every sets a fixed step count instead), so
+// that a log holds the epoch lines and a line per 10 s of a long epoch,
+// not one per step.
 //
 //	r := progress.New(log, progress.Options{Epochs: 50, Live: progress.IsTerminal(os.Stderr)})
 //	r.Start(epoch, steps)

@@ -12,15 +12,21 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// Options configure a Reporter. The zero value logs a plain line about
-// every tenth of an epoch and shows no run ETA.
+// Options configure a Reporter. The zero value logs a plain line at most
+// every 10 s and shows no run ETA.
 type Options struct {
 	// Epochs is the run's epoch count, for the time left in the run;
 	// 0: not shown.
 	Epochs int
-	// Every is the number of steps between plain lines; 0: about a tenth
-	// of the epoch; negative: no progress at all (plain or live).
+	// Every, when positive, is a fixed number of steps between plain
+	// lines, in place of Interval (a line every Every steps, however often
+	// that is); 0: Interval decides; negative: no progress at all (plain
+	// or live).
 	Every int
+	// Interval is the least time between two plain lines (the first comes
+	// Interval after the epoch's start); default 10 s. Epochs shorter than
+	// that log no plain line: the trainer's epoch line says it all.
+	Interval time.Duration
 	// Live redraws a line on Out instead of logging (use IsTerminal).
 	Live bool
 	// Out receives the live line; default os.Stderr.
@@ -37,11 +43,12 @@ type Reporter struct {
 	log zerolog.Logger
 	o   Options
 
-	epoch, steps, every int
-	start, drawn        time.Time
-	lossSum             float64
-	done                int
-	shown               bool // a live line is on screen
+	epoch, steps int
+	start, drawn time.Time
+	logged       time.Time // the last plain line, or the epoch's start
+	lossSum      float64
+	done         int
+	shown        bool // a live line is on screen
 
 	runStart   time.Time // Start of the first epoch seen
 	epochsSeen int       // epochs started before the current one
@@ -65,6 +72,9 @@ func New(log zerolog.Logger, o Options) *Reporter {
 	if o.Redraw == 0 {
 		o.Redraw = 100 * time.Millisecond
 	}
+	if o.Interval == 0 {
+		o.Interval = 10 * time.Second
+	}
 	return &Reporter{log: log, o: o}
 }
 
@@ -76,12 +86,8 @@ func (r *Reporter) Start(epoch, steps int) {
 	} else {
 		r.epochsSeen++
 	}
-	r.epoch, r.steps, r.start = epoch, steps, now
+	r.epoch, r.steps, r.start, r.logged = epoch, steps, now, now
 	r.lossSum, r.done, r.drawn = 0, 0, time.Time{}
-	r.every = r.o.Every
-	if r.every == 0 {
-		r.every = max(1, steps/10)
-	}
 }
 
 // Step records that step (0-based) finished with the given loss.
@@ -100,7 +106,8 @@ func (r *Reporter) Step(step int, loss float64) {
 		}
 		return
 	}
-	if r.done%r.every == 0 && r.done < r.steps {
+	if r.plainLineDue(now) {
+		r.logged = now
 		ev := r.log.Info().Int("epoch", r.epoch).Str("step", fmt.Sprintf("%d/%d", r.done, r.steps)).
 			Float64("loss", round4(r.meanLoss())).Str("eta", Duration(r.epochLeft(now)))
 		if left, ok := r.runLeft(now); ok {
@@ -108,6 +115,20 @@ func (r *Reporter) Step(step int, loss float64) {
 		}
 		ev.Msg("progress")
 	}
+}
+
+// plainLineDue reports whether a plain line is due after the step that
+// ended at now: never at the epoch's last step (the epoch's log line
+// follows), else every Options.Every steps, or once Options.Interval has
+// passed since the last line (or the epoch's start).
+func (r *Reporter) plainLineDue(now time.Time) bool {
+	if r.done >= r.steps {
+		return false
+	}
+	if r.o.Every > 0 {
+		return r.done%r.o.Every == 0
+	}
+	return now.Sub(r.logged) >= r.o.Interval
 }
 
 // End clears the live line, so the epoch's log line starts on a clean

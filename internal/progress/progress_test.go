@@ -34,13 +34,14 @@ func logLines(t *testing.T, buf *bytes.Buffer) []map[string]any {
 	return out
 }
 
-// Plain mode: one line every tenth of the epoch (not at its end), with the
-// running mean loss and the time left. The clock ticks 1 s per reading, and
-// is read once by Start and once per Step: after k steps k s have passed.
+// Plain mode with a step count: a line every Every steps (not at the
+// epoch's end), with the running mean loss and the time left. The clock
+// ticks 1 s per reading, and is read once by Start and once per Step:
+// after k steps k s have passed.
 func TestPlainLines(t *testing.T) {
 	var buf bytes.Buffer
 	clock := &fakeClock{t: time.Unix(-1, 0), step: time.Second} // Start reads 0 s
-	r := New(zerolog.New(&buf), Options{Epochs: 3, Now: clock.now})
+	r := New(zerolog.New(&buf), Options{Epochs: 3, Every: 2, Now: clock.now})
 	r.Start(0, 20)
 	for step := range 20 {
 		r.Step(step, float64(step+1)) // mean after k steps: (k+1)/2
@@ -72,6 +73,60 @@ func TestPlainLines(t *testing.T) {
 	assert.Equal(t, "10/20", last["step"])
 	assert.Equal(t, "10s", last["eta"])
 	assert.Equal(t, "40s", last["eta_run"], "10 s + 1 epoch of 30 s")
+}
+
+// By default a plain line comes at most every 10 s: ten steps a second
+// (the demo's pace) log a line per 10 s, not one per step; a new epoch
+// waits 10 s from its own start; an epoch shorter than 10 s logs none (its
+// epoch line, written by the trainer, says it all).
+func TestPlainLinesAtMostEveryTenSeconds(t *testing.T) {
+	var buf bytes.Buffer
+	clock := &fakeClock{t: time.Unix(0, 0), step: 100 * time.Millisecond}
+	r := New(zerolog.New(&buf), Options{Epochs: 2, Now: clock.now})
+	r.Start(0, 300) // reads 0.1 s; step k ends at 0.1 (k+1) s
+	for step := range 300 {
+		r.Step(step, 1)
+	}
+	r.End()
+	lines := logLines(t, &buf)
+	require.Len(t, lines, 2, "30 s of steps: lines at 10 and 20 s, none at the epoch's end")
+	assert.Equal(t, "100/300", lines[0]["step"])
+	assert.Equal(t, "20s", lines[0]["eta"])
+	assert.Equal(t, "50s", lines[0]["eta_run"], "20 s + 1 epoch at this pace (30 s)")
+	assert.Equal(t, "200/300", lines[1]["step"])
+
+	buf.Reset()
+	r.Start(1, 99) // 9.9 s of steps
+	for step := range 99 {
+		r.Step(step, 1)
+	}
+	assert.Empty(t, buf.String(), "an epoch under 10 s logs no progress line")
+
+	// Slow steps (25 s each): a line after every step but the last.
+	buf.Reset()
+	slow := &fakeClock{t: time.Unix(0, 0), step: 25 * time.Second}
+	r = New(zerolog.New(&buf), Options{Now: slow.now})
+	r.Start(0, 4)
+	for step := range 4 {
+		r.Step(step, 1)
+	}
+	lines = logLines(t, &buf)
+	require.Len(t, lines, 3)
+	assert.Equal(t, []any{"1/4", "2/4", "3/4"}, []any{lines[0]["step"], lines[1]["step"], lines[2]["step"]})
+}
+
+// Interval sets the least time between plain lines.
+func TestPlainLinesInterval(t *testing.T) {
+	var buf bytes.Buffer
+	clock := &fakeClock{t: time.Unix(0, 0), step: time.Second}
+	r := New(zerolog.New(&buf), Options{Interval: 3 * time.Second, Now: clock.now})
+	r.Start(0, 10) // step k ends 1+k s after Start
+	for step := range 10 {
+		r.Step(step, 1)
+	}
+	lines := logLines(t, &buf)
+	require.Len(t, lines, 3)
+	assert.Equal(t, []any{"3/10", "6/10", "9/10"}, []any{lines[0]["step"], lines[1]["step"], lines[2]["step"]})
 }
 
 func TestEveryAndNoRunETA(t *testing.T) {

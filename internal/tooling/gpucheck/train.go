@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"sort"
 	"strconv"
+
+	"github.com/angioseg/dskd/metrics"
 )
 
 // TrainResult is one short training run, read from its metrics.csv.
@@ -74,19 +75,9 @@ func ParseMetricsCSV(r io.Reader) (TrainResult, error) {
 	if len(secs) > 1 {
 		later = secs[1:]
 	}
-	res.SecondsPerEpoch = Float(median(later))
+	res.SecondsPerEpoch = Float(metrics.Median(later))
 	res.BestValDice, res.LastValDice = Float(best), Float(last)
 	return res, nil
-}
-
-func median(v []float64) float64 {
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
 }
 
 // Float is a float64 that JSON encodes as null when it is NaN or infinite
