@@ -3,6 +3,8 @@ package data
 import (
 	"math"
 	"math/rand/v2"
+
+	"github.com/angioseg/dskd/internal/option"
 )
 
 // AugmentConfig describes random augmentations. The zero value applies none.
@@ -15,7 +17,7 @@ type AugmentConfig struct {
 	FlipH        bool    `json:"flip_h,omitempty"`         // horizontal flip with probability 0.5. Default false.
 	FlipV        bool    `json:"flip_v,omitempty"`         // vertical flip with probability 0.5. Default false.
 	Rot90        bool    `json:"rot90,omitempty"`          // rotate by k*90°, k uniform in 0..3 (0/180° only for non-square images). Default false.
-	CropSize     int     `json:"crop_size,omitempty"`      // random square crop of this side (pixels); 0 = no crop (default). Larger than the image: error.
+	CropSize     int     `json:"crop_size,omitempty"`      // random square crop of this side (pixels); 0 = no crop (default). Larger than the image: error. In a dskd.Config it follows Config.CropSize.
 	MaxRotateDeg float64 `json:"max_rotate_deg,omitempty"` // rotation angle uniform in [-MaxRotateDeg, +MaxRotateDeg] degrees; 0 = off (default). At most 45.
 	MaxScale     float64 `json:"max_scale,omitempty"`      // zoom factor uniform in [1-MaxScale, 1+MaxScale]; 0 = off (default). In [0, 0.5].
 	Brightness   float64 `json:"brightness,omitempty"`     // additive offset uniform in [-Brightness, +Brightness]; 0 = off (default).
@@ -34,21 +36,23 @@ func DefaultAugment(cropSize int) AugmentConfig {
 		Brightness: 0.05, Contrast: 0.1, Gamma: 0.1}
 }
 
-// Validate checks ranges; errors name the offending field.
+// Validate checks ranges; an error names the offending option by its JSON
+// name: "data: augment: max_rotate_deg 90: must lie in [0, 45]".
 func (c AugmentConfig) Validate() error {
+	const prefix = "data: augment"
 	switch {
 	case c.CropSize < 0:
-		return errorf("AugmentConfig.CropSize %d < 0", c.CropSize)
+		return option.Errorf(prefix, "crop_size", "%d: must be >= 0 (0 = no crop)", c.CropSize)
 	case !(c.MaxRotateDeg >= 0 && c.MaxRotateDeg <= 45):
-		return errorf("AugmentConfig.MaxRotateDeg %g outside [0,45]", c.MaxRotateDeg)
+		return option.Errorf(prefix, "max_rotate_deg", "%g: must lie in [0, 45]", c.MaxRotateDeg)
 	case !(c.MaxScale >= 0 && c.MaxScale <= 0.5):
-		return errorf("AugmentConfig.MaxScale %g outside [0,0.5]", c.MaxScale)
+		return option.Errorf(prefix, "max_scale", "%g: must lie in [0, 0.5]", c.MaxScale)
 	case !(c.Brightness >= 0 && c.Brightness <= 1):
-		return errorf("AugmentConfig.Brightness %g outside [0,1]", c.Brightness)
+		return option.Errorf(prefix, "brightness", "%g: must lie in [0, 1]", c.Brightness)
 	case !(c.Contrast >= 0 && c.Contrast < 1):
-		return errorf("AugmentConfig.Contrast %g outside [0,1)", c.Contrast)
+		return option.Errorf(prefix, "contrast", "%g: must lie in [0, 1)", c.Contrast)
 	case !(c.Gamma >= 0 && c.Gamma <= 2):
-		return errorf("AugmentConfig.Gamma %g outside [0,2]", c.Gamma)
+		return option.Errorf(prefix, "gamma", "%g: must lie in [0, 2]", c.Gamma)
 	}
 	return nil
 }

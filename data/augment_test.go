@@ -103,8 +103,8 @@ func TestAugmentErrors(t *testing.T) {
 	assert.ErrorContains(t, err, "data: AugmentConfig.CropSize 17 larger than image 16x16")
 	_, _, err = AugmentConfig{}.Augment(img, NewImage(8, 8), newRand(1))
 	assert.ErrorContains(t, err, "differ in size")
-	assert.ErrorContains(t, AugmentConfig{MaxRotateDeg: 90}.Validate(), "MaxRotateDeg")
-	assert.ErrorContains(t, AugmentConfig{Contrast: math.NaN()}.Validate(), "Contrast")
+	assert.EqualError(t, AugmentConfig{MaxRotateDeg: 90}.Validate(), "data: augment: max_rotate_deg 90: must lie in [0, 45]")
+	assert.EqualError(t, AugmentConfig{Contrast: math.NaN()}.Validate(), "data: augment: contrast NaN: must lie in [0, 1)")
 	assert.NoError(t, DefaultAugment(256).Validate())
 }
 

@@ -2,46 +2,87 @@ package dskd
 
 import (
 	"bytes"
-
-	"github.com/sugarme/gotch"
-
 	"encoding/json"
 	"fmt"
+	"io"
+	"math"
 	"os"
+	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/angioseg/dskd/data"
+	"github.com/angioseg/dskd/internal/option"
 	"github.com/angioseg/dskd/losses"
 	"github.com/angioseg/dskd/models"
 	"github.com/angioseg/dskd/optim"
 )
 
-// Teacher modes.
+// Teacher is where the distillation targets come from (Config.Teacher).
+type Teacher string
+
+// Teachers of Config.Teacher.
 const (
-	TeacherPreviousEpoch = "previous-epoch" // the paper's: a frozen snapshot of the end of the previous epoch
-	TeacherEMA           = "ema"            // exponential moving average of the student, updated every step
+	TeacherPreviousEpoch Teacher = "previous-epoch" // the paper's: a frozen snapshot of the end of the previous epoch
+	TeacherEMA           Teacher = "ema"            // exponential moving average of the student, updated every step
 )
+
+// TeacherBN is how the teacher's BatchNorm normalises (Config.TeacherBN).
+type TeacherBN string
 
 // Teacher BatchNorm modes of Config.TeacherBN.
 const (
-	TeacherBNEval  = "eval"
-	TeacherBNBatch = "batch"
+	TeacherBNEval  TeacherBN = "eval"  // the teacher's running statistics (the default)
+	TeacherBNBatch TeacherBN = "batch" // the batch's statistics, running statistics untouched
+)
+
+// Normalize is the per-image input normalisation (Config.Normalize).
+// Reading it ignores case and takes "z-score" and "min-max" too.
+type Normalize string
+
+// Normalisations of Config.Normalize.
+const (
+	NormalizeZScore Normalize = "zscore" // zero mean, unit variance (the default)
+	NormalizeMinMax Normalize = "minmax" // scaled to [0, 1]
+	NormalizeNone   Normalize = "none"   // intensities as decoded, in [0, 1]
+)
+
+// Switch is an on/off setting whose zero value is On, the default
+// (Config.CudnnBenchmark, losses.DDLOptions.TauSquared). In JSON it is the
+// "no_..." boolean of earlier versions: true when Off, left out when On.
+type Switch = option.Switch
+
+// The values of a Switch.
+const (
+	On  = option.On
+	Off = option.Off
 )
 
 // Config is a whole training run. It marshals to JSON (config.json of a run,
 // and --config files of the examples). The zero value means METHOD.md's
-// defaults; each field's default is in its comment.
+// defaults; each field's default is in its comment. Its JSON form is
+// frozen: saved runs resume from it and a study identifies a run by a hash
+// of it, so options keep their names, order and omitempty forms.
 type Config struct {
-	Epochs    int     `json:"epochs,omitempty"`     // default 50
-	BatchSize int     `json:"batch_size,omitempty"` // default 4
-	CropSize  int     `json:"crop_size,omitempty"`  // random training crop side; default 256; -1 = full images
-	LR        float64 `json:"lr,omitempty"`         // initial learning rate; default 1e-3
+	Epochs    int `json:"epochs,omitempty"`     // default 50
+	BatchSize int `json:"batch_size,omitempty"` // default 4
+	// CropSize is the side of the random square crops training takes
+	// (validation and test see whole images); default 256; -1 = full
+	// images. It is the one home of the crop: WithDefaults copies it into
+	// Augment.CropSize, which a config leaves out. A config that gives
+	// augment.crop_size without crop_size (the way earlier versions read
+	// the crop when augment was set) means that crop; one that gives both,
+	// differing, is an error.
+	CropSize int     `json:"crop_size,omitempty"`
+	LR       float64 `json:"lr,omitempty"` // initial learning rate; default 1e-3
 
-	Optimizer optim.Config        `json:"optimizer"`         // default AdamW, weight decay 1e-5
-	Schedule  ScheduleConfig      `json:"schedule"`          // default StepLR(10 epochs, gamma 0.3)
-	Loss      losses.Config       `json:"loss"`              // default full DSKD; Loss.Preset selects the ablation
-	Model     models.UNetConfig   `json:"model"`             // default depth 4, base 32
-	Augment   *data.AugmentConfig `json:"augment,omitempty"` // nil: data.DefaultAugment(CropSize)
+	Optimizer optim.Config      `json:"optimizer"` // default AdamW, weight decay 1e-5
+	Schedule  ScheduleConfig    `json:"schedule"`  // default StepLR(10 epochs, gamma 0.3)
+	Loss      losses.Config     `json:"loss"`      // default full DSKD; Loss.Preset selects the ablation
+	Model     models.UNetConfig `json:"model"`     // default depth 4, base 32
+	// Augment is the training augmentation; nil: data.DefaultAugment
+	// (flips, 90° rotations, mild intensity jitter). Its crop is CropSize.
+	Augment *data.AugmentConfig `json:"augment,omitempty"`
 
 	// InitWeights starts a new run (not a resumed one) from these weights:
 	// a .safetensors or .pt file (package interop), e.g. exported by dskd or
@@ -50,13 +91,13 @@ type Config struct {
 	InitWeights string `json:"init_weights,omitempty"`
 
 	// Teacher is TeacherPreviousEpoch (default) or TeacherEMA.
-	Teacher  string  `json:"teacher,omitempty"`
-	EMADecay float64 `json:"ema_decay,omitempty"` // EMA teacher decay; default 0.999
+	Teacher  Teacher `json:"teacher,omitempty"`
+	EMADecay float64 `json:"ema_decay,omitempty"` // EMA teacher decay, in (0, 1); default 0.999
 	// TeacherBN is how the teacher's BatchNorm normalises: TeacherBNEval
 	// (default: its running statistics, the paper's frozen snapshot in eval
 	// mode) or TeacherBNBatch (the batch's statistics, like the student in
 	// training, without changing the teacher's running statistics).
-	TeacherBN string `json:"teacher_bn,omitempty"`
+	TeacherBN TeacherBN `json:"teacher_bn,omitempty"`
 
 	Device string `json:"device,omitempty"` // "auto" (default), "cpu", "cuda", "cuda:N"
 
@@ -64,34 +105,35 @@ type Config struct {
 	// (default), PrecisionBF16 (libtorch autocast to bfloat16, CPU and
 	// CUDA) or PrecisionFP16 (autocast to float16 with a gradient scaler,
 	// CUDA only). Weights, optimizer and losses stay float32.
-	Precision string `json:"precision,omitempty"`
-	// NoCudnnBenchmark turns cuDNN's autotuner off on CUDA (it is on by
-	// default: it times the convolution algorithms for the run's shapes
-	// once and keeps the fastest).
-	NoCudnnBenchmark bool `json:"no_cudnn_benchmark,omitempty"`
+	Precision Precision `json:"precision,omitempty"`
+	// CudnnBenchmark is cuDNN's autotuner on CUDA: On (default) times the
+	// convolution algorithms for the run's shapes once and keeps the
+	// fastest; Off does not. Deterministic turns it off either way. JSON:
+	// "no_cudnn_benchmark": true switches it off.
+	CudnnBenchmark Switch `json:"no_cudnn_benchmark,omitempty"`
 	// Deterministic makes a CUDA run repeat bit for bit (and a resumed one
 	// match an uninterrupted one): cuDNN's deterministic algorithms only,
 	// no autotuner, no TF32 convolutions; slower. Off by default. CPU runs
 	// are deterministic either way.
 	Deterministic bool `json:"deterministic,omitempty"`
 
-	Threads int   `json:"threads,omitempty"` // libtorch intra-op threads; default all cores
-	Workers int   `json:"workers,omitempty"` // data goroutines; default all cores
+	Threads int   `json:"threads,omitempty"` // libtorch intra-op threads; default (0) all cores
+	Workers int   `json:"workers,omitempty"` // data goroutines; default (0) all cores
 	Seed    int64 `json:"seed,omitempty"`    // seeds weights, shuffling, augmentation and splits; default 42
 
-	// Normalize is the per-image input normalisation: "zscore" (default),
-	// "minmax" or "none".
-	Normalize string `json:"normalize,omitempty"`
+	// Normalize is the per-image input normalisation: NormalizeZScore
+	// (default), NormalizeMinMax or NormalizeNone.
+	Normalize Normalize `json:"normalize,omitempty"`
 
 	// ValFraction is the share of the training samples carved out
 	// (seeded) for validation when the split has no validation samples;
-	// default 0.1, and at least one sample.
+	// in (0, 1), default 0.1, and at least one sample.
 	ValFraction float64 `json:"val_fraction,omitempty"`
 
 	OutDir   string `json:"out_dir,omitempty"`   // run folder; default "runs/dskd"
-	KeepLast int    `json:"keep_last,omitempty"` // epoch checkpoints kept; default 2 (the best is kept apart)
+	KeepLast int    `json:"keep_last,omitempty"` // epoch checkpoints kept, >= 1; default 2 (the best is kept apart)
 
-	// Threshold binarises probabilities for metrics; default 0.5.
+	// Threshold binarises probabilities for metrics, in (0, 1); default 0.5.
 	Threshold float64 `json:"threshold,omitempty"`
 	// PickThreshold chooses the threshold maximising Dice on the validation
 	// split after training (never on test) and uses it for the test report.
@@ -109,15 +151,21 @@ type Config struct {
 	// finds unusable files, and lists the others in split.json; default
 	// false: the run stops with the list.
 	SkipBad bool `json:"skip_bad,omitempty"`
-	// StepsPerEpoch caps the batches of an epoch (quick runs); default all.
+	// StepsPerEpoch caps the batches of an epoch (quick runs); default (0)
+	// all.
 	StepsPerEpoch int `json:"steps_per_epoch,omitempty"`
-	// ProgressEvery is the number of steps between progress lines when
-	// stderr is not a terminal (on a terminal one line is redrawn in
-	// place); default about a tenth of an epoch; -1 = no progress at all.
+	// ProgressEvery sets the progress lines when stderr is not a terminal
+	// (on a terminal one line is redrawn in place): default 0, a line at
+	// most every 10 s; N > 0, a line every N steps; -1, no progress at all.
 	ProgressEvery int `json:"progress_every,omitempty"`
 }
 
-// WithDefaults returns c with zero fields set to their defaults, validated.
+// configErr prefixes the errors of Config's options.
+const configErr = "dskd: config"
+
+// WithDefaults returns c with zero fields set to their defaults, validated:
+// an invalid option is an error naming it by its JSON path, e.g.
+// "dskd: config: batch_size -2: must be >= 1". It is idempotent.
 func (c Config) WithDefaults() (Config, error) {
 	def := func(v *int, d int) {
 		if *v == 0 {
@@ -126,7 +174,6 @@ func (c Config) WithDefaults() (Config, error) {
 	}
 	def(&c.Epochs, 50)
 	def(&c.BatchSize, 4)
-	def(&c.CropSize, 256)
 	def(&c.KeepLast, 2)
 	def(&c.Overlays, 4)
 	if c.LR == 0 {
@@ -151,7 +198,7 @@ func (c Config) WithDefaults() (Config, error) {
 		c.TeacherBN = TeacherBNEval
 	}
 	if c.Normalize == "" {
-		c.Normalize = "zscore"
+		c.Normalize = NormalizeZScore
 	}
 	if c.Device == "" {
 		c.Device = "auto"
@@ -165,59 +212,143 @@ func (c Config) WithDefaults() (Config, error) {
 	if c.Loss.Preset == "" {
 		c.Loss.Preset = losses.PresetDSKD
 	}
-	if c.Augment == nil {
-		a := data.DefaultAugment(max(c.CropSize, 0))
-		c.Augment = &a
+	bad := func(path, format string, a ...any) (Config, error) {
+		return c, option.Errorf(configErr, path, format, a...)
+	}
+	unit := func(v float64) bool { return v > 0 && v < 1 } // false for NaN
+	switch {
+	case c.Epochs < 1:
+		return bad("epochs", "%d: must be >= 1", c.Epochs)
+	case c.BatchSize < 1:
+		return bad("batch_size", "%d: must be >= 1", c.BatchSize)
+	}
+	if err := c.resolveCrop(); err != nil {
+		return c, err
+	}
+	if !(c.LR > 0) || math.IsInf(c.LR, 0) {
+		return bad("lr", "%g: must be a finite number > 0", c.LR)
 	}
 	var err error
 	if c.Optimizer, err = c.Optimizer.WithDefaults(); err != nil {
-		return c, fmt.Errorf("dskd: %w", err)
+		return c, option.Under(err, configErr, "optimizer")
 	}
 	if c.Schedule, err = c.Schedule.WithDefaults(); err != nil {
-		return c, err
-	}
-	if c.Model, err = c.Model.WithDefaults(); err != nil {
-		return c, fmt.Errorf("dskd: %w", err)
+		return c, option.Under(err, configErr, "schedule")
 	}
 	if _, err := losses.NewObjective(c.Loss); err != nil {
-		return c, fmt.Errorf("dskd: %w", err)
+		return c, option.Under(err, configErr, "loss")
+	}
+	if c.Model, err = c.Model.WithDefaults(); err != nil {
+		return c, option.Under(err, configErr, "model")
+	}
+	deepSup := c.Loss.DeepSupervision || c.Loss.Preset == losses.PresetDeepSupervision
+	if n := len(c.Loss.DSWeights); deepSup && n > 0 && n != c.Model.Depth-1 {
+		return bad("loss.ds_weights", "has %d entries: want one per side output, model.depth-1 = %d", n, c.Model.Depth-1)
 	}
 	if err := c.Augment.Validate(); err != nil {
-		return c, fmt.Errorf("dskd: augment: %w", err)
+		return c, option.Under(err, configErr, "augment")
+	}
+	if err := option.OneOf(configErr, "teacher", c.Teacher, TeacherPreviousEpoch, TeacherEMA); err != nil {
+		return c, err
+	}
+	if !unit(c.EMADecay) {
+		return bad("ema_decay", "%g: must lie in (0, 1)", c.EMADecay)
+	}
+	if err := option.OneOf(configErr, "teacher_bn", c.TeacherBN, TeacherBNEval, TeacherBNBatch); err != nil {
+		return c, err
+	}
+	if !validDevice(c.Device) {
+		return bad("device", "%q: want %s", c.Device, option.List("auto", "cpu", "cuda", "cuda:N"))
+	}
+	if err := option.OneOf(configErr, "precision", c.Precision, PrecisionFP32, PrecisionBF16, PrecisionFP16); err != nil {
+		return c, err
 	}
 	switch {
-	case c.Epochs < 1:
-		return c, fmt.Errorf("dskd: epochs %d: must be >= 1", c.Epochs)
-	case c.BatchSize < 1:
-		return c, fmt.Errorf("dskd: batch_size %d: must be >= 1", c.BatchSize)
-	case c.LR < 0:
-		return c, fmt.Errorf("dskd: lr %g: must be > 0", c.LR)
-	case c.Teacher != TeacherPreviousEpoch && c.Teacher != TeacherEMA:
-		return c, fmt.Errorf("dskd: teacher %q: want %q or %q", c.Teacher, TeacherPreviousEpoch, TeacherEMA)
-	case c.TeacherBN != TeacherBNEval && c.TeacherBN != TeacherBNBatch:
-		return c, fmt.Errorf("dskd: teacher_bn %q: want %q or %q", c.TeacherBN, TeacherBNEval, TeacherBNBatch)
-	case c.EMADecay <= 0 || c.EMADecay >= 1:
-		return c, fmt.Errorf("dskd: ema_decay %g: must lie in (0, 1)", c.EMADecay)
-	case c.Threshold <= 0 || c.Threshold >= 1:
-		return c, fmt.Errorf("dskd: threshold %g: must lie in (0, 1)", c.Threshold)
-	case c.Threads < 0 || c.Workers < 0:
-		return c, fmt.Errorf("dskd: threads %d / workers %d: must be >= 0 (0 = all cores)", c.Threads, c.Workers)
-	case c.ValFraction <= 0 || c.ValFraction >= 1:
-		return c, fmt.Errorf("dskd: val_fraction %g: must lie in (0, 1)", c.ValFraction)
-	case c.KeepLast < 1:
-		return c, fmt.Errorf("dskd: keep_last %d: must be >= 1", c.KeepLast)
-	}
-	if autocastDType(c.Precision) == gotch.Invalid && c.Precision != PrecisionFP32 {
-		return c, fmt.Errorf("dskd: precision %q: want %s, %s or %s", c.Precision, PrecisionFP32, PrecisionBF16, PrecisionFP16)
+	case !c.CudnnBenchmark.Valid():
+		return bad("no_cudnn_benchmark", "%s: want On or Off", c.CudnnBenchmark)
+	case c.Threads < 0:
+		return bad("threads", "%d: must be >= 0 (0 = all cores)", c.Threads)
+	case c.Workers < 0:
+		return bad("workers", "%d: must be >= 0 (0 = all cores)", c.Workers)
 	}
 	if _, err := parseNorm(c.Normalize); err != nil {
 		return c, err
 	}
+	switch {
+	case !unit(c.ValFraction):
+		return bad("val_fraction", "%g: must lie in (0, 1)", c.ValFraction)
+	case c.KeepLast < 1:
+		return bad("keep_last", "%d: must be >= 1", c.KeepLast)
+	case !unit(c.Threshold):
+		return bad("threshold", "%g: must lie in (0, 1)", c.Threshold)
+	case c.Overlays < -1:
+		return bad("overlays", "%d: want -1 (none) or a count >= 1", c.Overlays)
+	case c.StepsPerEpoch < 0:
+		return bad("steps_per_epoch", "%d: must be >= 0 (0 = all batches)", c.StepsPerEpoch)
+	case c.ProgressEvery < -1:
+		return bad("progress_every", "%d: want -1 (no progress) or a step count >= 1", c.ProgressEvery)
+	}
 	return c, nil
 }
 
-func parseNorm(s string) (data.Normalization, error) {
-	switch strings.ToLower(s) {
+// resolveCrop gives CropSize its default and makes Augment (the default
+// augmentation when nil) crop to it; see Config.CropSize.
+func (c *Config) resolveCrop() error {
+	if c.Augment != nil && c.Augment.CropSize != 0 {
+		a := c.Augment.CropSize
+		switch {
+		case a < 0:
+			return option.Errorf(configErr, "augment.crop_size", "%d: leave it out (the crop is crop_size; -1 there = full images)", a)
+		case c.CropSize == 0: // the crop given in augment only, as earlier versions read it
+			c.CropSize = a
+		case a != max(c.CropSize, 0):
+			return option.Errorf(configErr, "augment.crop_size",
+				"%d disagrees with crop_size %d: the training crop is crop_size; leave augment.crop_size out (it follows crop_size)", a, c.CropSize)
+		}
+	}
+	if c.CropSize == 0 {
+		c.CropSize = 256
+	}
+	if c.CropSize < -1 {
+		return option.Errorf(configErr, "crop_size", "%d: want -1 (full images) or a side >= 1", c.CropSize)
+	}
+	a := data.DefaultAugment(0)
+	if c.Augment != nil {
+		a = *c.Augment // a copy: c may share the caller's
+	}
+	a.CropSize = max(c.CropSize, 0)
+	c.Augment = &a
+	return nil
+}
+
+// WithCropSize returns c training on crops of side n (-1: full images),
+// replacing any crop c's Augment holds: what --crop and a study's
+// crop_size override do, whatever augment a --config file gives.
+func (c Config) WithCropSize(n int) Config {
+	c.CropSize = n
+	if c.Augment != nil && c.Augment.CropSize != 0 {
+		a := *c.Augment
+		a.CropSize = 0
+		c.Augment = &a
+	}
+	return c
+}
+
+// validDevice reports whether d names a device the way engine.ParseDevice
+// reads it (whether it is there is known only when a run starts).
+func validDevice(d string) bool {
+	s := strings.ToLower(strings.TrimSpace(d))
+	switch s {
+	case "auto", "cpu", "cuda":
+		return true
+	}
+	n, ok := strings.CutPrefix(s, "cuda:")
+	i, err := strconv.Atoi(n)
+	return ok && err == nil && i >= 0
+}
+
+func parseNorm(n Normalize) (data.Normalization, error) {
+	switch strings.ToLower(string(n)) {
 	case "zscore", "z-score":
 		return data.NormZScore, nil
 	case "minmax", "min-max":
@@ -225,23 +356,28 @@ func parseNorm(s string) (data.Normalization, error) {
 	case "none":
 		return data.NormNone, nil
 	}
-	return data.NormNone, fmt.Errorf("dskd: normalize %q: want zscore, minmax or none", s)
+	return data.NormNone, option.Errorf(configErr, "normalize", "%q: want %s", string(n), option.List(NormalizeZScore, NormalizeMinMax, NormalizeNone))
 }
 
-// UnmarshalJSON reads a Config, rejecting unknown fields (a typo must not
-// silently fall back to a default). It also takes the top-level "preset"
-// of configs written before the preset moved to "loss": {"preset": ...}.
+// UnmarshalJSON reads a Config, rejecting an unknown field with an error
+// that names its path (`unknown field "model.bsae" (did you mean
+// "base"?)`): a typo must not silently fall back to a default. It also takes the
+// top-level "preset" of configs written before the preset moved to
+// "loss": {"preset": ...}.
 func (c *Config) UnmarshalJSON(b []byte) error {
 	type plain Config // without this method
 	var aux struct {
 		plain
-		Preset string `json:"preset"`
+		Preset losses.Preset `json:"preset"`
+	}
+	if err := option.CheckFields(b, reflect.TypeOf(aux)); err != nil {
+		return err
 	}
 	aux.plain = plain(*c)
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&aux); err != nil {
-		return err
+		return option.TrimField(err, "plain") // LoadConfig renders it
 	}
 	*c = Config(aux.plain)
 	if aux.Preset != "" {
@@ -253,19 +389,23 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// LoadConfig reads a JSON config file; unknown fields are errors so that a
-// typo does not silently fall back to a default.
+// LoadConfig reads a JSON config file (one object). An unknown field is
+// an error naming its path and the file, so that a typo does not silently
+// fall back to a default: `dskd: config c.json: unknown field "model.bsae"
+// (did you mean "base"?)`. The options' values are checked by WithDefaults.
 func LoadConfig(path string) (Config, error) {
 	var c Config
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return c, fmt.Errorf("dskd: %w", err)
 	}
-	defer f.Close()
-	dec := json.NewDecoder(f)
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return c, fmt.Errorf("dskd: config %s: %w", path, err)
+		return Config{}, fmt.Errorf("dskd: config %s: %w", path, option.DecodeError(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return Config{}, fmt.Errorf("dskd: config %s: more than one JSON value", path)
 	}
 	return c, nil
 }

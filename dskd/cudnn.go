@@ -7,7 +7,7 @@ import "github.com/angioseg/dskd/internal/aten"
 // left. TF32 stays libtorch's default (on) unless the run must repeat bit
 // for bit.
 func setCudnn(cfg Config) {
-	aten.SetCudnnBenchmark(!cfg.NoCudnnBenchmark && !cfg.Deterministic)
+	aten.SetCudnnBenchmark(cfg.CudnnBenchmark == On && !cfg.Deterministic)
 	aten.SetCudnnDeterministic(cfg.Deterministic)
 	aten.SetTF32(!cfg.Deterministic)
 }

@@ -22,7 +22,7 @@ type InferOptions struct {
 	// TileOverlap is the overlap of neighbouring tiles; default TileSize/8.
 	TileOverlap int
 	// Precision of the forward passes (see Config.Precision); default fp32.
-	Precision string
+	Precision Precision
 }
 
 func (o InferOptions) withDefaults() InferOptions {

@@ -51,12 +51,12 @@ func NewPredictor(m *interop.Model, opts PredictOptions) (*Predictor, error) {
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("dskd: %w", err)
 	}
-	norm, err := parseNorm(m.Meta.Normalize)
+	norm, err := parseNorm(Normalize(m.Meta.Normalize))
 	if err != nil {
 		return nil, err
 	}
 	st := State{Epoch: -1, BestEpoch: -1, BestScore: -1, Model: "unet",
-		Config: Config{Model: m.Meta.Config, Normalize: m.Meta.Normalize, Threshold: m.Meta.Threshold}}
+		Config: Config{Model: m.Meta.Config, Normalize: Normalize(m.Meta.Normalize), Threshold: m.Meta.Threshold}}
 	p := &Predictor{norm: norm, opts: opts.InferOptions, State: st, threshold: opts.Threshold}
 	if p.threshold <= 0 || p.threshold >= 1 {
 		p.threshold = m.Meta.Threshold
@@ -78,8 +78,8 @@ func loadInitWeights(student *models.UNet, cfg Config, log zerolog.Logger) error
 		return fmt.Errorf("dskd: init_weights %s: %w", cfg.InitWeights, err)
 	}
 	ev := log.Info()
-	if !strings.EqualFold(m.Meta.Normalize, cfg.Normalize) {
-		ev = log.Warn().Str("their_normalize", m.Meta.Normalize).Str("run_normalize", cfg.Normalize)
+	if !strings.EqualFold(m.Meta.Normalize, string(cfg.Normalize)) {
+		ev = log.Warn().Str("their_normalize", m.Meta.Normalize).Str("run_normalize", string(cfg.Normalize))
 	}
 	ev.Str("from", cfg.InitWeights).Str("written_by", m.Meta.Version).Msg("initial weights")
 	return nil

@@ -7,19 +7,24 @@ import (
 	"github.com/sugarme/gotch"
 
 	"github.com/angioseg/dskd/internal/aten"
+	"github.com/angioseg/dskd/internal/option"
 	"github.com/angioseg/dskd/models"
 	"github.com/angioseg/dskd/optim"
 )
 
+// Precision is the arithmetic of the forward passes (Config.Precision,
+// InferOptions.Precision).
+type Precision string
+
 // Precisions of Config.Precision.
 const (
-	PrecisionFP32 = "fp32" // full precision (the default)
-	PrecisionBF16 = "bf16" // autocast to bfloat16: CPU and CUDA (Ampere or newer)
-	PrecisionFP16 = "fp16" // autocast to float16 with a gradient scaler: CUDA only
+	PrecisionFP32 Precision = "fp32" // full precision (the default)
+	PrecisionBF16 Precision = "bf16" // autocast to bfloat16: CPU and CUDA (Ampere or newer)
+	PrecisionFP16 Precision = "fp16" // autocast to float16 with a gradient scaler: CUDA only
 )
 
 // autocastDType is the lower precision of p, or Invalid for fp32.
-func autocastDType(p string) gotch.DType {
+func autocastDType(p Precision) gotch.DType {
 	switch p {
 	case PrecisionBF16:
 		return gotch.BFloat16
@@ -33,12 +38,12 @@ func autocastDType(p string) gotch.DType {
 // runs in bfloat16/float16 where libtorch's autocast lists allow, and the
 // outputs come back as float32, so the losses and metrics are computed in
 // full precision.
-func forward(m models.Model, device gotch.Device, precision string, x *aten.Tensor, train bool) (*models.Output, error) {
+func forward(m models.Model, device gotch.Device, precision Precision, x *aten.Tensor, train bool) (*models.Output, error) {
 	return forwardWith(device, precision, func() (*models.Output, error) { return m.Forward(x, train) })
 }
 
 // forwardWith is forward for any forward pass fn.
-func forwardWith(device gotch.Device, precision string, fn func() (*models.Output, error)) (*models.Output, error) {
+func forwardWith(device gotch.Device, precision Precision, fn func() (*models.Output, error)) (*models.Output, error) {
 	dt := autocastDType(precision)
 	if dt == gotch.Invalid {
 		return fn()
@@ -60,13 +65,13 @@ func forwardWith(device gotch.Device, precision string, fn func() (*models.Outpu
 // for fp16 the gradient scaler. Its fp32 form changes nothing.
 type precision struct {
 	device gotch.Device
-	name   string
+	name   Precision
 	scaler *gradScaler // fp16 only
 }
 
 // newPrecision is the precision p on device; resumed is the scaler state of
 // the checkpoint a run resumes from (nil: a new run).
-func newPrecision(p string, device gotch.Device, resumed *ScalerState) *precision {
+func newPrecision(p Precision, device gotch.Device, resumed *ScalerState) *precision {
 	pr := &precision{device: device, name: p}
 	if p == PrecisionFP16 {
 		pr.scaler = newGradScaler()
@@ -152,7 +157,7 @@ func (g *gradScaler) update(finite bool) {
 }
 
 // validPrecision checks p for device.
-func validPrecision(p string, device gotch.Device) error {
+func validPrecision(p Precision, device gotch.Device) error {
 	switch p {
 	case PrecisionFP32, PrecisionBF16:
 		return nil
@@ -162,7 +167,7 @@ func validPrecision(p string, device gotch.Device) error {
 		}
 		return nil
 	}
-	return fmt.Errorf("dskd: precision %q: want %s, %s or %s", p, PrecisionFP32, PrecisionBF16, PrecisionFP16)
+	return option.OneOf("dskd", "precision", p, PrecisionFP32, PrecisionBF16, PrecisionFP16)
 }
 
 func finiteScale(v float64) bool { return v > 0 && !math.IsInf(v, 0) && !math.IsNaN(v) }

@@ -41,7 +41,7 @@ func TestBF16StepNearFP32(t *testing.T) {
 		x := s.Randn([]int64{2, 1, 64, 64}, gotch.Float, gotch.CPU)
 		y := s.ToDType(s.Lt(s.Rand([]int64{2, 1, 64, 64}, gotch.Float, gotch.CPU), 0.1), gotch.Float)
 		require.NoError(t, s.Err())
-		loss := func(precision string) float64 {
+		loss := func(precision Precision) float64 {
 			var tOut *models.Output
 			require.NoError(t, engine.NoGrad(func() error {
 				var err error

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/angioseg/dskd/internal/aten"
+	"github.com/angioseg/dskd/internal/option"
 )
 
 // DDLOptions configures the Deep Distribution Loss. The zero value gives
@@ -28,11 +29,13 @@ type DDLOptions struct {
 	// ReverseKL uses KL(student ‖ teacher) instead of the default
 	// KL(teacher ‖ student).
 	ReverseKL bool `json:"reverse_kl,omitempty"`
-	// NoTauSquared drops the τ² factor (on by default, as in standard KD).
-	NoTauSquared bool `json:"no_tau_squared,omitempty"`
+	// TauSquared is the τ² factor on the loss, as in standard KD: On
+	// (default) or Off. JSON: "no_tau_squared": true switches it off.
+	TauSquared Switch `json:"no_tau_squared,omitempty"`
 }
 
-// WithDefaults fills zero fields and validates.
+// WithDefaults fills zero fields and validates; an invalid option is an
+// error naming it by its path in Config ("losses: ddl.grid -1: ...").
 func (o DDLOptions) WithDefaults() (DDLOptions, error) {
 	if o.Grid == 0 {
 		o.Grid = 4
@@ -45,11 +48,13 @@ func (o DDLOptions) WithDefaults() (DDLOptions, error) {
 	}
 	switch {
 	case o.Grid < 1:
-		return o, fmt.Errorf("losses: DDL grid %d: want >= 1", o.Grid)
+		return o, option.Errorf(configErr, "ddl.grid", "%d: must be >= 1", o.Grid)
 	case !(o.Tau > 0) || math.IsInf(o.Tau, 0):
-		return o, fmt.Errorf("losses: DDL tau %g: want a finite value > 0", o.Tau)
-	case !(o.Eps > 0) || o.Eps >= 1:
-		return o, fmt.Errorf("losses: DDL eps %g: want (0, 1)", o.Eps)
+		return o, option.Errorf(configErr, "ddl.tau", "%g: must be a finite number > 0", o.Tau)
+	case !(o.Eps > 0 && o.Eps < 1):
+		return o, option.Errorf(configErr, "ddl.eps", "%g: must lie in (0, 1)", o.Eps)
+	case !o.TauSquared.Valid():
+		return o, option.Errorf(configErr, "ddl.no_tau_squared", "%s: want On or Off", o.TauSquared)
 	}
 	return o, nil
 }
@@ -112,7 +117,7 @@ func ddl(s *aten.Scope, student, teacher []*Tensor, o DDLOptions) *Tensor {
 		})
 		total = s.Totals(total, kl)
 	}
-	if !o.NoTauSquared {
+	if o.TauSquared == On {
 		total = s.MulScalar(total, o.Tau*o.Tau)
 	}
 	return total

@@ -51,14 +51,17 @@ func flag(p map[string]any, k string) bool {
 }
 
 func ddlOpts(p map[string]any) DDLOptions {
-	return DDLOptions{
-		Grid:         int(num(p, "g", 4)),
-		Tau:          num(p, "tau", 3),
-		Eps:          num(p, "eps", 1e-6),
-		RawCounts:    flag(p, "raw"),
-		ReverseKL:    flag(p, "reverse"),
-		NoTauSquared: p["tau2"] == false,
+	o := DDLOptions{
+		Grid:      int(num(p, "g", 4)),
+		Tau:       num(p, "tau", 3),
+		Eps:       num(p, "eps", 1e-6),
+		RawCounts: flag(p, "raw"),
+		ReverseKL: flag(p, "reverse"),
 	}
+	if p["tau2"] == false {
+		o.TauSquared = Off
+	}
+	return o
 }
 
 func TestGoldenPyTorch(t *testing.T) {
@@ -100,7 +103,7 @@ func TestGoldenPyTorch(t *testing.T) {
 				got, err = DeepSupervision(s[:len(s)-1], y, w)
 			case "objective":
 				cfg := Config{
-					Preset:        p["preset"].(string),
+					Preset:        Preset(p["preset"].(string)),
 					LambdaPSDL:    num(p, "lambda_psdl", 0),
 					LambdaDDL:     num(p, "lambda_ddl", 0),
 					AlphaT:        num(p, "alpha_T", 0),
@@ -108,7 +111,7 @@ func TestGoldenPyTorch(t *testing.T) {
 					DDL:           DDLOptions{Grid: int(num(p, "g", 0)), Tau: num(p, "tau", 0)},
 				}
 				if sch, ok := p["schedule"].(string); ok {
-					cfg.DDLSchedule = sch
+					cfg.DDLSchedule = DDLSchedule(sch)
 				}
 				obj, e := NewObjective(cfg)
 				if e != nil {

@@ -33,7 +33,7 @@ func TestNoTensorLeak(t *testing.T) {
 		x := sc.Randn([]int64{2, 1, 19, 23}, gotch.Float, gotch.CPU)
 		y := sc.Zeros([]int64{2, 1, 19, 23}, gotch.Float, gotch.CPU)
 		require.NoError(t, sc.Err())
-		for _, preset := range []string{losses.PresetDSKD, losses.PresetDeepSupervision, losses.PresetUNet} {
+		for _, preset := range []losses.Preset{losses.PresetDSKD, losses.PresetDeepSupervision, losses.PresetUNet} {
 			obj, err := losses.NewObjective(losses.Config{Preset: preset, DDL: losses.DDLOptions{RawCounts: preset == losses.PresetUNet}})
 			if err != nil {
 				return err

@@ -6,32 +6,59 @@ import (
 
 	"github.com/angioseg/dskd/engine"
 	"github.com/angioseg/dskd/internal/aten"
+	"github.com/angioseg/dskd/internal/option"
 	"github.com/angioseg/dskd/models"
 )
 
-// Presets select the loss terms of an ablation; see Config.Preset.
+// Preset selects the loss terms of an ablation (Config.Preset).
+type Preset string
+
+// Presets of Config.Preset.
 const (
 	// PresetUNet: Dice(main) + λ_PSDL·BCE(main, y). No teacher is used.
-	PresetUNet = "unet"
+	PresetUNet Preset = "unet"
 	// PresetDeepSupervision: PresetUNet + λ_DS·DeepSupervision(side outputs).
-	PresetDeepSupervision = "deep-supervision"
+	PresetDeepSupervision Preset = "deep-supervision"
 	// PresetPSDL: Dice(main) + λ_PSDL·PSDL(main, teacher main, y; α_t).
-	PresetPSDL = "psdl"
+	PresetPSDL Preset = "psdl"
 	// PresetDDL: Dice(main) + λ_PSDL·BCE(main, y) + λ_DDL(t)·DDL(all depths).
-	PresetDDL = "ddl"
+	PresetDDL Preset = "ddl"
 	// PresetDSKD: Dice(main) + λ_PSDL·PSDL + λ_DDL(t)·DDL. The default.
-	PresetDSKD = "dskd"
+	PresetDSKD Preset = "dskd"
 )
 
-// DDL weight schedules; see Config.DDLSchedule.
+// Presets lists every preset, in the order of the ablation.
+func Presets() []Preset {
+	return []Preset{PresetUNet, PresetDeepSupervision, PresetPSDL, PresetDDL, PresetDSKD}
+}
+
+// DDLSchedule is how the DDL weight grows over the epochs
+// (Config.DDLSchedule).
+type DDLSchedule string
+
+// DDL weight schedules of Config.DDLSchedule.
 const (
 	// ScheduleRamp: λ_DDL(t) = λ_DDL·t/T (the default).
-	ScheduleRamp = "ramp"
+	ScheduleRamp DDLSchedule = "ramp"
 	// ScheduleConstant: λ_DDL(t) = λ_DDL whenever a teacher is given.
-	ScheduleConstant = "constant"
+	ScheduleConstant DDLSchedule = "constant"
 	// ScheduleStart: λ_DDL(t) = λ_DDL for t >= DDLStartEpoch, 0 before.
-	ScheduleStart = "start"
+	ScheduleStart DDLSchedule = "start"
 )
+
+// Switch is an on/off setting whose zero value is On, the default
+// (DDLOptions.TauSquared). In JSON it is the "no_..." boolean of earlier
+// versions: true when Off, left out when On.
+type Switch = option.Switch
+
+// The values of a Switch.
+const (
+	On  = option.On
+	Off = option.Off
+)
+
+// configErr prefixes the errors of Config's options.
+const configErr = "losses"
 
 // Config configures the training objective. The zero value is full DSKD
 // with METHOD.md's defaults. Float fields use 0 for "default": switch a
@@ -39,7 +66,7 @@ const (
 type Config struct {
 	// Preset is one of PresetUNet, PresetDeepSupervision, PresetPSDL,
 	// PresetDDL, PresetDSKD. "" means PresetDSKD.
-	Preset string `json:"preset,omitempty"`
+	Preset Preset `json:"preset,omitempty"`
 	// LambdaPSDL weighs the pixel term on the main output (PSDL, or plain
 	// BCE in presets without PSDL). 0 means 1.
 	LambdaPSDL float64 `json:"lambda_psdl,omitempty"`
@@ -61,8 +88,8 @@ type Config struct {
 	AlphaT float64 `json:"alpha_t,omitempty"`
 	// DDLSchedule is ScheduleRamp (default, also for ""), ScheduleConstant
 	// or ScheduleStart.
-	DDLSchedule string `json:"ddl_schedule,omitempty"`
-	// DDLStartEpoch is the first epoch with DDL under ScheduleStart.
+	DDLSchedule DDLSchedule `json:"ddl_schedule,omitempty"`
+	// DDLStartEpoch is the first epoch with DDL under ScheduleStart, >= 1.
 	// 0 means 1 (the first epoch that has a teacher).
 	DDLStartEpoch int `json:"ddl_start_epoch,omitempty"`
 	// DDL holds the Deep Distribution Loss options (grid 4, τ 3, log-space
@@ -224,7 +251,7 @@ var (
 )
 
 // presetTerms is the table of terms per preset.
-var presetTerms = map[string][]term{
+var presetTerms = map[Preset][]term{
 	PresetUNet:            {termDice, termBCE},
 	PresetDeepSupervision: {termDice, termBCE, termDeepSup},
 	PresetPSDL:            {termDice, termPSDL},
@@ -232,7 +259,9 @@ var presetTerms = map[string][]term{
 	PresetDSKD:            {termDice, termPSDL, termDDL},
 }
 
-// NewObjective validates cfg, fills defaults and returns the objective.
+// NewObjective validates cfg, fills defaults and returns the objective. An
+// invalid option is an error naming it by its JSON path
+// ("losses: lambda_ddl -1: ...").
 func NewObjective(cfg Config) (*Objective, error) {
 	if cfg.Preset == "" {
 		cfg.Preset = PresetDSKD
@@ -255,29 +284,31 @@ func NewObjective(cfg Config) (*Objective, error) {
 	if cfg.DDLStartEpoch == 0 {
 		cfg.DDLStartEpoch = 1
 	}
-	terms, ok := presetTerms[cfg.Preset]
-	if !ok {
-		return nil, fmt.Errorf("losses: preset %q: want %q, %q, %q, %q or %q", cfg.Preset,
-			PresetUNet, PresetDeepSupervision, PresetPSDL, PresetDDL, PresetDSKD)
+	if err := option.OneOf(configErr, "preset", cfg.Preset, Presets()...); err != nil {
+		return nil, err
 	}
+	terms := presetTerms[cfg.Preset]
 	bad := func(v float64) bool { return v < 0 || math.IsNaN(v) || math.IsInf(v, 0) }
+	const weight = "%g: must be a finite number >= 0"
 	switch {
 	case bad(cfg.LambdaPSDL):
-		return nil, fmt.Errorf("losses: LambdaPSDL %g: want finite >= 0", cfg.LambdaPSDL)
+		return nil, option.Errorf(configErr, "lambda_psdl", weight, cfg.LambdaPSDL)
 	case bad(cfg.LambdaDDL):
-		return nil, fmt.Errorf("losses: LambdaDDL %g: want finite >= 0", cfg.LambdaDDL)
+		return nil, option.Errorf(configErr, "lambda_ddl", weight, cfg.LambdaDDL)
 	case bad(cfg.LambdaDS):
-		return nil, fmt.Errorf("losses: LambdaDS %g: want finite >= 0", cfg.LambdaDS)
+		return nil, option.Errorf(configErr, "lambda_ds", weight, cfg.LambdaDS)
 	case !(cfg.AlphaT > 0 && cfg.AlphaT <= 1):
-		return nil, fmt.Errorf("losses: AlphaT %g: want (0, 1]", cfg.AlphaT)
-	case cfg.DDLSchedule != ScheduleRamp && cfg.DDLSchedule != ScheduleConstant && cfg.DDLSchedule != ScheduleStart:
-		return nil, fmt.Errorf("losses: DDLSchedule %q: want %q, %q or %q", cfg.DDLSchedule, ScheduleRamp, ScheduleConstant, ScheduleStart)
-	case cfg.DDLStartEpoch < 0:
-		return nil, fmt.Errorf("losses: DDLStartEpoch %d: want >= 0", cfg.DDLStartEpoch)
+		return nil, option.Errorf(configErr, "alpha_t", "%g: must lie in (0, 1]", cfg.AlphaT)
+	}
+	if err := option.OneOf(configErr, "ddl_schedule", cfg.DDLSchedule, ScheduleRamp, ScheduleConstant, ScheduleStart); err != nil {
+		return nil, err
+	}
+	if cfg.DDLStartEpoch < 0 {
+		return nil, option.Errorf(configErr, "ddl_start_epoch", "%d: must be >= 1 (0 = 1)", cfg.DDLStartEpoch)
 	}
 	for i, w := range cfg.DSWeights {
 		if bad(w) {
-			return nil, fmt.Errorf("losses: DSWeights[%d] %g: want finite >= 0", i, w)
+			return nil, option.Errorf(configErr, fmt.Sprintf("ds_weights[%d]", i), weight, w)
 		}
 	}
 	ddl, err := cfg.DDL.WithDefaults()

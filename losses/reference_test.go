@@ -94,7 +94,7 @@ func refDDL(s, t [][]float64, b, h, w int, o DDLOptions) float64 {
 		}
 		total += sum / float64(n)
 	}
-	if !o.NoTauSquared {
+	if o.TauSquared == On {
 		total *= o.Tau * o.Tau
 	}
 	return total
@@ -147,7 +147,7 @@ func TestAgainstPlainGo(t *testing.T) {
 				{Grid: 3, Tau: 3, Eps: 1e-6},
 				{Grid: 3, Tau: 2, Eps: 1e-6, ReverseKL: true},
 				{Grid: 2, Tau: 40, Eps: 1e-6, RawCounts: true},
-				{Grid: 4, Tau: 3, Eps: 1e-6, NoTauSquared: true},
+				{Grid: 4, Tau: 3, Eps: 1e-6, TauSquared: Off},
 			} {
 				if o.Grid > sz.w || o.Grid > sz.h {
 					continue

@@ -10,29 +10,44 @@ import (
 
 	"github.com/angioseg/dskd/engine"
 	"github.com/angioseg/dskd/internal/aten"
+	"github.com/angioseg/dskd/internal/option"
+)
+
+// Algorithm is an optimizer (Config.Name). Reading it ignores case.
+type Algorithm string
+
+// Algorithms of Config.Name.
+const (
+	AdamW Algorithm = "adamw" // decoupled weight decay (the default)
+	SGD   Algorithm = "sgd"   // with momentum (dampening 0) and L2 weight decay
 )
 
 // Config selects and tunes an optimizer. The zero value is AdamW with
-// PyTorch's defaults except the weight decay, which is METHOD.md's.
+// PyTorch's defaults except the weight decay, which is METHOD.md's. A zero
+// field means its default, so -1 stands for "none" where 0 is a value.
 type Config struct {
-	Name        string  `json:"name,omitempty"`         // "adamw" (default) or "sgd"
-	WeightDecay float64 `json:"weight_decay,omitempty"` // default 1e-5; negative means 0
-	Beta1       float64 `json:"beta1,omitempty"`        // AdamW; default 0.9
-	Beta2       float64 `json:"beta2,omitempty"`        // AdamW; default 0.999
-	Eps         float64 `json:"eps,omitempty"`          // AdamW; default 1e-8
-	Momentum    float64 `json:"momentum,omitempty"`     // SGD; default 0.9; negative means 0
+	Name        Algorithm `json:"name,omitempty"`         // AdamW (default) or SGD
+	WeightDecay float64   `json:"weight_decay,omitempty"` // default 1e-5; -1 (any negative) = none
+	Beta1       float64   `json:"beta1,omitempty"`        // AdamW, in (0, 1); default 0.9
+	Beta2       float64   `json:"beta2,omitempty"`        // AdamW, in (0, 1); default 0.999
+	Eps         float64   `json:"eps,omitempty"`          // AdamW, > 0; default 1e-8
+	Momentum    float64   `json:"momentum,omitempty"`     // SGD, < 1; default 0.9; -1 (any negative) = none
 }
 
-// WithDefaults fills zero fields with their defaults and validates.
+// configErr prefixes the errors of Config's options.
+const configErr = "optim"
+
+// WithDefaults fills zero fields with their defaults and validates; an
+// invalid option is an error naming it ("optim: beta1 1.5: ..."). A
+// negative weight decay or momentum is kept as given (it would read as
+// the default once 0): the optimizer uses 0.
 func (c Config) WithDefaults() (Config, error) {
 	if c.Name == "" {
-		c.Name = "adamw"
+		c.Name = AdamW
 	}
-	c.Name = strings.ToLower(c.Name)
+	c.Name = Algorithm(strings.ToLower(string(c.Name)))
 	if c.WeightDecay == 0 {
 		c.WeightDecay = 1e-5
-	} else if c.WeightDecay < 0 {
-		c.WeightDecay = 0
 	}
 	if c.Beta1 == 0 {
 		c.Beta1 = 0.9
@@ -45,19 +60,30 @@ func (c Config) WithDefaults() (Config, error) {
 	}
 	if c.Momentum == 0 {
 		c.Momentum = 0.9
-	} else if c.Momentum < 0 {
-		c.Momentum = 0
 	}
+	if err := option.OneOf(configErr, "name", c.Name, AdamW, SGD); err != nil {
+		return c, err
+	}
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 	switch {
-	case c.Name != "adamw" && c.Name != "sgd":
-		return c, fmt.Errorf("optim: optimizer %q: want adamw or sgd", c.Name)
-	case c.Beta1 < 0 || c.Beta1 >= 1 || c.Beta2 < 0 || c.Beta2 >= 1:
-		return c, fmt.Errorf("optim: betas (%g, %g) must lie in [0, 1)", c.Beta1, c.Beta2)
-	case c.Momentum >= 1:
-		return c, fmt.Errorf("optim: momentum %g must be < 1", c.Momentum)
+	case !finite(c.WeightDecay):
+		return c, option.Errorf(configErr, "weight_decay", "%g: must be finite (-1 = none)", c.WeightDecay)
+	case !(c.Beta1 > 0 && c.Beta1 < 1):
+		return c, option.Errorf(configErr, "beta1", "%g: must lie in (0, 1)", c.Beta1)
+	case !(c.Beta2 > 0 && c.Beta2 < 1):
+		return c, option.Errorf(configErr, "beta2", "%g: must lie in (0, 1)", c.Beta2)
+	case !(c.Eps > 0) || !finite(c.Eps):
+		return c, option.Errorf(configErr, "eps", "%g: must be a finite number > 0", c.Eps)
+	case !(c.Momentum < 1) || !finite(c.Momentum):
+		return c, option.Errorf(configErr, "momentum", "%g: must be < 1 (-1 = none)", c.Momentum)
 	}
 	return c, nil
 }
+
+// weightDecay and momentum are the values the updates use: a negative
+// one (-1) means none.
+func (c Config) weightDecay() float64 { return max(c.WeightDecay, 0) }
+func (c Config) momentum() float64    { return max(c.Momentum, 0) }
 
 // param is one trainable variable with its optimizer state.
 type param struct {
@@ -135,7 +161,7 @@ func (o *Optimizer) Step(lr float64) error {
 			if g == nil {
 				continue
 			}
-			if o.cfg.Name == "sgd" {
+			if o.cfg.Name == SGD {
 				o.sgd(s, pr, g, lr)
 			} else {
 				o.adamw(s, pr, g, lr)
@@ -158,8 +184,8 @@ func (o *Optimizer) adamw(s *aten.Scope, pr *param, g *aten.Tensor, lr float64) 
 	if pr.m == nil {
 		pr.m, pr.v = s.Keep(s.ZerosLike(pr.p)), s.Keep(s.ZerosLike(pr.p))
 	}
-	if c.WeightDecay != 0 {
-		s.MulScalarInPlace(pr.p, 1-lr*c.WeightDecay)
+	if wd := c.weightDecay(); wd != 0 {
+		s.MulScalarInPlace(pr.p, 1-lr*wd)
 	}
 	s.LerpInPlace(pr.m, g, 1-c.Beta1)
 	s.MulScalarInPlace(pr.v, c.Beta2)
@@ -181,14 +207,14 @@ func (o *Optimizer) adamw(s *aten.Scope, pr *param, g *aten.Tensor, lr float64) 
 func (o *Optimizer) sgd(s *aten.Scope, pr *param, g *aten.Tensor, lr float64) {
 	c := o.cfg
 	d := g // the update direction, g + wd·p
-	if c.WeightDecay != 0 {
-		d = s.Add(g, s.MulScalar(pr.p, c.WeightDecay))
+	if wd := c.weightDecay(); wd != 0 {
+		d = s.Add(g, s.MulScalar(pr.p, wd))
 	}
-	if c.Momentum != 0 {
+	if mu := c.momentum(); mu != 0 {
 		if pr.m == nil {
 			pr.m = s.Keep(s.MulScalar(d, 1)) // a copy: the gradient is zeroed before the next step
 		} else {
-			s.AddInPlace(s.MulScalarInPlace(pr.m, c.Momentum), d)
+			s.AddInPlace(s.MulScalarInPlace(pr.m, mu), d)
 		}
 		d = pr.m
 	}

@@ -107,6 +107,31 @@ func TestAdamWMatchesReference(t *testing.T) {
 	assert.NotEqual(t, 1.0, got[0], "the weights moved")
 }
 
+// weight_decay and momentum -1 mean none: the -1 stays in the effective
+// configuration (0 there would read as the default again, in the
+// optimizer and in a saved config.json) and the updates use 0.
+func TestNoneSentinels(t *testing.T) {
+	cfg, err := Config{WeightDecay: -1}.WithDefaults()
+	require.NoError(t, err)
+	assert.Equal(t, -1.0, cfg.WeightDecay)
+	again, err := cfg.WithDefaults()
+	require.NoError(t, err)
+	assert.Equal(t, cfg, again, "idempotent")
+	ref := cfg
+	ref.WeightDecay = 0
+	assert.InDeltaSlice(t, refAdamW([]float64{1, -2, 0.5}, 3, 0.1, ref, 7), run(t, cfg, 7), 1e-12)
+
+	cfg, err = Config{Name: SGD, WeightDecay: -1, Momentum: -1}.WithDefaults()
+	require.NoError(t, err)
+	assert.Equal(t, -1.0, cfg.Momentum)
+	ref = cfg
+	ref.WeightDecay, ref.Momentum = 0, 0
+	assert.InDeltaSlice(t, refSGD([]float64{1, -2, 0.5}, 3, 0.1, ref, 5), run(t, cfg, 5), 1e-12)
+	plain, err := Config{Name: SGD, WeightDecay: -1}.WithDefaults()
+	require.NoError(t, err)
+	assert.NotEqual(t, run(t, plain, 5), run(t, cfg, 5), "momentum -1 is not the default 0.9")
+}
+
 func TestSGDMatchesReference(t *testing.T) {
 	cfg, err := Config{Name: "sgd", WeightDecay: 0.01}.WithDefaults()
 	require.NoError(t, err)
@@ -118,8 +143,8 @@ func TestSGDMatchesReference(t *testing.T) {
 // Saving after k steps and continuing in a fresh optimizer gives the same
 // weights as never stopping: the point of this package.
 func TestSaveLoadContinuesExactly(t *testing.T) {
-	for _, name := range []string{"adamw", "sgd"} {
-		t.Run(name, func(t *testing.T) {
+	for _, name := range []Algorithm{AdamW, SGD} {
+		t.Run(string(name), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "optim.pt")
 			var straight, resumed []float64
 			require.NoError(t, engine.Run(func() error {
@@ -157,10 +182,23 @@ func TestSaveLoadContinuesExactly(t *testing.T) {
 }
 
 func TestConfigAndLoadErrors(t *testing.T) {
-	_, err := Config{Name: "lbfgs"}.WithDefaults()
-	assert.ErrorContains(t, err, `optim: optimizer "lbfgs"`)
-	_, err = Config{Beta1: 1.5}.WithDefaults()
-	assert.ErrorContains(t, err, "betas")
+	for _, tc := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Name: "lbfgs"}, `optim: name "lbfgs": want "adamw" or "sgd"`},
+		{Config{Beta1: 1.5}, "optim: beta1 1.5: must lie in (0, 1)"},
+		{Config{Beta2: -0.1}, "optim: beta2 -0.1: must lie in (0, 1)"},
+		{Config{Eps: -1}, "optim: eps -1: must be a finite number > 0"},
+		{Config{Momentum: 1}, "optim: momentum 1: must be < 1 (-1 = none)"},
+		{Config{WeightDecay: math.Inf(1)}, "optim: weight_decay +Inf: must be finite (-1 = none)"},
+	} {
+		_, err := tc.cfg.WithDefaults()
+		assert.EqualError(t, err, tc.want)
+	}
+	c, err := Config{Name: "SGD"}.WithDefaults()
+	require.NoError(t, err)
+	assert.Equal(t, SGD, c.Name, "names are read without regard to case")
 	require.NoError(t, engine.Run(func() error {
 		vs, _ := quadratic(t, []float64{1})
 		o, err := New(Config{}, vs)

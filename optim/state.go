@@ -82,7 +82,7 @@ func (o *Optimizer) Load(path string) error {
 				state[i].v = t
 			}
 		}
-		if o.cfg.Name == "adamw" && steps[0] > 0 && (state[i].m == nil) != (state[i].v == nil) {
+		if o.cfg.Name == AdamW && steps[0] > 0 && (state[i].m == nil) != (state[i].v == nil) {
 			return fmt.Errorf("optim: %s: %s has only one of the two AdamW moments", path, pr.name)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/angioseg/dskd/data"
+	"github.com/angioseg/dskd/losses"
 )
 
 // Job is one run of a study's grid.
@@ -104,7 +105,7 @@ func (s Spec) grid(dir string, pool []data.Sample, threads int) ([]Job, error) {
 				}
 				r := Job{Arm: a.name, Preset: a.preset, Fold: fold}
 				r.Dir = filepath.Join("runs", armFolder(a.name), fmt.Sprintf("fold-%d_seed-%d", fold, effectiveSeed(seed)))
-				cfg.Loss.Preset, cfg.Seed, cfg.Threads, cfg.Workers = a.preset, seed, threads, threads
+				cfg.Loss.Preset, cfg.Seed, cfg.Threads, cfg.Workers = losses.Preset(a.preset), seed, threads, threads
 				cfg.OutDir = filepath.Join(dir, r.Dir)
 				if r.Config, err = cfg.WithDefaults(); err != nil {
 					return nil, fmt.Errorf("study: arm %s: %w", a.name, err)

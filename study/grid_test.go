@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/angioseg/dskd/data"
+	"github.com/angioseg/dskd/losses"
 )
 
 func TestParseOverride(t *testing.T) {
@@ -23,9 +24,13 @@ func TestParseOverride(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []json.RawMessage{json.RawMessage(`"cosine"`), json.RawMessage(`"step"`)}, o.Values, "bare words are strings")
 
-	o, err = ParseOverride(`x=[1,2],{"a":1,"b":[3]},"p,q"`)
+	assert.Equal(t, []string{"[1,2]", `{"a":1,"b":[3]}`, `"p,q"`}, splitTopLevel(`[1,2],{"a":1,"b":[3]},"p,q"`))
+	o, err = ParseOverride(`loss.ds_weights=[1,2],[0.5,0.5]`)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"[1,2]", `{"a":1,"b":[3]}`, `"p,q"`}, []string{string(o.Values[0]), string(o.Values[1]), string(o.Values[2])})
+	assert.Equal(t, []string{"[1,2]", "[0.5,0.5]"}, []string{string(o.Values[0]), string(o.Values[1])})
+	o, err = ParseOverride(`augment={"flip_h":true,"rot90":true},{"flip_v":true}`)
+	require.NoError(t, err)
+	assert.Equal(t, []string{`{"flip_h":true,"rot90":true}`, `{"flip_v":true}`}, []string{string(o.Values[0]), string(o.Values[1])})
 
 	for _, bad := range []string{"model.base", "=3", "lr=", "lr=1,,2", "lr=1,1", "seed=1,2", "preset=unet", "threads=2"} {
 		_, err := ParseOverride(bad)
@@ -33,6 +38,17 @@ func TestParseOverride(t *testing.T) {
 	}
 	_, err = ParseOverride("seed=1,2")
 	assert.ErrorContains(t, err, "use seeds")
+
+	// A path that names no option, or a value of the wrong type, is an
+	// error naming it as soon as the override is read.
+	_, err = ParseOverride("modle.base=16,32")
+	assert.EqualError(t, err, `study: override modle.base=16: unknown field "modle" (did you mean "model"?)`)
+	_, err = ParseOverride("loss.ddl.tua=2")
+	assert.EqualError(t, err, `study: override loss.ddl.tua=2: unknown field "loss.ddl.tua" (did you mean "tau"?)`)
+	_, err = ParseOverride("epochs=10,many")
+	assert.EqualError(t, err, `study: override epochs="many": epochs: want an integer, got a JSON string`)
+	_, err = ParseOverride("no_cudnn_benchmark=true")
+	assert.NoError(t, err, "the JSON keys of earlier versions stay valid paths")
 }
 
 func TestApplySettings(t *testing.T) {
@@ -41,7 +57,7 @@ func TestApplySettings(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 7, c.Epochs, "untouched fields keep their value")
 	assert.Equal(t, 16, c.Model.Base)
-	assert.Equal(t, "cosine", c.Schedule.Name)
+	assert.Equal(t, dskd.ScheduleCosine, c.Schedule.Name)
 	assert.Equal(t, 0.002, c.LR)
 	assert.Equal(t, int64(12345678901234567), c.Seed, "integers keep every digit")
 
@@ -57,9 +73,20 @@ func TestApplySettings(t *testing.T) {
 	_, err = applySettings(dskd.Config{}, []setting{set("modle.base", "16")})
 	assert.ErrorContains(t, err, `unknown field "modle"`)
 	_, err = applySettings(dskd.Config{}, []setting{set("model.bsae", "16")})
-	assert.ErrorContains(t, err, `unknown field "bsae"`)
+	assert.ErrorContains(t, err, `unknown field "model.bsae" (did you mean "base"?)`)
 	_, err = applySettings(dskd.Config{}, []setting{set("epochs", `"many"`)})
 	assert.ErrorContains(t, err, "epochs")
+
+	// crop_size is the training crop also when the base config's augment
+	// holds one (it used to be ignored then).
+	base := dskd.Config{Augment: &data.AugmentConfig{FlipH: true, CropSize: 96}}
+	c, err = applySettings(base, []setting{set("crop_size", "64")})
+	require.NoError(t, err)
+	c, err = c.WithDefaults()
+	require.NoError(t, err)
+	assert.Equal(t, 64, c.CropSize)
+	assert.Equal(t, data.AugmentConfig{FlipH: true, CropSize: 64}, *c.Augment)
+	assert.Equal(t, 96, base.Augment.CropSize, "the base config is not changed")
 	_, err = applySettings(dskd.Config{LR: 0.1}, []setting{set("lr.x", "1")})
 	assert.ErrorContains(t, err, "not an object")
 }
@@ -97,7 +124,7 @@ func TestGridArmsFoldsAndHashes(t *testing.T) {
 	assert.Equal(t, filepath.Join("/s", r.Dir), r.Config.OutDir)
 	assert.Equal(t, 0.002, r.Config.LR)
 	assert.Equal(t, 16, r.Config.Model.Base)
-	assert.Equal(t, "unet", r.Config.Loss.Preset)
+	assert.Equal(t, losses.PresetUNet, r.Config.Loss.Preset)
 	assert.Equal(t, 3, r.Config.Threads)
 	assert.Equal(t, 3, r.Config.Epochs)
 	assert.Len(t, r.split.Test, 4, "fold 0 of 5 over 20 samples")

@@ -1,6 +1,7 @@
 package study
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"github.com/angioseg/dskd/dskd"
@@ -130,4 +131,55 @@ func TestLegacyStudyFolderResumes(t *testing.T) {
 	assert.Equal(t, -1, first.get("unet/fold-0_seed-1"), "the finished run is recognised, not trained again")
 	assert.Equal(t, 2, first.get("dskd/fold-0_seed-1"), "the stopped run resumes after its epoch 1")
 	assert.Equal(t, comparableRows(want.Rows), comparableRows(got.Rows))
+}
+
+// The fixture's files decode with today's types, and the configuration a
+// run of it saved marshals to the same bytes: their hash identifies the run.
+func TestLegacyStudyFilesDecode(t *testing.T) {
+	spec, err := LoadSpec(legacyStudyDir)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"unet", "dskd"}, spec.Presets)
+	metas, err := filepath.Glob(filepath.Join(legacyStudyDir, "runs", "*", "*", studyRunFile))
+	require.NoError(t, err)
+	require.Len(t, metas, 2)
+	for _, path := range metas {
+		b, err := os.ReadFile(path)
+		require.NoError(t, err)
+		var raw struct{ Config json.RawMessage }
+		require.NoError(t, json.Unmarshal(b, &raw))
+		var meta runMeta
+		require.NoError(t, readJSONFile(path, &meta))
+		got, err := json.Marshal(meta.Config)
+		require.NoError(t, err)
+		var want bytes.Buffer
+		require.NoError(t, json.Compact(&want, raw.Config))
+		assert.Equal(t, want.String(), string(got), path)
+		eff, err := meta.Config.WithDefaults()
+		require.NoError(t, err)
+		assert.Equal(t, meta.Config, eff, "%s: the saved configuration is its own effective one", path)
+	}
+	states, err := filepath.Glob(filepath.Join(legacyStudyDir, "runs", "*", "*", "checkpoints", "*", "state.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, states)
+	for _, path := range states {
+		st, err := dskd.ReadState(filepath.Dir(path))
+		require.NoError(t, err, path)
+		assert.Equal(t, dskd.On, st.Config.CudnnBenchmark)
+	}
+}
+
+// A study.json with an unknown field is an error naming its path and the
+// file.
+func TestLoadSpecNamesUnknownFields(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"layout": "folder", "data": "d", "seeds": [1], "fold": 3}`:              `unknown field "fold" (did you mean "folds"?)`,
+		`{"layout": "folder", "data": "d", "config": {"model": {"bsae": 4}}}`:     `unknown field "config.model.bsae" (did you mean "base"?)`,
+		`{"layout": "folder", "data": "d", "sets": [{"path": "lr", "vals": []}]}`: `unknown field "sets[0].vals" (known: path, values)`,
+		`{"layout": "folder", "data": "d", "config": {"epochs": "x"}}`:            `config.epochs: want an integer, got a JSON string`,
+	} {
+		dir := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(dir, SpecFile), []byte(body), 0o644))
+		_, err := LoadSpec(dir)
+		assert.EqualError(t, err, "study: "+filepath.Join(dir, SpecFile)+": "+want, body)
+	}
 }

@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/angioseg/dskd/dskd"
 	"strings"
+
+	"github.com/angioseg/dskd/dskd"
+	"github.com/angioseg/dskd/internal/option"
 )
 
 // Override sets one field of dskd.Config, given by its dotted JSON path (as in
 // a config file: "model.base", "schedule.name", "augment.Rot90"), to each
-// of Values in turn: every value makes its own arm of a study.
+// of Values in turn: every value makes its own arm of a study. A path that
+// names no option of dskd.Config, or a value of the wrong type, is an
+// error naming it.
 type Override struct {
 	Path   string            `json:"path"`
 	Values []json.RawMessage `json:"values"`
@@ -64,6 +68,11 @@ func (o Override) validate() error {
 			return fmt.Errorf("study: override %q: value %s given twice", o.Path, k)
 		}
 		seen[k] = true
+		// The path and the value's type, on their own (the values of
+		// options are checked on each run's whole configuration).
+		if _, err := setJSON(dskd.Config{}, []setting{{o.Path, v}}); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -117,19 +126,33 @@ type setting struct {
 // applySettings returns c with each setting applied through c's JSON form;
 // an unknown path or a value of the wrong type is an error naming it. A
 // setting under "augment" when c has no Augment starts from the default
-// augmentation (for c's crop size), not from "no augmentation".
+// augmentation (for c's crop size), not from "no augmentation". Setting
+// crop_size sets the training crop whatever augment.crop_size c holds
+// (see dskd.Config.CropSize).
 func applySettings(c dskd.Config, settings []setting) (dskd.Config, error) {
 	var aug, rest []setting
+	crop := false
 	for _, s := range settings {
-		if top, _, _ := strings.Cut(s.Path, "."); strings.EqualFold(top, "augment") && s.Path != top {
+		top, _, _ := strings.Cut(s.Path, ".")
+		switch {
+		case strings.EqualFold(top, "augment") && s.Path != top:
 			aug = append(aug, s)
-		} else {
+		case strings.EqualFold(s.Path, "crop_size"):
+			crop = true
+			fallthrough
+		default:
 			rest = append(rest, s)
 		}
 	}
 	c, err := setJSON(c, rest)
-	if err != nil || len(aug) == 0 {
+	if err != nil {
 		return c, err
+	}
+	if crop {
+		c = c.WithCropSize(c.CropSize)
+	}
+	if len(aug) == 0 {
+		return c, nil
 	}
 	if c.Augment == nil {
 		d, err := c.WithDefaults()
@@ -169,7 +192,7 @@ func setJSON(c dskd.Config, settings []setting) (dskd.Config, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&out); err != nil {
-		return c, fmt.Errorf("study: overrides %s: %w", settingList(settings), err)
+		return c, fmt.Errorf("study: override %s: %w", settingList(settings), option.DecodeError(err))
 	}
 	return out, nil
 }

@@ -1,14 +1,17 @@
 package study
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/angioseg/dskd/dskd"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 
+	"github.com/angioseg/dskd/internal/option"
 	"github.com/angioseg/dskd/losses"
 )
 
@@ -90,10 +93,10 @@ func (s Spec) WithDefaults() (Spec, error) {
 		if p == "" {
 			p = losses.PresetDSKD
 		}
-		s.Presets = []string{p}
+		s.Presets = []string{string(p)}
 	}
-	if s.Baseline == "" && slices.Contains(s.Presets, losses.PresetUNet) && len(s.Presets) > 1 {
-		s.Baseline = losses.PresetUNet
+	if s.Baseline == "" && slices.Contains(s.Presets, string(losses.PresetUNet)) && len(s.Presets) > 1 {
+		s.Baseline = string(losses.PresetUNet)
 	}
 	return s, s.validate()
 }
@@ -138,8 +141,8 @@ func (s Spec) validate() error {
 		return err
 	}
 	for _, p := range s.Presets {
-		if _, err := losses.NewObjective(losses.Config{Preset: p}); err != nil {
-			return fmt.Errorf("study: %w", err)
+		if err := option.OneOf("study", "presets", losses.Preset(p), losses.Presets()...); err != nil {
+			return err
 		}
 	}
 	paths := map[string]bool{}
@@ -178,7 +181,9 @@ func unique[T comparable](what string, xs []T) error {
 	return nil
 }
 
-// LoadSpec reads the spec saved in a study folder.
+// LoadSpec reads the spec saved in a study folder. An unknown field is an
+// error naming its path and the file (`study: D/study.json: unknown field
+// "config.model.bsae" (did you mean "base"?)`).
 func LoadSpec(dir string) (Spec, error) {
 	var s Spec
 	path := filepath.Join(dir, SpecFile)
@@ -186,8 +191,14 @@ func LoadSpec(dir string) (Spec, error) {
 	if err != nil {
 		return s, fmt.Errorf("study: %w", err)
 	}
-	if err := json.Unmarshal(b, &s); err != nil {
-		return s, fmt.Errorf("study: %s: %w", path, err)
+	err = option.CheckFields(b, reflect.TypeFor[Spec]())
+	if err == nil {
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		err = option.DecodeError(dec.Decode(&s))
+	}
+	if err != nil {
+		return Spec{}, fmt.Errorf("study: %s: %w", path, err)
 	}
 	return s, nil
 }

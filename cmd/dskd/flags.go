@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/angioseg/dskd/dskd"
+	"github.com/angioseg/dskd/losses"
 )
 
 // TrainFlags are the common training options. Flags given on the command
@@ -39,6 +40,7 @@ type TrainFlags struct {
 	Overwrite     bool
 	Quiet         bool
 	SkipBad       bool
+	files         map[string]any // dskd.Options.Files of the run
 }
 
 // Register adds the flags to fs.
@@ -98,11 +100,11 @@ func (f *TrainFlags) Config(defaults dskd.Config) (dskd.Config, error) {
 		"out":             func() { cfg.OutDir = f.Out },
 		"epochs":          func() { cfg.Epochs = f.Epochs },
 		"batch":           func() { cfg.BatchSize = f.Batch },
-		"crop":            func() { cfg.CropSize = f.Crop },
+		"crop":            func() { cfg = cfg.WithCropSize(f.Crop) },
 		"lr":              func() { cfg.LR = f.LR },
-		"preset":          func() { cfg.Loss.Preset = f.Preset },
-		"teacher":         func() { cfg.Teacher = f.Teacher },
-		"schedule":        func() { cfg.Schedule.Name = f.Schedule },
+		"preset":          func() { cfg.Loss.Preset = losses.Preset(f.Preset) },
+		"teacher":         func() { cfg.Teacher = dskd.Teacher(f.Teacher) },
+		"schedule":        func() { cfg.Schedule.Name = dskd.ScheduleName(f.Schedule) },
 		"device":          func() { cfg.Device = f.Device },
 		"threads":         func() { cfg.Threads = f.Threads },
 		"seed":            func() { cfg.Seed = f.Seed },
@@ -113,7 +115,7 @@ func (f *TrainFlags) Config(defaults dskd.Config) (dskd.Config, error) {
 		"steps-per-epoch": func() { cfg.StepsPerEpoch = f.StepsPerEpoch },
 		"val-fraction":    func() { cfg.ValFraction = f.ValFraction },
 		"init-weights":    func() { cfg.InitWeights = f.InitWeights },
-		"precision":       func() { cfg.Precision = f.Precision },
+		"precision":       func() { cfg.Precision = dskd.Precision(f.Precision) },
 		"memory-format":   func() { cfg.Model.MemoryFormat = f.MemoryFormat },
 		"channels-last": func() {
 			if f.ChannelsLast {
