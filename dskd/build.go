@@ -29,15 +29,19 @@ func seeded(seed int64, fn func() error) error {
 // and restores them from a checkpoint folder when from is set.
 func (t *trainer) build(from string) error {
 	cfg := t.cfg
-	// cfg.Threads is validated >= 0 by WithDefaults; 0 = all cores. The
-	// self-check falls back to fewer threads if libtorch computes wrong
-	// convolutions with that many (or refuses a libtorch wrong on one).
-	choice, err := engine.SetThreadsChecked(cfg.Threads)
+	// engine's start-up: the allocator setting, then the self-check at
+	// cfg.Threads (validated >= 0 by WithDefaults; 0 = all cores), which
+	// falls back to fewer threads if libtorch computes wrong convolutions
+	// with that many (or refuses a libtorch wrong on one).
+	start, err := engine.Start(cfg.Threads)
 	if err != nil {
 		return fmt.Errorf("dskd: %w", err)
 	}
-	if choice.Warning != "" {
-		t.log.Warn().Msg(choice.Warning)
+	for _, line := range start.Lines() {
+		t.log.Info().Msg(line)
+	}
+	if start.Threads.Warning != "" {
+		t.log.Warn().Msg(start.Threads.Warning)
 	}
 	if t.device, err = engine.ParseDevice(cfg.Device); err != nil {
 		return err
@@ -92,14 +96,18 @@ func (t *trainer) build(from string) error {
 		}
 		t.teacher.ready = true
 	}
-	t.log.Info().Str("from", from).Int("next_epoch", t.state.Epoch+1).Msg("resuming")
+	ev := t.log.Info().Str("from", from).Int("next_epoch", t.state.Epoch+1)
+	if p := t.state.Partial; p != nil {
+		ev = ev.Int("next_step", p.Steps)
+	}
+	ev.Msg("resuming")
 	return nil
 }
 
 // logStart logs what a new run trains.
 func (t *trainer) logStart() {
 	ev := t.log.Info().Str("model", t.student.Name()).Int64("parameters", t.student.NumParameters()).
-		Str("preset", t.cfg.Loss.Preset).Str("device", engine.DeviceName(t.device)).Int("threads", engine.Threads()).
+		Str("preset", string(t.cfg.Loss.Preset)).Str("device", engine.DeviceName(t.device)).Int("threads", engine.Threads()).
 		Int("train", len(t.split.Train)).Int("val", len(t.split.Val)).Int("test", len(t.split.Test))
 	if n := t.worldSize(); n > 1 {
 		ev = ev.Int("ranks", n).Int("global_batch", n*t.cfg.BatchSize)

@@ -3,6 +3,7 @@ package dskd
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -44,6 +45,15 @@ type State struct {
 	// WorldSize is the number of processes that trained (data-parallel);
 	// 0 or 1: one.
 	WorldSize int `json:"world_size,omitempty"`
+	// Partial is the epoch in progress when the checkpoint was written
+	// between two steps (a stop by signal or context); nil at the end of
+	// an epoch.
+	Partial *PartialEpoch `json:"partial,omitempty"`
+	// Files holds the SHA-256 (hex) of each tensor file of the checkpoint
+	// (model.pt, teacher.pt, optim.pt); state.json is written after them.
+	// Resume skips a checkpoint whose files do not match. Empty in
+	// checkpoints of dskd versions before it existed.
+	Files map[string]string `json:"files,omitempty"`
 }
 
 func epochDirName(epoch int) string { return fmt.Sprintf("epoch-%04d", epoch) }
@@ -77,32 +87,57 @@ func ReadState(dir string) (State, error) {
 	return s, nil
 }
 
-// epochCheckpoints lists the complete epoch checkpoints of a run, oldest first.
+// checkpointOrder orders a checkpoint folder name: epoch-E (the end of
+// epoch E) after epoch-E-step-S (S steps into epoch E); ok is false for
+// other names.
+func checkpointOrder(name string) (epoch, steps int, ok bool) {
+	rest, found := strings.CutPrefix(name, "epoch-")
+	if !found {
+		return 0, 0, false
+	}
+	ep, st, partial := strings.Cut(rest, "-step-")
+	e, err := strconv.Atoi(ep)
+	if err != nil {
+		return 0, 0, false
+	}
+	if !partial {
+		return e, math.MaxInt, true
+	}
+	s, err := strconv.Atoi(st)
+	if err != nil {
+		return 0, 0, false
+	}
+	return e, s, true
+}
+
+// epochCheckpoints lists the complete checkpoints of a run (those of
+// finished epochs and of stops between two steps), oldest first.
 func epochCheckpoints(runDir string) ([]string, error) {
 	entries, err := os.ReadDir(filepath.Join(runDir, checkpointsDir))
 	if err != nil {
 		return nil, err
 	}
 	type ck struct {
-		epoch int
-		dir   string
+		epoch, steps int
+		dir          string
 	}
 	var cks []ck
 	for _, e := range entries {
-		n, ok := strings.CutPrefix(e.Name(), "epoch-")
+		ep, st, ok := checkpointOrder(e.Name())
 		if !e.IsDir() || !ok {
-			continue
-		}
-		ep, err := strconv.Atoi(n)
-		if err != nil {
 			continue
 		}
 		dir := filepath.Join(runDir, checkpointsDir, e.Name())
 		if _, err := os.Stat(filepath.Join(dir, stateFile)); err == nil {
-			cks = append(cks, ck{ep, dir})
+			cks = append(cks, ck{ep, st, dir})
 		}
 	}
-	sort.Slice(cks, func(i, j int) bool { return cks[i].epoch < cks[j].epoch })
+	sort.Slice(cks, func(i, j int) bool {
+		if cks[i].epoch != cks[j].epoch {
+			return cks[i].epoch < cks[j].epoch
+		}
+		return cks[i].steps < cks[j].steps
+	})
 	dirs := make([]string, len(cks))
 	for i, c := range cks {
 		dirs[i] = c.dir
@@ -128,11 +163,20 @@ func BestCheckpoint(runDir string) (string, error) {
 	return dir, nil
 }
 
-// pruneCheckpoints keeps the newest keep epoch checkpoints.
+// pruneCheckpoints keeps the newest keep checkpoints of finished epochs,
+// and no checkpoint of a stop older than the newest of those.
 func pruneCheckpoints(runDir string, keep int) error {
-	dirs, err := epochCheckpoints(runDir)
+	all, err := epochCheckpoints(runDir)
 	if err != nil {
 		return nil
+	}
+	var dirs []string // finished epochs, oldest first
+	for _, d := range all {
+		if _, steps, _ := checkpointOrder(filepath.Base(d)); steps == math.MaxInt {
+			dirs = append(dirs, d)
+		} else if err := os.RemoveAll(d); err != nil { // a finished epoch follows it
+			return fmt.Errorf("dskd: %w", err)
+		}
 	}
 	for len(dirs) > keep {
 		if err := os.RemoveAll(dirs[0]); err != nil {

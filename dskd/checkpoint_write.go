@@ -23,7 +23,11 @@ func (t *trainer) saveCheckpoint(dir string) error {
 		if err := t.opt.Save(filepath.Join(tmp, optimFile)); err != nil {
 			return fmt.Errorf("dskd: %w", err)
 		}
-		return writeJSON(filepath.Join(tmp, stateFile), st)
+		var err error
+		if st.Files, err = fileHashes(tmp); err != nil {
+			return err
+		}
+		return writeJSON(filepath.Join(tmp, stateFile), st) // last: it vouches for the others
 	})
 }
 
@@ -34,6 +38,10 @@ func (t *trainer) saveBest() error {
 	return writeAtomicDir(filepath.Join(t.cfg.OutDir, checkpointsDir, bestDir), func(tmp string) error {
 		if err := t.student.Save(filepath.Join(tmp, modelFile)); err != nil {
 			return fmt.Errorf("dskd: %w", err)
+		}
+		var err error
+		if st.Files, err = fileHashes(tmp); err != nil {
+			return err
 		}
 		return writeJSON(filepath.Join(tmp, stateFile), st)
 	})

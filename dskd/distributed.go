@@ -182,6 +182,23 @@ func (d *dataParallel) beforeBackward(loss *aten.Tensor) error {
 	return nil
 }
 
+// agreeStop makes a stop requested on any rank (a signal reaches each at
+// its own moment) every rank's, at the same step; alone, local decides.
+func (d *dataParallel) agreeStop(local bool) (bool, error) {
+	if d == nil {
+		return local, nil
+	}
+	v := 0.0
+	if local {
+		v = 1
+	}
+	got, err := d.sum([]float64{v})
+	if err != nil {
+		return false, fmt.Errorf("dskd: agreeing on a stop: %w", err)
+	}
+	return got[0] > 0, nil
+}
+
 // syncBuffers gives every replica rank 0's BatchNorm statistics.
 func (d *dataParallel) syncBuffers() error {
 	if d == nil || len(d.buffers) == 0 {

@@ -59,7 +59,15 @@
 //
 // On a terminal, progress within an epoch is one line redrawn in place
 // (steps, mean loss, time left in the epoch and the run); otherwise a
-// plain log line every Config.ProgressEvery steps.
+// plain log line at most every 10 s (Config.ProgressEvery).
+//
+// # Stops and faults
+//
+// A run folder has one writer (package runlock). A cancelled context
+// stops a run between two steps with a checkpoint of that point
+// (*Interrupted); Resume continues from the newest checkpoint whose
+// checksums verify. Every file is written from Go, atomically, so a full
+// disk is an error naming the file, never an abort.
 //
 // # Prediction
 //

@@ -9,18 +9,22 @@ import (
 	"time"
 
 	"github.com/angioseg/dskd/data"
-	"github.com/angioseg/dskd/losses"
 	"github.com/angioseg/dskd/metrics"
 	"github.com/angioseg/dskd/report"
 )
 
 // trainEpoch trains one epoch and returns its record (losses are the
-// epoch's means; validation is endEpoch's).
-func (t *trainer) trainEpoch(ctx context.Context, epoch int) (report.EpochRecord, error) {
+// epoch's means; validation is endEpoch's). from, when set, is the same
+// epoch stopped between two steps: it continues after them. When ctx ends
+// before a step, every rank stops there and the error is *Interrupted.
+func (t *trainer) trainEpoch(ctx context.Context, epoch int, from *PartialEpoch) (report.EpochRecord, error) {
 	cfg := t.cfg
 	start := time.Now()
 	lr := cfg.Schedule.LR(cfg.LR, epoch, cfg.Epochs)
-	if err := t.teacher.beginEpoch(epoch); err != nil {
+	done := &PartialEpoch{Epoch: epoch}
+	if from != nil {
+		done = from // the teacher of that moment came with the checkpoint
+	} else if err := t.teacher.beginEpoch(epoch); err != nil {
 		return report.EpochRecord{}, err
 	}
 	var shard data.Shard
@@ -30,6 +34,7 @@ func (t *trainer) trainEpoch(ctx context.Context, epoch int) (report.EpochRecord
 	it, err := data.NewIterator(t.split.Train, data.IteratorConfig{
 		BatchSize: cfg.BatchSize, Workers: cfg.Workers, Seed: cfg.Seed, Shuffle: true, Shard: shard,
 		DropLast: shard.Len(len(t.split.Train)) >= cfg.BatchSize, Augment: *cfg.Augment, Normalize: t.norm, Logger: &t.log,
+		Skip: done.Steps,
 	}, epoch)
 	if err != nil {
 		return report.EpochRecord{}, fmt.Errorf("dskd: %w", err)
@@ -41,11 +46,15 @@ func (t *trainer) trainEpoch(ctx context.Context, epoch int) (report.EpochRecord
 	}
 	t.prog.Start(epoch, steps)
 	defer t.prog.End()
-	var sum losses.Breakdown // the epoch's sums, then means
-	n := 0
-	for step := 0; step < steps && it.Next(); step++ {
-		if err := ctx.Err(); err != nil {
-			return report.EpochRecord{}, fmt.Errorf("dskd: %w", err)
+	sum, n := done.Sum, done.Steps // the epoch's sums, then means
+	for step := done.Steps; step < steps && it.Next(); step++ {
+		stop, err := t.dist.agreeStop(ctx.Err() != nil)
+		if err != nil {
+			return report.EpochRecord{}, err
+		}
+		if stop {
+			done.Steps, done.Sum = step, sum
+			return report.EpochRecord{}, t.interrupt(ctx, done, start)
 		}
 		t.clock.start()
 		bd, err := t.trainStep(it.Batch(), stepAt{epoch: epoch, step: step, lr: lr})
@@ -76,7 +85,7 @@ func (t *trainer) trainEpoch(ctx context.Context, epoch int) (report.EpochRecord
 	mean := sum.Mean(n)
 	rec := report.EpochRecord{Epoch: epoch, TrainLoss: mean.Total, LR: lr, Alpha: t.obj.Alpha(epoch, cfg.Epochs, t.teacher.ready),
 		LambdaDDL: t.obj.LambdaDDLAt(epoch, cfg.Epochs, t.teacher.ready), Parts: mean.Values()}
-	rec.Seconds = time.Since(start).Seconds()
+	rec.Seconds = done.Seconds + time.Since(start).Seconds()
 	return rec, nil
 }
 

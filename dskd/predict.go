@@ -36,6 +36,9 @@ type Predictor struct {
 	threshold float64
 	opts      InferOptions
 	State     State // the checkpoint's state: config, epoch, best score
+	// Startup is what engine.Start did before the model was built (the
+	// allocator setting and the conv2d self-check), for the caller to log.
+	Startup engine.Startup
 }
 
 // LoadPredictor loads a model from a run folder (its best checkpoint), or
@@ -93,7 +96,9 @@ func (p *Predictor) start(opts PredictOptions, build func() (*models.UNet, error
 		if err != nil {
 			return err
 		}
-		engine.SetThreads(threads)
+		if p.Startup, err = engine.Start(threads); err != nil {
+			return fmt.Errorf("dskd: %w", err)
+		}
 		if p.device, err = engine.ParseDevice(opts.Device); err != nil {
 			return err
 		}

@@ -16,8 +16,8 @@ import (
 // Stopping after epoch k and resuming must give exactly the run that was
 // never stopped: same losses, same validation scores, same weights.
 func TestResumeReproducesUninterruptedRun(t *testing.T) {
-	for _, teacher := range []string{TeacherPreviousEpoch, TeacherEMA} {
-		t.Run(teacher, func(t *testing.T) {
+	for _, teacher := range []Teacher{TeacherPreviousEpoch, TeacherEMA} {
+		t.Run(string(teacher), func(t *testing.T) {
 			split := syntheticSplit(t, 12, 48)
 			straight := tinyConfig(t, 4)
 			straight.Teacher = teacher
@@ -117,4 +117,66 @@ func TestTrainRefusesToOverwriteAndValidates(t *testing.T) {
 	assert.ErrorContains(t, err, "training split is empty")
 	_, err = Resume(context.Background(), t.TempDir(), split, Options{})
 	assert.ErrorContains(t, err, "no checkpoint")
+}
+
+// A context ended in the middle of an epoch stops the run between two
+// steps with a checkpoint of that point; resuming from it ends exactly
+// where the uninterrupted run ends (losses, scores, weights).
+func TestStopBetweenStepsResumesExactly(t *testing.T) {
+	for _, teacher := range []Teacher{TeacherPreviousEpoch, TeacherEMA} {
+		t.Run(string(teacher), func(t *testing.T) {
+			split := syntheticSplit(t, 16, 48)
+			straight := tinyConfig(t, 3)
+			straight.Teacher = teacher
+			straight.EMADecay = 0.9
+			want, err := Train(context.Background(), straight, split, Options{Logger: quietLogger()})
+			require.NoError(t, err)
+
+			cut := straight
+			cut.OutDir = t.TempDir()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			_, err = Train(ctx, cut, split, Options{Logger: quietLogger(), Hooks: Hooks{
+				OnStep: func(s StepInfo) error {
+					if s.Epoch == 1 && s.Step == 0 {
+						cancel() // the run stops before step 1 of epoch 1
+					}
+					return nil
+				},
+			}})
+			var stopped *Interrupted
+			require.ErrorAs(t, err, &stopped)
+			assert.ErrorIs(t, err, context.Canceled)
+			assert.Equal(t, 1, stopped.Epoch)
+			assert.Equal(t, 1, stopped.Step)
+			assert.Equal(t, filepath.Join(cut.OutDir, "checkpoints", "epoch-0001-step-0001"), stopped.Checkpoint)
+			latest, err := LatestCheckpoint(cut.OutDir)
+			require.NoError(t, err)
+			assert.Equal(t, stopped.Checkpoint, latest, "the stop's checkpoint is the newest")
+			assert.FileExists(t, filepath.Join(cut.OutDir, "report.html"), "the report is written on a stop")
+
+			first := -1
+			got, err := Resume(context.Background(), cut.OutDir, split, Options{Logger: quietLogger(), Hooks: Hooks{
+				OnStep: func(s StepInfo) error {
+					if first < 0 {
+						first = s.Epoch*10 + s.Step
+					}
+					return nil
+				},
+			}})
+			require.NoError(t, err)
+			assert.Equal(t, 11, first, "resumed at epoch 1 step 1")
+			require.Len(t, got.History, 3)
+			for i := range want.History {
+				assert.Equal(t, want.History[i].TrainLoss, got.History[i].TrainLoss, "epoch %d train loss", i)
+				assert.Equal(t, want.History[i].ValDice, got.History[i].ValDice, "epoch %d val dice", i)
+			}
+			assert.Equal(t, weights(t, straight.OutDir), weights(t, cut.OutDir))
+			dirs, err := epochCheckpoints(cut.OutDir)
+			require.NoError(t, err)
+			for _, d := range dirs {
+				assert.NotContains(t, filepath.Base(d), "-step-", "the stop's checkpoint is pruned once its epoch ends")
+			}
+		})
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/angioseg/dskd/data"
 	"github.com/angioseg/dskd/distributed"
 	"github.com/angioseg/dskd/engine"
+	"github.com/angioseg/dskd/internal/atomicfile"
 	"github.com/angioseg/dskd/internal/progress"
 	"github.com/angioseg/dskd/internal/runlock"
 	"github.com/angioseg/dskd/losses"
@@ -39,6 +40,11 @@ type Options struct {
 	// run on every rank, except OnEpochEnd (rank 0 only, whose ErrStop
 	// stops every rank); an OnStep that stops must do so on every rank.
 	Distributed *distributed.Config
+	// Files are JSON files (name → value) written into the run folder
+	// when the run starts, under its lock: a caller's own record of the
+	// run (the command line keeps its data set flags there, so that
+	// `--resume` needs only the folder). nil: none.
+	Files map[string]any
 }
 
 // Result is what a finished (or stopped) run reports.
@@ -92,7 +98,7 @@ func Train(ctx context.Context, cfg Config, split data.Split, opts Options) (*Re
 	if err != nil {
 		return nil, err
 	}
-	lock, err := lockRun(cfg.OutDir, dc)
+	lock, err := lockRun(cfg.OutDir, dc, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -117,12 +123,16 @@ func Resume(ctx context.Context, runDir string, split data.Split, opts Options) 
 	if err != nil {
 		return nil, err
 	}
-	lock, err := lockRun(runDir, dc)
+	lock, err := lockRun(runDir, dc, opts)
 	if err != nil {
 		return nil, err
 	}
 	defer lock.Release()
-	dir, err := LatestCheckpoint(runDir)
+	dir, skipped, err := resumePoint(runDir)
+	log := runLogger(opts)
+	for _, s := range skipped {
+		log.Warn().Msgf("checkpoint skipped, not whole: %s", s)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -134,15 +144,25 @@ func Resume(ctx context.Context, runDir string, split data.Split, opts Options) 
 	return run(ctx, st, dir, split, opts)
 }
 
-// lockRun takes the run folder's one-writer lock (package runlock); only
-// rank 0 writes the folder, so the other ranks of a distributed run take none.
-func lockRun(dir string, dc *distributed.Config) (*runlock.Lock, error) {
+// lockRun takes the run folder's one-writer lock (package runlock) and
+// tidies what a killed writer left in it (atomicfile.Recover); only rank
+// 0 writes the folder, so the other ranks of a distributed run do neither.
+func lockRun(dir string, dc *distributed.Config, opts Options) (*runlock.Lock, error) {
 	if dc != nil && dc.Rank != 0 {
 		return nil, nil
 	}
 	l, err := runlock.Acquire(dir)
 	if err != nil {
 		return nil, fmt.Errorf("dskd: %w", err)
+	}
+	done, err := atomicfile.Recover(dir)
+	if err != nil {
+		l.Release()
+		return nil, fmt.Errorf("dskd: tidying the run folder: %w", err)
+	}
+	log := runLogger(opts)
+	for _, d := range done {
+		log.Info().Msgf("run folder tidied after an earlier kill: %s", d)
 	}
 	return l, nil
 }
@@ -194,6 +214,11 @@ func run(ctx context.Context, st State, from string, split data.Split, opts Opti
 		if err := report.WriteSplitJSON(filepath.Join(cfg.OutDir, report.SplitFile), report.NewSplitInfo(split, left)); err != nil {
 			return nil, err
 		}
+		for name, v := range opts.Files {
+			if err := writeJSON(filepath.Join(cfg.OutDir, name), v); err != nil {
+				return nil, err
+			}
+		}
 		defer t.writeReport() // also after an error: the page shows what is on disk
 	}
 	var res *Result
@@ -232,11 +257,11 @@ func run(ctx context.Context, st State, from string, split data.Split, opts Opti
 func (t *trainer) loop(ctx context.Context) (*Result, error) {
 	cfg := t.cfg
 	res := &Result{RunDir: cfg.OutDir}
+	from := t.state.Partial // resuming an epoch stopped between two steps
+	t.state.Partial = nil
 	for epoch := t.state.Epoch + 1; epoch < cfg.Epochs; epoch++ {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("dskd: %w", err)
-		}
-		rec, err := t.trainEpoch(ctx, epoch)
+		rec, err := t.trainEpoch(ctx, epoch, from)
+		from = nil
 		if errors.Is(err, ErrStop) {
 			res.Stopped = true
 			break

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/angioseg/dskd/internal/atomicfile"
 )
 
 // Format is a file format for Model.
@@ -73,26 +75,15 @@ func Encode(w io.Writer, m *Model, f Format, opts ONNXOptions) error {
 }
 
 // WriteFile writes m to path in format f; the file appears complete or
-// not at all (written to a temporary file, then renamed).
+// not at all (package atomicfile: a full disk is an error naming the path
+// and the room left).
 func WriteFile(path string, m *Model, f Format, opts ONNXOptions) error {
 	var buf bytes.Buffer
 	if err := Encode(&buf, m, f, opts); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return fmt.Errorf("interop: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(buf.Bytes())
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("interop: writing %s: %w", path, err)
+	if err := atomicfile.WriteBytes(path, buf.Bytes()); err != nil {
+		return fmt.Errorf("interop: writing %w", err)
 	}
 	return nil
 }

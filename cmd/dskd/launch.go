@@ -171,6 +171,11 @@ func supervise(self string, cmd []string, base distributed.Config, first, n int,
 		c.Rank, c.LocalRank = first+i, i
 		p := &rankProcess{rank: c.Rank, cmd: exec.Command(self, cmd...)}
 		p.cmd.Env = append(os.Environ(), c.Environ()...)
+		// Its own process group: a Ctrl-C at the terminal reaches the
+		// launcher alone, which forwards one SIGTERM (a rank that got
+		// both would take the second as "exit at once"); and SIGTERM too
+		// if the launcher dies.
+		p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 		if err := p.pipe(stdout, stderr, &mu); err != nil {
 			stopAll(procs[:i])
 			return err
@@ -199,9 +204,14 @@ func supervise(self string, cmd []string, base distributed.Config, first, n int,
 			}
 		case s := <-signals:
 			if failure == nil {
-				failure = fmt.Errorf("launch: %v: every rank stopped; the last checkpoint stays (continue with train --resume)", s)
+				failure = &cmdline.Exit{Code: exitStatus(s), Message: fmt.Sprintf(
+					"launch: %v: every rank stopped at the same step with a checkpoint; continue with the same launch command and train --resume", s)}
+				stopAll(procs)
+			} else { // a second signal: now
+				for _, p := range procs {
+					_ = p.cmd.Process.Kill()
+				}
 			}
-			stopAll(procs)
 		}
 	}
 	return failure
@@ -248,6 +258,10 @@ func (p *rankProcess) pipe(stdout, stderr io.Writer, mu *sync.Mutex) error {
 	return nil
 }
 
+// stopGrace is how long stopAll lets ranks stop cleanly (finish a step,
+// write the checkpoint) before it kills them.
+const stopGrace = 60 * time.Second
+
 // stopAll asks every running rank to stop, and kills those still running
 // after a grace period.
 func stopAll(procs []*rankProcess) {
@@ -257,7 +271,7 @@ func stopAll(procs []*rankProcess) {
 		}
 	}
 	go func() {
-		time.Sleep(10 * time.Second)
+		time.Sleep(stopGrace)
 		for _, p := range procs {
 			if p != nil && p.cmd.Process != nil {
 				_ = p.cmd.Process.Kill() // an error means it has exited

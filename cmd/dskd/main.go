@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/angioseg/dskd/data"
 	"github.com/angioseg/dskd/dskd"
+	"github.com/angioseg/dskd/engine"
 	"github.com/angioseg/dskd/internal/atomicfile"
 	"github.com/angioseg/dskd/internal/cmdline"
 	"github.com/angioseg/dskd/internal/runlock"
@@ -25,6 +27,10 @@ const usage = `usage:
 run "dskd SUBCOMMAND -h" for the flags of each`
 
 func main() {
+	// engine's start-up, step 1, before this program's threads multiply
+	// (glibc gives each thread an arena at its first malloc): the
+	// allocator setting, which the trainer's engine.Start then logs.
+	engine.TuneAllocator()
 	os.Exit(cmdline.Run("dskd", os.Args[1:], dispatch, os.Stderr))
 }
 
@@ -58,34 +64,66 @@ func dispatch(args []string) error {
 	return fmt.Errorf("unknown subcommand %q\n%s", args[0], usage)
 }
 
-// datasetFlags select and split a data set.
+// datasetFlags select and split a data set. A run folder records them
+// (datasetFile), so that `train --resume` needs only --out.
 type datasetFlags struct {
-	kind, dir, split string
-	folds, fold      int
+	Kind  string `json:"dataset"`
+	Dir   string `json:"data"`
+	Split string `json:"split"`
+	Folds int    `json:"folds"`
+	Fold  int    `json:"fold"`
+	// ValCount is train's --val-count, which shapes the split too.
+	ValCount int `json:"val_count,omitempty"`
 }
 
 func (d *datasetFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&d.kind, "dataset", "", "xcad, dca1 or folder (images/ + masks/)")
-	fs.StringVar(&d.dir, "data", "", "the data set's folder")
-	fs.StringVar(&d.split, "split", "kfold", "xcad: kfold (seeded) or fixed (100/26)")
-	fs.IntVar(&d.folds, "folds", 5, "xcad: number of folds")
-	fs.IntVar(&d.fold, "fold", 0, "xcad: the test fold")
+	fs.StringVar(&d.Kind, "dataset", "", "xcad, dca1 or folder (images/ + masks/)")
+	fs.StringVar(&d.Dir, "data", "", "the data set's folder")
+	fs.StringVar(&d.Split, "split", "kfold", "xcad: kfold (seeded) or fixed (100/26)")
+	fs.IntVar(&d.Folds, "folds", 5, "xcad: number of folds")
+	fs.IntVar(&d.Fold, "fold", 0, "xcad: the test fold")
 }
 
 func (d *datasetFlags) open(seed int64) (data.Split, error) {
-	if d.dir == "" {
+	if d.Dir == "" {
 		return data.Split{}, errors.New("--data is required")
 	}
-	switch d.kind {
+	switch d.Kind {
 	case "xcad":
-		return XCADSplit(d.dir, d.split, d.folds, d.fold, seed)
+		return XCADSplit(d.Dir, d.Split, d.Folds, d.Fold, seed)
 	case "dca1":
-		return DCA1Split(d.dir, os.Stderr)
+		return DCA1Split(d.Dir, os.Stderr)
 	case "folder":
-		s, err := data.OpenFolder(d.dir)
+		s, err := data.OpenFolder(d.Dir)
 		return data.Split{Train: s}, err
 	}
-	return data.Split{}, fmt.Errorf("--dataset %q: want xcad, dca1 or folder", d.kind)
+	return data.Split{}, fmt.Errorf("--dataset %q: want xcad, dca1 or folder", d.Kind)
+}
+
+// datasetFile records a run's data set flags in its run folder.
+const datasetFile = "dataset.json"
+
+// record is the flags as a run folder keeps them (with an absolute --data).
+func (d datasetFlags) record() (map[string]any, error) {
+	abs, err := filepath.Abs(d.Dir)
+	if err != nil {
+		return nil, err
+	}
+	d.Dir = abs
+	return map[string]any{datasetFile: d}, nil
+}
+
+// recall reads the flags a run folder recorded.
+func recall(runDir string) (datasetFlags, error) {
+	var d datasetFlags
+	b, err := os.ReadFile(filepath.Join(runDir, datasetFile))
+	if err != nil {
+		return d, fmt.Errorf("--resume without --dataset: %w (give --dataset and --data again)", err)
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		return d, fmt.Errorf("%s: %w", filepath.Join(runDir, datasetFile), err)
+	}
+	return d, nil
 }
 
 func train(args []string) error {
@@ -102,8 +140,20 @@ func train(args []string) error {
 	if err != nil {
 		return err
 	}
+	if tf.Resume && ds.Kind == "" && ds.Dir == "" {
+		if ds, err = recall(cfg.OutDir); err != nil {
+			return err
+		}
+		if !tf.Set("val-count") {
+			tf.ValCount = ds.ValCount
+		}
+	}
+	ds.ValCount = tf.ValCount
 	split, err := ds.open(cfg.Seed)
 	if err != nil {
+		return err
+	}
+	if tf.files, err = ds.record(); err != nil {
 		return err
 	}
 	_, err = Train(cfg, &tf, split, os.Stdout)
@@ -145,7 +195,7 @@ func eval(args []string) error {
 		return fmt.Errorf("--on %q: want test or all", *on)
 	}
 	if len(samples) == 0 {
-		return fmt.Errorf("no %s samples in %s", *on, ds.dir)
+		return fmt.Errorf("no %s samples in %s", *on, ds.Dir)
 	}
 	res, err := p.Evaluate(samples, true)
 	if err != nil {
@@ -185,7 +235,7 @@ func predict(args []string) error {
 		return fmt.Errorf("predict: %w", err)
 	}
 	defer lock.Release()
-	p, err := OpenPredictor(*runDir, *weights, dskd.PredictOptions{InferOptions: dskd.InferOptions{TTA: *tta, TileSize: *tile, Precision: *precision}, Threshold: *threshold, Device: *device})
+	p, err := OpenPredictor(*runDir, *weights, dskd.PredictOptions{InferOptions: dskd.InferOptions{TTA: *tta, TileSize: *tile, Precision: dskd.Precision(*precision)}, Threshold: *threshold, Device: *device})
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,12 @@ import (
 	"github.com/angioseg/dskd/internal/cmdline/cmdtest"
 )
 
-func TestMain(m *testing.M) { cmdtest.Main(m, main) }
+func TestMain(m *testing.M) {
+	if os.Getenv(signalChildEnv) == "1" {
+		signalChild()
+	}
+	cmdtest.Main(m, main)
+}
 
 func TestHelpExitsZero(t *testing.T) {
 	for _, args := range [][]string{{"-h"}, {"help"}, {"train", "-h"}, {"eval", "-h"}, {"predict", "-h"}, {"report", "-h"}, {"train", "--help"}} {

@@ -1,35 +1,42 @@
 package main
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 
 	"github.com/angioseg/dskd/data"
 	"github.com/angioseg/dskd/dskd"
 )
 
-// Train runs (or resumes) a training and prints the summary to w. Ctrl-C
-// stops it at the next step; the last checkpoint stays and --resume
-// continues from it.
+// Train runs (or resumes) a training and prints the summary to w. SIGINT
+// (Ctrl-C) or SIGTERM stops it at the next step with a checkpoint of that
+// point: the error then sets the exit status (130, 143) and says how to
+// continue.
 func Train(cfg dskd.Config, f *TrainFlags, split data.Split, w io.Writer) (*dskd.Result, error) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	sig := stopOnSignal()
+	defer sig.Stop()
+	ctx := sig.ctx
 	if f.ValCount > 0 && len(split.Val) == 0 { // deterministic: pass it again with --resume
 		var err error
 		if split, err = split.WithValidation(0, f.ValCount, cfg.Seed); err != nil {
 			return nil, err
 		}
 	}
-	opts := dskd.Options{Overwrite: f.Overwrite}
+	opts := dskd.Options{Overwrite: f.Overwrite, Files: f.files}
 	var res *dskd.Result
 	var err error
 	if f.Resume {
 		res, err = dskd.Resume(ctx, cfg.OutDir, split, opts)
 	} else {
 		res, err = dskd.Train(ctx, cfg, split, opts)
+	}
+	var stopped *dskd.Interrupted
+	if errors.As(err, &stopped) {
+		if exit := sig.exitFor(fmt.Sprintf("stopped at epoch %d step %d; continue with: dskd train --resume --out %s",
+			stopped.Epoch, stopped.Step, stopped.RunDir)); exit != nil {
+			return nil, exit
+		}
 	}
 	if err != nil {
 		return nil, err

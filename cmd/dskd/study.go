@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -97,9 +95,9 @@ func Study(args []string, w io.Writer) error {
 			}
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	res, err := study.Run(ctx, *dir, spec, study.Options{Jobs: *jobs, Threads: *threads, ReportOnly: *reportOnly})
+	sig := stopOnSignal()
+	defer sig.Stop()
+	res, err := study.Run(sig.ctx, *dir, spec, study.Options{Jobs: *jobs, Threads: *threads, ReportOnly: *reportOnly})
 	if res == nil {
 		return err
 	}
@@ -108,6 +106,10 @@ func Study(args []string, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "\nstudy folder: %s\n", res.Dir)
 	if err == nil && res.Stopped {
+		line := fmt.Sprintf("study stopped; its runs keep checkpoints of where they stopped; continue with: dskd study --dir %s", *dir)
+		if exit := sig.exitFor(line); exit != nil {
+			return exit
+		}
 		err = fmt.Errorf("study: stopped before it finished: run `dskd study --dir %s` to resume", *dir)
 	}
 	return err

@@ -170,37 +170,41 @@ func TestAutogradThroughScopes(t *testing.T) {
 	})
 }
 
+// libtorch reports errors in a per-thread slot: the test runs on one
+// locked OS thread, as all dskd code that calls libtorch does.
 func TestStoreRoundTrip(t *testing.T) {
-	s := NewScope()
-	defer s.Close()
-	vs := nn.NewVarStore(gotch.CPU)
-	w, err := AddVar(vs.Root().Sub("layer"), "weight", s.FromFloat32s([]float32{1, 2, 3, 4}, 2, 2), true)
-	require.NoError(t, err)
-	b, err := AddVar(vs.Root().Sub("layer"), "running_mean", s.FromFloat32s([]float32{5, 6}, 2), false)
-	require.NoError(t, err)
-	assert.True(t, w.RequiresGrad())
-	assert.False(t, b.RequiresGrad())
-	w.Free() // borrowed: ignored
-	assert.False(t, w.Freed())
-	vars := Vars(vs)
-	require.Len(t, vars, 2)
-	assert.Equal(t, "layer.running_mean", vars[0].Name)
-	assert.False(t, vars[0].Trainable)
-	assert.Equal(t, "layer.weight", vars[1].Name)
-	assert.True(t, vars[1].Trainable)
+	locked(func() {
+		s := NewScope()
+		defer s.Close()
+		vs := nn.NewVarStore(gotch.CPU)
+		w, err := AddVar(vs.Root().Sub("layer"), "weight", s.FromFloat32s([]float32{1, 2, 3, 4}, 2, 2), true)
+		require.NoError(t, err)
+		b, err := AddVar(vs.Root().Sub("layer"), "running_mean", s.FromFloat32s([]float32{5, 6}, 2), false)
+		require.NoError(t, err)
+		assert.True(t, w.RequiresGrad())
+		assert.False(t, b.RequiresGrad())
+		w.Free() // borrowed: ignored
+		assert.False(t, w.Freed())
+		vars := Vars(vs)
+		require.Len(t, vars, 2)
+		assert.Equal(t, "layer.running_mean", vars[0].Name)
+		assert.False(t, vars[0].Trainable)
+		assert.Equal(t, "layer.weight", vars[1].Name)
+		assert.True(t, vars[1].Trainable)
 
-	path := filepath.Join(t.TempDir(), "w.pt")
-	require.NoError(t, SaveStore(vs, path))
-	got := s.LoadNamed(path, gotch.CPU)
-	require.NoError(t, s.Err())
-	assert.Equal(t, []float32{1, 2, 3, 4}, s.Float32s(got["layer.weight"]))
-	assert.Equal(t, []float32{5, 6}, s.Float32s(got["layer.running_mean"]))
+		path := filepath.Join(t.TempDir(), "w.pt")
+		require.NoError(t, SaveStore(vs, path))
+		got := s.LoadNamed(path, gotch.CPU)
+		require.NoError(t, s.Err())
+		assert.Equal(t, []float32{1, 2, 3, 4}, s.Float32s(got["layer.weight"]))
+		assert.Equal(t, []float32{5, 6}, s.Float32s(got["layer.running_mean"]))
 
-	s2 := NewScope()
-	assert.Nil(t, s2.LoadNamed(filepath.Join(t.TempDir(), "missing.pt"), gotch.CPU))
-	assert.ErrorContains(t, s2.Err(), "aten: load ")
-	assert.Error(t, SaveNamed(path, []string{"a"}, nil))
-	runtime.KeepAlive(vs)
+		s2 := NewScope()
+		assert.Nil(t, s2.LoadNamed(filepath.Join(t.TempDir(), "missing.pt"), gotch.CPU))
+		assert.ErrorContains(t, s2.Err(), "aten: load ")
+		assert.Error(t, SaveNamed(path, []string{"a"}, nil))
+		runtime.KeepAlive(vs)
+	})
 }
 
 func TestMallocSettings(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 // shimVersion is the version of dskd's C shim (internal/tooling/setup/shim) this
 // package is written against; an older prepared gotch copy lacks it and
 // the setup rebuilds it (its revision changed with the shim).
-const shimVersion = 3
+const shimVersion = 4
 
 // CheckShim reports whether the prepared gotch copy carries dskd's C shim
 // of the expected version.

@@ -6,6 +6,8 @@ import (
 
 	"github.com/sugarme/gotch"
 	lib "github.com/sugarme/gotch/libtch"
+
+	"github.com/angioseg/dskd/internal/atomicfile"
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 )
@@ -68,22 +70,40 @@ func Vars(vs *nn.VarStore) []Var {
 
 // SaveNamed writes tensors to path as a torch archive (what
 // torch.jit.load reads; gotch's VarStore format). names[i] names ts[i].
+// The archive is built in memory and written from Go (atomicfile), so a
+// full disk or an unwritable folder is an error naming the path, never
+// an exception inside libtorch's zip writer (which aborts the process).
 func SaveNamed(path string, names []string, tensors []*Tensor) error {
+	b, err := SerializeNamed(names, tensors)
+	if err != nil {
+		return fmt.Errorf("aten: saving %s: %w", path, err)
+	}
+	if err := atomicfile.WriteBytes(path, b); err != nil {
+		return fmt.Errorf("aten: saving %w", err)
+	}
+	return nil
+}
+
+// SerializeNamed is the torch archive SaveNamed writes, in memory.
+func SerializeNamed(names []string, tensors []*Tensor) ([]byte, error) {
 	if len(names) != len(tensors) || len(names) == 0 {
-		return fmt.Errorf("aten: saving %s: %d names for %d tensors", path, len(names), len(tensors))
+		return nil, fmt.Errorf("%d names for %d tensors", len(names), len(tensors))
 	}
 	hs := make([]lib.Ctensor, len(tensors))
 	for i, t := range tensors {
 		if t == nil || t.c == nil {
-			return fmt.Errorf("aten: saving %s: tensor %q is nil", path, names[i])
+			return nil, fmt.Errorf("tensor %q is nil", names[i])
 		}
 		hs[i] = t.c
 	}
-	lib.AtSaveMultiNew(hs, names, path)
-	if err := lastError("save " + path); err != nil {
-		return err
+	b := lib.DskdSaveNamedBytes(hs, names)
+	if err := lastError("serialise"); err != nil {
+		return nil, err
 	}
-	return nil
+	if b == nil {
+		return nil, fmt.Errorf("serialising %d tensors gave no bytes", len(names))
+	}
+	return b, nil
 }
 
 // SaveStore writes every saved variable of vs (parameters and persistent

@@ -20,7 +20,7 @@ import (
 // bundle would leave out.
 func TestPlanCoversAnOfflineBuildOfThisProject(t *testing.T) {
 	ctx := context.Background()
-	root, err := filepath.Abs("../..")
+	root, err := filepath.Abs("../../..")
 	require.NoError(t, err)
 	pl, err := MakePlan(ctx, Toolchain{}, root)
 	require.NoError(t, err)

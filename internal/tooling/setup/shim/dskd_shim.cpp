@@ -5,7 +5,10 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <sstream>
+#include <stdexcept>
 
 #include "dskd_shim.h"
 
@@ -64,7 +67,7 @@ void autocast_set(int device, bool enabled, at::ScalarType dtype) {
 }
 } // namespace
 
-int dskd_shim_version(void) { return 3; }
+int dskd_shim_version(void) { return 4; }
 
 void dskd_autocast_enter(int device, int dtype, bool *prev_enabled, int *prev_dtype) {
   PROTECT(
@@ -101,4 +104,25 @@ void dskd_cudnn_set_allow_tf32(bool on) { PROTECT(at::globalContext().setAllowTF
 bool dskd_cudnn_allow_tf32(void) {
   PROTECT(return at::globalContext().allowTF32CuDNN();)
   return false;
+}
+
+void dskd_save_named_bytes(void **tensors, char **names, int n, char **data, size_t *len) {
+  *data = nullptr;
+  *len = 0;
+  PROTECT(
+    torch::serialize::OutputArchive archive;
+    for (int i = 0; i < n; ++i) {
+      archive.write(std::string(names[i]), *static_cast<torch::Tensor *>(tensors[i]), /*buffer=*/false);
+    }
+    std::ostringstream out;
+    archive.save_to(out);
+    const std::string bytes = out.str();
+    char *buf = static_cast<char *>(std::malloc(bytes.size() > 0 ? bytes.size() : 1));
+    if (buf == nullptr) {
+      throw std::runtime_error("out of memory for a serialised archive of " + std::to_string(bytes.size()) + " bytes");
+    }
+    std::memcpy(buf, bytes.data(), bytes.size());
+    *data = buf;
+    *len = bytes.size();
+  )
 }

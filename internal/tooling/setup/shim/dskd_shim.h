@@ -7,6 +7,7 @@
 #define DSKD_SHIM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -32,6 +33,14 @@ void dskd_cudnn_set_deterministic(bool on);
 bool dskd_cudnn_deterministic(void);
 void dskd_cudnn_set_allow_tf32(bool on);
 bool dskd_cudnn_allow_tf32(void);
+
+// dskd_save_named_bytes writes n tensors, named, as the torch archive
+// at_save_multi writes to a file (what torch::jit::load and gotch's
+// VarStore.Load read), but into memory: *data is a malloc'd buffer of
+// *len bytes that the caller frees. The file is then written by Go, so a
+// full disk or a read-only folder is an error there, not an exception in
+// the zip writer's destructor (which aborts the process).
+void dskd_save_named_bytes(void **tensors, char **names, int n, char **data, size_t *len);
 
 #ifdef __cplusplus
 }
