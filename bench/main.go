@@ -320,7 +320,7 @@ func inferStep(f flags, res *Result) (stepper, error) {
 	if err != nil {
 		return nil, err
 	}
-	student, err := models.New(models.UNetConfig{Depth: f.depth, Base: f.base, MemoryFormat: f.memoryFormat}, dev)
+	student, err := models.New(models.UNetConfig{Depth: f.depth, Base: f.base, MemoryFormat: models.MemoryFormat(f.memoryFormat)}, dev)
 	if err != nil {
 		return nil, err
 	}
@@ -337,7 +337,7 @@ func inferStep(f flags, res *Result) (stepper, error) {
 				return err
 			}
 			p, err := out.MainProbs()
-			out.Drop()
+			out.Free()
 			p.Free()
 			return err
 		})
@@ -349,7 +349,7 @@ func inferStep(f flags, res *Result) (stepper, error) {
 // live), with the teacher's snapshot taken at the start.
 func trainingStep(f flags, res *Result) (stepper, error) {
 	cfg := dskd.Config{Epochs: 10, BatchSize: f.batch, LR: 1e-3, Device: f.device, Threads: f.threads, Seed: f.seed}
-	cfg.Model = models.UNetConfig{Depth: f.depth, Base: f.base, MemoryFormat: f.memoryFormat}
+	cfg.Model = models.UNetConfig{Depth: f.depth, Base: f.base, MemoryFormat: models.MemoryFormat(f.memoryFormat)}
 	cfg.Schedule.Name = "constant"
 	cfg.Loss.Preset = losses.PresetDSKD
 	if f.mode == "unet" {

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/angioseg/dskd/internal/option"
 )
 
 // Backends.
@@ -49,21 +51,13 @@ func (c *Config) Enabled() bool { return c != nil && c.WorldSize > 1 }
 // WithDefaults returns c with zero fields set to their defaults,
 // validated.
 func (c Config) WithDefaults() (Config, error) {
-	if c.WorldSize == 0 {
-		c.WorldSize = 1
-	}
+	option.Default(&c.WorldSize, 1)
 	if c.LocalRank < 0 {
 		c.LocalRank = c.Rank
 	}
-	if c.MasterAddr == "" {
-		c.MasterAddr = DefaultMasterAddr
-	}
-	if c.MasterPort == 0 {
-		c.MasterPort = DefaultMasterPort
-	}
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
+	option.Default(&c.MasterAddr, DefaultMasterAddr)
+	option.Default(&c.MasterPort, DefaultMasterPort)
+	option.Default(&c.Timeout, DefaultTimeout)
 	switch {
 	case c.WorldSize < 1:
 		return c, fmt.Errorf("dist: world size %d: must be >= 1", c.WorldSize)

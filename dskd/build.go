@@ -115,7 +115,7 @@ func (t *trainer) logStart() {
 	ev.Msg("training")
 }
 
-// drop releases the optimizer's state.
-func (t *trainer) drop() {
-	t.opt.Drop()
+// free releases the optimizer's state.
+func (t *trainer) free() {
+	t.opt.Free()
 }

@@ -167,51 +167,22 @@ const configErr = "dskd: config"
 // an invalid option is an error naming it by its JSON path, e.g.
 // "dskd: config: batch_size -2: must be >= 1". It is idempotent.
 func (c Config) WithDefaults() (Config, error) {
-	def := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	def(&c.Epochs, 50)
-	def(&c.BatchSize, 4)
-	def(&c.KeepLast, 2)
-	def(&c.Overlays, 4)
-	if c.LR == 0 {
-		c.LR = 1e-3
-	}
-	if c.Seed == 0 {
-		c.Seed = 42
-	}
-	if c.ValFraction == 0 {
-		c.ValFraction = 0.1
-	}
-	if c.Threshold == 0 {
-		c.Threshold = 0.5
-	}
-	if c.EMADecay == 0 {
-		c.EMADecay = 0.999
-	}
-	if c.Teacher == "" {
-		c.Teacher = TeacherPreviousEpoch
-	}
-	if c.TeacherBN == "" {
-		c.TeacherBN = TeacherBNEval
-	}
-	if c.Normalize == "" {
-		c.Normalize = NormalizeZScore
-	}
-	if c.Device == "" {
-		c.Device = "auto"
-	}
-	if c.Precision == "" {
-		c.Precision = PrecisionFP32
-	}
-	if c.OutDir == "" {
-		c.OutDir = "runs/dskd"
-	}
-	if c.Loss.Preset == "" {
-		c.Loss.Preset = losses.PresetDSKD
-	}
+	option.Default(&c.Epochs, 50)
+	option.Default(&c.BatchSize, 4)
+	option.Default(&c.KeepLast, 2)
+	option.Default(&c.Overlays, 4)
+	option.Default(&c.LR, 1e-3)
+	option.Default(&c.Seed, 42)
+	option.Default(&c.ValFraction, 0.1)
+	option.Default(&c.Threshold, 0.5)
+	option.Default(&c.EMADecay, 0.999)
+	option.Default(&c.Teacher, TeacherPreviousEpoch)
+	option.Default(&c.TeacherBN, TeacherBNEval)
+	option.Default(&c.Normalize, NormalizeZScore)
+	option.Default(&c.Device, "auto")
+	option.Default(&c.Precision, PrecisionFP32)
+	option.Default(&c.OutDir, "runs/dskd")
+	option.Default(&c.Loss.Preset, losses.PresetDSKD)
 	bad := func(path, format string, a ...any) (Config, error) {
 		return c, option.Errorf(configErr, path, format, a...)
 	}
@@ -306,9 +277,7 @@ func (c *Config) resolveCrop() error {
 				"%d disagrees with crop_size %d: the training crop is crop_size; leave augment.crop_size out (it follows crop_size)", a, c.CropSize)
 		}
 	}
-	if c.CropSize == 0 {
-		c.CropSize = 256
-	}
+	option.Default(&c.CropSize, 256)
 	if c.CropSize < -1 {
 		return option.Errorf(configErr, "crop_size", "%d: want -1 (full images) or a side >= 1", c.CropSize)
 	}

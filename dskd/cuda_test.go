@@ -141,10 +141,10 @@ func TestCUDAParityForwardLossGradients(t *testing.T) {
 				tOut, err = sd.teacher.Forward(xd, false)
 				return err
 			}))
-			defer tOut.Drop()
+			defer tOut.Free()
 			out, err := sd.student.Forward(xd, true)
 			require.NoError(t, err)
-			defer out.Drop()
+			defer out.Free()
 			for _, h := range out.Hierarchy {
 				outs = append(outs, s.Float64s(h))
 			}

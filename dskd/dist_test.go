@@ -192,7 +192,7 @@ func averagedHalfBatches(t *testing.T, cfg Config, split data.Split, steps int) 
 		if err := tr.build(""); err != nil {
 			return err
 		}
-		defer tr.drop()
+		defer tr.free()
 		var its [2]*data.Iterator
 		for rank := range its {
 			it, err := data.NewIterator(split.Train, data.IteratorConfig{BatchSize: cfg.BatchSize, Workers: 1, Seed: cfg.Seed, Shuffle: true,
@@ -229,7 +229,7 @@ func averagedHalfBatches(t *testing.T, cfg Config, split data.Split, steps int) 
 				if err != nil {
 					return err
 				}
-				defer out.Drop()
+				defer out.Free()
 				loss, bd, err := tr.obj.Compute(out, nil, y, 0, cfg.Epochs)
 				if err != nil {
 					return err

@@ -73,7 +73,7 @@ func inferWhole(m models.Model, device gotch.Device, img []float32, h, w int, op
 				return err
 			}
 			p := s.Sigmoid(out.Main)
-			out.Drop()
+			out.Free()
 			if dims != nil {
 				p = s.Flip(p, dims...) // flipping back
 			}

@@ -57,7 +57,7 @@ func forwardWith(device gotch.Device, precision Precision, fn func() (*models.Ou
 	if err != nil {
 		return nil, err
 	}
-	defer low.Drop()
+	defer low.Free()
 	return low.Float32()
 }
 

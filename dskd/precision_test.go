@@ -48,12 +48,12 @@ func TestBF16StepNearFP32(t *testing.T) {
 				tOut, err = forward(teacher, gotch.CPU, precision, x, false)
 				return err
 			}))
-			defer tOut.Drop()
+			defer tOut.Free()
 			// Eval mode for the student too: training mode would move the
 			// BatchNorm statistics between the two evaluations.
 			out, err := forward(student, gotch.CPU, precision, x, false)
 			require.NoError(t, err)
-			defer out.Drop()
+			defer out.Free()
 			for _, h := range out.Hierarchy {
 				assert.Equal(t, gotch.Float, h.DType(), "%s: the loss reads float32 outputs", precision)
 			}

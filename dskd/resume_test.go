@@ -9,24 +9,33 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/angioseg/dskd/data"
 	"github.com/angioseg/dskd/engine"
 	"github.com/angioseg/dskd/internal/aten"
 )
+
+// uninterrupted trains a tiny run with teacher on n generated samples for
+// epochs, and returns the split, its config and result, and the config of
+// the same run in another folder (to be interrupted).
+func uninterrupted(t *testing.T, teacher Teacher, n, epochs int) (data.Split, Config, *Result, Config) {
+	t.Helper()
+	split := syntheticSplit(t, n, 48)
+	straight := tinyConfig(t, epochs)
+	straight.Teacher = teacher
+	straight.EMADecay = 0.9
+	want, err := Train(context.Background(), straight, split, Options{Logger: quietLogger()})
+	require.NoError(t, err)
+	cut := straight
+	cut.OutDir = t.TempDir()
+	return split, straight, want, cut
+}
 
 // Stopping after epoch k and resuming must give exactly the run that was
 // never stopped: same losses, same validation scores, same weights.
 func TestResumeReproducesUninterruptedRun(t *testing.T) {
 	for _, teacher := range []Teacher{TeacherPreviousEpoch, TeacherEMA} {
 		t.Run(string(teacher), func(t *testing.T) {
-			split := syntheticSplit(t, 12, 48)
-			straight := tinyConfig(t, 4)
-			straight.Teacher = teacher
-			straight.EMADecay = 0.9
-			want, err := Train(context.Background(), straight, split, Options{Logger: quietLogger()})
-			require.NoError(t, err)
-
-			cut := straight
-			cut.OutDir = t.TempDir()
+			split, straight, want, cut := uninterrupted(t, teacher, 12, 4)
 			stopAfter := 1
 			part, err := Train(context.Background(), cut, split, Options{Logger: quietLogger(), Hooks: Hooks{
 				OnEpochEnd: func(e EpochInfo) error {
@@ -125,18 +134,10 @@ func TestTrainRefusesToOverwriteAndValidates(t *testing.T) {
 func TestStopBetweenStepsResumesExactly(t *testing.T) {
 	for _, teacher := range []Teacher{TeacherPreviousEpoch, TeacherEMA} {
 		t.Run(string(teacher), func(t *testing.T) {
-			split := syntheticSplit(t, 16, 48)
-			straight := tinyConfig(t, 3)
-			straight.Teacher = teacher
-			straight.EMADecay = 0.9
-			want, err := Train(context.Background(), straight, split, Options{Logger: quietLogger()})
-			require.NoError(t, err)
-
-			cut := straight
-			cut.OutDir = t.TempDir()
+			split, straight, want, cut := uninterrupted(t, teacher, 16, 3)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			_, err = Train(ctx, cut, split, Options{Logger: quietLogger(), Hooks: Hooks{
+			_, err := Train(ctx, cut, split, Options{Logger: quietLogger(), Hooks: Hooks{
 				OnStep: func(s StepInfo) error {
 					if s.Epoch == 1 && s.Step == 0 {
 						cancel() // the run stops before step 1 of epoch 1

@@ -35,19 +35,11 @@ const scheduleErr = "dskd: schedule"
 // WithDefaults fills zero fields and validates; an invalid option is an
 // error naming it ("dskd: schedule: name ...").
 func (s ScheduleConfig) WithDefaults() (ScheduleConfig, error) {
-	if s.Name == "" {
-		s.Name = ScheduleStep
-	}
+	option.Default(&s.Name, ScheduleStep)
 	s.Name = ScheduleName(strings.ToLower(string(s.Name)))
-	if s.StepSize == 0 {
-		s.StepSize = 10
-	}
-	if s.Gamma == 0 {
-		s.Gamma = 0.3
-	}
-	if s.Power == 0 {
-		s.Power = 0.9
-	}
+	option.Default(&s.StepSize, 10)
+	option.Default(&s.Gamma, 0.3)
+	option.Default(&s.Power, 0.9)
 	if err := option.OneOf(scheduleErr, "name", s.Name, ScheduleStep, ScheduleCosine, SchedulePoly, ScheduleConstant); err != nil {
 		return s, err
 	}

@@ -32,7 +32,7 @@ func (t *trainer) trainStep(b *data.Batch, at stepAt) (losses.Breakdown, error) 
 	if err != nil {
 		return losses.Breakdown{}, err
 	}
-	defer targets.Drop()
+	defer targets.Free()
 	t.clock.lap("forward_teacher")
 	if err := t.dist.beforeForward(); err != nil {
 		return losses.Breakdown{}, err
@@ -41,7 +41,7 @@ func (t *trainer) trainStep(b *data.Batch, at stepAt) (losses.Breakdown, error) 
 	if err != nil {
 		return losses.Breakdown{}, fmt.Errorf("dskd: forward: %w", err)
 	}
-	defer out.Drop()
+	defer out.Free()
 	t.clock.lap("forward")
 	loss, bd, err := t.objective(s, out, targets, y, at)
 	if err != nil {

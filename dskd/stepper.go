@@ -50,4 +50,4 @@ func (s *Stepper) Student() *models.UNet { return s.t.student }
 
 // Free releases the optimizer's state; the models are freed with their
 // VarStores by the garbage collector, as after Train.
-func (s *Stepper) Free() { s.t.drop() }
+func (s *Stepper) Free() { s.t.free() }

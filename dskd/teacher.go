@@ -50,7 +50,7 @@ func (st *selfTeacher) beginEpoch(epoch int) error {
 }
 
 // targets is the teacher's output for x, without autograd, in the run's
-// precision; nil while there is no snapshot. The caller Drops it.
+// precision; nil while there is no snapshot. The caller Frees it.
 func (st *selfTeacher) targets(x *aten.Tensor) (*models.Output, error) {
 	if !st.ready {
 		return nil, nil

@@ -228,7 +228,7 @@ func run(ctx context.Context, st State, from string, split data.Split, opts Opti
 		if err := t.build(from); err != nil {
 			return err
 		}
-		defer t.drop()
+		defer t.free()
 		if dc != nil {
 			if err := t.joinGroup(*dc); err != nil {
 				return err

@@ -91,7 +91,7 @@ func forwardLogits(t *testing.T, net *models.UNet, x Array) [][]float32 {
 		if err != nil {
 			return err
 		}
-		defer o.Drop()
+		defer o.Free()
 		for _, y := range o.Hierarchy {
 			v, err := models.Values(y)
 			if err != nil {

@@ -41,7 +41,7 @@ func InferConfig(arrays []Array) (models.UNetConfig, error) {
 	cfg.Base, cfg.InChannels = int(first[0]), int(first[1])
 	// The upsampling whose first up weight has the shape found (bilinear
 	// when none has: CheckLayout then names the difference).
-	for _, up := range []string{models.UpsampleTranspose, models.UpsampleBilinear} {
+	for _, up := range []models.Upsample{models.UpsampleTranspose, models.UpsampleBilinear} {
 		cfg.Upsample = up
 		arch, err := models.Describe(cfg)
 		if err != nil {

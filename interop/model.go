@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/angioseg/dskd/internal/option"
 	"github.com/angioseg/dskd/models"
 )
 
@@ -44,9 +45,7 @@ func (m Metadata) WithDefaults() (Metadata, error) {
 	// initialisation (how it started) are not part of the weights: files
 	// carry the architecture only.
 	m.Config.MemoryFormat, m.Config.Init = "", ""
-	if m.Normalize == "" {
-		m.Normalize = NormZScore
-	}
+	option.Default(&m.Normalize, NormZScore)
 	switch strings.ToLower(m.Normalize) {
 	case "zscore", "z-score":
 		m.Normalize = NormZScore
@@ -57,9 +56,7 @@ func (m Metadata) WithDefaults() (Metadata, error) {
 	default:
 		return m, fmt.Errorf("interop: normalisation %q: want %s, %s or %s", m.Normalize, NormZScore, NormMinMax, NormNone)
 	}
-	if m.Threshold == 0 {
-		m.Threshold = 0.5
-	}
+	option.Default(&m.Threshold, 0.5)
 	if !(m.Threshold > 0 && m.Threshold < 1) {
 		return m, fmt.Errorf("interop: threshold %g: want a value in (0, 1)", m.Threshold)
 	}

@@ -135,7 +135,7 @@ func TestPyTorchStateDictIsArchitecture(t *testing.T) {
 	var cfgs []models.UNetConfig
 	for depth := 1; depth <= 5; depth++ {
 		for _, base := range []int{1, 3, 16} {
-			for _, up := range []string{models.UpsampleBilinear, models.UpsampleTranspose} {
+			for _, up := range []models.Upsample{models.UpsampleBilinear, models.UpsampleTranspose} {
 				cfgs = append(cfgs, models.UNetConfig{Depth: depth, Base: base, InChannels: 1 + (depth+base)%3, Upsample: up})
 			}
 		}

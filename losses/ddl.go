@@ -37,15 +37,9 @@ type DDLOptions struct {
 // WithDefaults fills zero fields and validates; an invalid option is an
 // error naming it by its path in Config ("losses: ddl.grid -1: ...").
 func (o DDLOptions) WithDefaults() (DDLOptions, error) {
-	if o.Grid == 0 {
-		o.Grid = 4
-	}
-	if o.Tau == 0 {
-		o.Tau = 3
-	}
-	if o.Eps == 0 {
-		o.Eps = 1e-6
-	}
+	option.Default(&o.Grid, 4)
+	option.Default(&o.Tau, 3)
+	option.Default(&o.Eps, 1e-6)
 	switch {
 	case o.Grid < 1:
 		return o, option.Errorf(configErr, "ddl.grid", "%d: must be >= 1", o.Grid)

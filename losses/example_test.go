@@ -39,7 +39,7 @@ func ExampleObjective_Compute() {
 		if err != nil {
 			return err
 		}
-		defer opt.Drop()
+		defer opt.Free()
 		// A random batch of two 32x32 images and masks (~20% foreground).
 		rng := rand.New(rand.NewSource(42))
 		img := make([]float32, 2*32*32)
@@ -68,12 +68,12 @@ func ExampleObjective_Compute() {
 		}); err != nil {
 			return err
 		}
-		defer tOut.Drop()
+		defer tOut.Free()
 		sOut, err := student.Forward(x, true)
 		if err != nil {
 			return err
 		}
-		defer sOut.Drop()
+		defer sOut.Free()
 		loss, bd, err := obj.Compute(sOut, tOut, y, 3, 10)
 		if err != nil {
 			return err

@@ -73,7 +73,7 @@ func leaf(t *testing.T, s *aten.Scope, data []float64, shape []int64) *Tensor {
 }
 
 // output wraps maps (coarse to fine) as a model Output; the maps stay
-// owned by their Scope (never Drop it).
+// owned by their Scope (never Free it).
 func output(maps []*Tensor) *models.Output {
 	return &models.Output{Main: maps[len(maps)-1], Hierarchy: maps}
 }

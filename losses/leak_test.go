@@ -46,12 +46,12 @@ func TestNoTensorLeak(t *testing.T) {
 				}); err != nil {
 					return err
 				}
-				defer tOut.Drop()
+				defer tOut.Free()
 				out, err := s.Forward(x, true)
 				if err != nil {
 					return err
 				}
-				defer out.Drop()
+				defer out.Free()
 				l, _, err := obj.Compute(out, tOut, y, epoch, 4)
 				if err != nil {
 					return err

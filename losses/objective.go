@@ -263,27 +263,13 @@ var presetTerms = map[Preset][]term{
 // invalid option is an error naming it by its JSON path
 // ("losses: lambda_ddl -1: ...").
 func NewObjective(cfg Config) (*Objective, error) {
-	if cfg.Preset == "" {
-		cfg.Preset = PresetDSKD
-	}
-	if cfg.LambdaPSDL == 0 {
-		cfg.LambdaPSDL = 1
-	}
-	if cfg.LambdaDDL == 0 {
-		cfg.LambdaDDL = 1
-	}
-	if cfg.LambdaDS == 0 {
-		cfg.LambdaDS = 1
-	}
-	if cfg.AlphaT == 0 {
-		cfg.AlphaT = 0.5
-	}
-	if cfg.DDLSchedule == "" {
-		cfg.DDLSchedule = ScheduleRamp
-	}
-	if cfg.DDLStartEpoch == 0 {
-		cfg.DDLStartEpoch = 1
-	}
+	option.Default(&cfg.Preset, PresetDSKD)
+	option.Default(&cfg.LambdaPSDL, 1)
+	option.Default(&cfg.LambdaDDL, 1)
+	option.Default(&cfg.LambdaDS, 1)
+	option.Default(&cfg.AlphaT, 0.5)
+	option.Default(&cfg.DDLSchedule, ScheduleRamp)
+	option.Default(&cfg.DDLStartEpoch, 1)
 	if err := option.OneOf(configErr, "preset", cfg.Preset, Presets()...); err != nil {
 		return nil, err
 	}

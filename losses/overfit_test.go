@@ -95,7 +95,7 @@ func TestOverfitDSKD(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		defer opt.Drop()
+		defer opt.Free()
 		imgData, maskData := vessel(n)
 		x, err := models.Input(imgData, []int64{1, 1, n, n}, gotch.CPU)
 		if err != nil {
@@ -132,7 +132,7 @@ func TestOverfitDSKD(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			defer out.Drop()
+			defer out.Free()
 			logits, err := models.Values(out.Main)
 			if err != nil {
 				return err
@@ -158,13 +158,13 @@ func trainStep(student, teacher models.Model, obj *losses.Objective, opt *optim.
 		}); err != nil {
 			return losses.Breakdown{}, err
 		}
-		defer tOut.Drop()
+		defer tOut.Free()
 	}
 	sOut, err := student.Forward(x, true)
 	if err != nil {
 		return losses.Breakdown{}, err
 	}
-	defer sOut.Drop()
+	defer sOut.Free()
 	loss, bd, err := obj.Compute(sOut, tOut, y, epoch, numEpochs)
 	if err != nil {
 		return losses.Breakdown{}, err

@@ -66,7 +66,7 @@ func TestDescribeDefaults(t *testing.T) {
 func TestNewFollowsDescribe(t *testing.T) {
 	run(t, func(s *aten.Scope) error {
 		for depth := 1; depth <= 5; depth++ {
-			for _, up := range []string{UpsampleBilinear, UpsampleTranspose} {
+			for _, up := range []Upsample{UpsampleBilinear, UpsampleTranspose} {
 				cfg := UNetConfig{Depth: depth, Base: 1 + depth%3, InChannels: 1 + depth%2, Upsample: up}
 				a, err := Describe(cfg)
 				require.NoError(t, err)
@@ -96,7 +96,7 @@ func TestNewFollowsDescribe(t *testing.T) {
 // in that order from the same seed gives them bit for bit (Kaiming: conv
 // weights, biases 0; PyTorch's init: weights and biases, uniform).
 func TestNewDrawsInParamsOrder(t *testing.T) {
-	for _, init := range []string{InitKaiming, InitPyTorch} {
+	for _, init := range []Init{InitKaiming, InitPyTorch} {
 		cfg := UNetConfig{Depth: 2, Base: 2, InChannels: 2, Upsample: UpsampleTranspose, Init: init, MemoryFormat: MemoryContiguous}
 		a, err := Describe(cfg)
 		require.NoError(t, err)

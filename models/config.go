@@ -3,19 +3,23 @@ package models
 import (
 	"fmt"
 
+	"github.com/angioseg/dskd/internal/option"
 	"github.com/sugarme/gotch"
 )
+
+// Upsample is how a decoder stage doubles the resolution.
+type Upsample string
 
 // Upsampling modes of UNetConfig.Upsample.
 const (
 	// UpsampleBilinear doubles the resolution with bilinear interpolation
 	// (align_corners=false) followed by a 3x3 convolution (with bias) that
 	// halves the channel count. The default.
-	UpsampleBilinear = "bilinear"
+	UpsampleBilinear Upsample = "bilinear"
 	// UpsampleTranspose uses a 2x2 transposed convolution with stride 2 (the
 	// original U-Net "up-conv"); its weight is created with ATen's
 	// [in, out, k, k] layout (gotch's nn.NewConvTranspose2D gets this wrong).
-	UpsampleTranspose = "transpose"
+	UpsampleTranspose Upsample = "transpose"
 )
 
 // UNetConfig configures a UNet. The zero value gives METHOD.md's defaults.
@@ -30,7 +34,7 @@ type UNetConfig struct {
 	// InChannels is the number of input image channels. 0 means 1.
 	InChannels int `json:"in_channels,omitempty"`
 	// Upsample is UpsampleBilinear (default, also for "") or UpsampleTranspose.
-	Upsample string `json:"upsample,omitempty"`
+	Upsample Upsample `json:"upsample,omitempty"`
 	// BNMomentum is the BatchNorm running-statistics momentum (PyTorch
 	// convention). 0 means 0.1.
 	BNMomentum float64 `json:"bn_momentum,omitempty"`
@@ -41,58 +45,48 @@ type UNetConfig struct {
 	// PyTorch's nn.Conv2d defaults, weights and biases from
 	// U(-1/√fan_in, 1/√fan_in) (weights √6 ≈ 2.45 times smaller), as a
 	// PyTorch reimplementation of the network starts.
-	Init string `json:"init,omitempty"`
+	Init Init `json:"init,omitempty"`
 	// MemoryFormat is the layout of weights and activations:
 	// MemoryAuto (default, also for ""): channels-last on the CPU, where
 	// oneDNN's convolutions are fastest in it, contiguous on CUDA;
 	// MemoryChannelsLast or MemoryContiguous force one. Results agree to
 	// float rounding; checkpoints load across formats.
-	MemoryFormat string `json:"memory_format,omitempty"`
+	MemoryFormat MemoryFormat `json:"memory_format,omitempty"`
 }
 
 // MaxDepth is the largest valid UNetConfig.Depth.
 const MaxDepth = 8
 
+// Init is how the convolutions' weights are drawn.
+type Init string
+
 // Initialisations of UNetConfig.Init.
 const (
-	InitKaiming = "kaiming"
-	InitPyTorch = "pytorch"
+	InitKaiming Init = "kaiming"
+	InitPyTorch Init = "pytorch"
 )
+
+// MemoryFormat is the layout of weights and activations.
+type MemoryFormat string
 
 // Memory formats of UNetConfig.MemoryFormat.
 const (
-	MemoryAuto         = "auto"
-	MemoryChannelsLast = "channels-last"
-	MemoryContiguous   = "contiguous"
+	MemoryAuto         MemoryFormat = "auto"
+	MemoryChannelsLast MemoryFormat = "channels-last"
+	MemoryContiguous   MemoryFormat = "contiguous"
 )
 
 // WithDefaults returns the config with every zero field replaced by its
 // default, or an error naming the first invalid field.
 func (c UNetConfig) WithDefaults() (UNetConfig, error) {
-	if c.Depth == 0 {
-		c.Depth = 4
-	}
-	if c.Base == 0 {
-		c.Base = 32
-	}
-	if c.InChannels == 0 {
-		c.InChannels = 1
-	}
-	if c.Upsample == "" {
-		c.Upsample = UpsampleBilinear
-	}
-	if c.BNMomentum == 0 {
-		c.BNMomentum = 0.1
-	}
-	if c.BNEps == 0 {
-		c.BNEps = 1e-5
-	}
-	if c.MemoryFormat == "" {
-		c.MemoryFormat = MemoryAuto
-	}
-	if c.Init == "" {
-		c.Init = InitKaiming
-	}
+	option.Default(&c.Depth, 4)
+	option.Default(&c.Base, 32)
+	option.Default(&c.InChannels, 1)
+	option.Default(&c.Upsample, UpsampleBilinear)
+	option.Default(&c.BNMomentum, 0.1)
+	option.Default(&c.BNEps, 1e-5)
+	option.Default(&c.MemoryFormat, MemoryAuto)
+	option.Default(&c.Init, InitKaiming)
 	switch {
 	case c.Depth < 1 || c.Depth > MaxDepth:
 		return c, fmt.Errorf("models: UNetConfig.Depth %d: want 1..%d", c.Depth, MaxDepth)

@@ -33,8 +33,8 @@
 // Output: logits (never probabilities) [B, 1, H, W] at the input size.
 // Output.Hierarchy is ordered coarse to fine, [y_d, ..., y_2, y_main],
 // len = Depth; Output.Main is the SAME tensor as the last element (an
-// alias), and Output.Drop frees everything exactly once. MainProbs/Probs
-// apply the sigmoid on request.
+// alias), and Output.Free frees everything exactly once. MainProbs
+// applies the sigmoid on request.
 //
 // Sizes that are not multiples of 2^Depth are padded at the bottom and
 // right: reflect padding when the padding is smaller than the side (as

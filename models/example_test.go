@@ -26,7 +26,7 @@ func ExampleNew() {
 			if err != nil {
 				return err
 			}
-			defer out.Drop()
+			defer out.Free()
 			fmt.Println(m.Name(), "depth", m.Depth(), "parameters", m.NumParameters())
 			for i, h := range out.Hierarchy {
 				fmt.Println(i, h.Shape())

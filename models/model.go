@@ -14,7 +14,7 @@ import (
 )
 
 // Tensor is dskd's handle to a libtorch tensor (see Output). A Tensor the
-// library hands out is the caller's: free it with Free (or Output.Drop).
+// library hands out is the caller's: free it with Free (or Output.Free).
 type Tensor = aten.Tensor
 
 // Model is what the trainer and the losses need from a segmentation
@@ -42,7 +42,7 @@ type Model interface {
 //
 // Hierarchy is ordered coarse to fine: [y_d, ..., y_2, y_main], len =
 // Depth. Its last element IS Main (the same *Tensor, not a copy), so
-// free an Output with Drop, never by freeing Main and Hierarchy separately.
+// free an Output with Free, never by freeing Main and Hierarchy separately.
 type Output struct {
 	Main      *Tensor
 	Hierarchy []*Tensor
@@ -58,9 +58,9 @@ func newOutput(s *aten.Scope, hier []*aten.Tensor) *Output {
 	return out
 }
 
-// Drop frees every tensor of the Output exactly once (Main aliases the
+// Free frees every tensor of the Output exactly once (Main aliases the
 // last Hierarchy element) and clears the fields; calling it twice is safe.
-func (o *Output) Drop() {
+func (o *Output) Free() {
 	if o == nil {
 		return
 	}
@@ -98,17 +98,13 @@ func (o *Output) MainProbs() (*Tensor, error) {
 	return s.Result(s.Sigmoid(o.Main))
 }
 
-// Probs returns an Output holding sigmoid of every hierarchical output
-// (coarse to fine); the caller Drops it.
-func (o *Output) Probs() (*Output, error) { return o.mapOutput("Probs", (*aten.Scope).Sigmoid) }
-
 // Detach returns a new Output whose tensors are detached from the graph
-// (sharing storage); the caller Drops it.
+// (sharing storage); the caller Frees it.
 func (o *Output) Detach() (*Output, error) { return o.mapOutput("Detach", (*aten.Scope).Detach) }
 
 // Float32 returns a new Output holding every tensor as float32 (the
 // conversion is differentiable): what a loss reads after a mixed-precision
-// forward pass. The caller Drops it.
+// forward pass. The caller Frees it.
 func (o *Output) Float32() (*Output, error) {
 	return o.mapOutput("Float32", func(s *aten.Scope, t *aten.Tensor) *aten.Tensor { return s.ToDType(t, gotch.Float) })
 }

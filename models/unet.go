@@ -144,7 +144,7 @@ func padSize(n, m int64) int64 { return (n + m - 1) / m * m }
 // training mode BatchNorm uses batch statistics and updates its running
 // statistics; in eval mode it uses the running statistics. Forward does
 // not change grad mode: wrap evaluation in engine.NoGrad. x is not freed;
-// the Output is the caller's (Drop it).
+// the Output is the caller's (Free it).
 //
 // Inputs whose sides are not multiples of 2^Depth are padded at the bottom
 // and right (reflect when the padding is smaller than the side, replicate

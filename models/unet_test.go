@@ -52,7 +52,7 @@ func TestConfigDefaults(t *testing.T) {
 
 func TestShapes(t *testing.T) {
 	run(t, func(s *aten.Scope) error {
-		for _, up := range []string{UpsampleBilinear, UpsampleTranspose} {
+		for _, up := range []Upsample{UpsampleBilinear, UpsampleTranspose} {
 			for _, depth := range []int{2, 4} {
 				m, err := New(UNetConfig{Depth: depth, Base: 2, Upsample: up}, gotch.CPU)
 				if err != nil {
@@ -69,7 +69,7 @@ func TestShapes(t *testing.T) {
 						if err != nil {
 							return err
 						}
-						defer out.Drop()
+						defer out.Free()
 						assert.Len(t, out.Hierarchy, depth, "%s depth %d", up, depth)
 						assert.Equal(t, depth, m.Depth())
 						assert.Same(t, out.Hierarchy[depth-1], out.Main, "Main aliases the last hierarchical output")
@@ -134,8 +134,8 @@ func TestMemoryFormatsAgree(t *testing.T) {
 					require.InDelta(t, a[j], b[j], 1e-4*math.Max(1, math.Abs(a[j])), "train %v output %d element %d", train, i, j)
 				}
 			}
-			oc.Drop()
-			oo.Drop()
+			oc.Free()
+			oo.Free()
 		}
 		return nil
 	})
@@ -195,7 +195,7 @@ func TestInvalidInputs(t *testing.T) {
 			if assert.Error(t, err, name) {
 				assert.True(t, strings.HasPrefix(err.Error(), "models: "), "%s: error %q lacks the package prefix", name, err)
 			} else {
-				out.Drop()
+				out.Free()
 			}
 		}
 		_, err = Input([]float32{1, 2, 3}, []int64{1, 1, 2, 2}, gotch.CPU)
@@ -219,7 +219,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		o.Drop()
+		o.Free()
 		if err := a.Save(path); err != nil {
 			return err
 		}
@@ -239,7 +239,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			defer oa.Drop()
+			defer oa.Free()
 			cfgA := cfg
 			cfgA.MemoryFormat = MemoryChannelsLast
 			a2, err := New(cfgA, gotch.CPU)
@@ -253,7 +253,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			defer ob.Drop()
+			defer ob.Free()
 			for i := range oa.Hierarchy {
 				assert.Equal(t, values(t, s, oa.Hierarchy[i]), values(t, s, ob.Hierarchy[i]), "output %d before save and after load", i)
 			}
@@ -337,13 +337,13 @@ func TestBatchStatsMode(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		defer ob.Drop()
+		defer ob.Free()
 		assert.Equal(t, before, stats(), "BatchStats leaves the running statistics alone")
 		ot, err := m.ForwardMode(x, Train)
 		if err != nil {
 			return err
 		}
-		defer ot.Drop()
+		defer ot.Free()
 		assert.NotEqual(t, before, stats(), "Train updates them")
 		assert.Equal(t, values(t, s, ot.Main), values(t, s, ob.Main), "both normalise with the batch's statistics")
 		_, err = m.ForwardMode(x, Mode(7))
@@ -367,7 +367,7 @@ func TestInitialisations(t *testing.T) {
 			}
 			return mean, math.Sqrt(std / float64(len(v))), maxAbs
 		}
-		for _, init := range []string{InitKaiming, InitPyTorch} {
+		for _, init := range []Init{InitKaiming, InitPyTorch} {
 			m, err := New(UNetConfig{Depth: 2, Base: 16, Init: init}, gotch.CPU)
 			if err != nil {
 				return err

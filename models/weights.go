@@ -62,15 +62,15 @@ func (m *UNet) SetWeights(values []NamedValues) error {
 		}
 	}
 	return engine.NoGrad(func() error {
-		s := aten.NewScope()
-		defer s.Close()
 		for _, v := range vars {
+			s := aten.NewScope() // one per variable: the copy's source goes at once
 			w := byName[v.Name]
 			s.CopyInPlace(v.T, s.FromFloat32s(w.Data, w.Shape...))
-			if err := s.Err(); err != nil {
+			err := s.Err()
+			s.Close()
+			if err != nil {
 				return fmt.Errorf("models: setting variable %q: %w", v.Name, err)
 			}
-			s.Close()
 		}
 		return nil
 	})

@@ -49,7 +49,7 @@ func BenchmarkAdamWStep(b *testing.B) {
 				if err != nil {
 					return err
 				}
-				defer o.Drop()
+				defer o.Free()
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
 					if err := o.Step(1e-3); err != nil {

@@ -42,25 +42,13 @@ const configErr = "optim"
 // negative weight decay or momentum is kept as given (it would read as
 // the default once 0): the optimizer uses 0.
 func (c Config) WithDefaults() (Config, error) {
-	if c.Name == "" {
-		c.Name = AdamW
-	}
+	option.Default(&c.Name, AdamW)
 	c.Name = Algorithm(strings.ToLower(string(c.Name)))
-	if c.WeightDecay == 0 {
-		c.WeightDecay = 1e-5
-	}
-	if c.Beta1 == 0 {
-		c.Beta1 = 0.9
-	}
-	if c.Beta2 == 0 {
-		c.Beta2 = 0.999
-	}
-	if c.Eps == 0 {
-		c.Eps = 1e-8
-	}
-	if c.Momentum == 0 {
-		c.Momentum = 0.9
-	}
+	option.Default(&c.WeightDecay, 1e-5)
+	option.Default(&c.Beta1, 0.9)
+	option.Default(&c.Beta2, 0.999)
+	option.Default(&c.Eps, 1e-8)
+	option.Default(&c.Momentum, 0.9)
 	if err := option.OneOf(configErr, "name", c.Name, AdamW, SGD); err != nil {
 		return c, err
 	}
@@ -154,25 +142,33 @@ func (o *Optimizer) Step(lr float64) error {
 	o.steps++
 	defer runtime.KeepAlive(o)
 	return engine.NoGrad(func() error {
-		s := aten.NewScope()
-		defer s.Close()
 		for _, pr := range o.params {
-			g := s.Grad(pr.p)
-			if g == nil {
-				continue
-			}
-			if o.cfg.Name == SGD {
-				o.sgd(s, pr, g, lr)
-			} else {
-				o.adamw(s, pr, g, lr)
-			}
-			s.Close() // this parameter's temporaries
-			if err := s.Err(); err != nil {
-				return fmt.Errorf("optim: %s step on %s: %w", o.cfg.Name, pr.name, err)
+			if err := o.stepParam(pr, lr); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
+}
+
+// stepParam updates one parameter (nothing without a gradient), in a
+// Scope of its own: its temporaries go before the next parameter's.
+func (o *Optimizer) stepParam(pr *param, lr float64) error {
+	s := aten.NewScope()
+	defer s.Close()
+	g := s.Grad(pr.p)
+	if g == nil {
+		return s.Err()
+	}
+	if o.cfg.Name == SGD {
+		o.sgd(s, pr, g, lr)
+	} else {
+		o.adamw(s, pr, g, lr)
+	}
+	if err := s.Err(); err != nil {
+		return fmt.Errorf("optim: %s step on %s: %w", o.cfg.Name, pr.name, err)
+	}
+	return nil
 }
 
 // adamw is PyTorch's single-tensor AdamW (its default on the CPU), with
@@ -247,8 +243,8 @@ func (o *Optimizer) ScaleGrads(f float64) (finite bool, err error) {
 	return finite, nil
 }
 
-// Drop frees the optimizer state.
-func (o *Optimizer) Drop() {
+// Free frees the optimizer state.
+func (o *Optimizer) Free() {
 	for _, pr := range o.params {
 		pr.m.Free()
 		pr.v.Free()

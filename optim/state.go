@@ -89,7 +89,7 @@ func (o *Optimizer) Load(path string) error {
 	for n := range byName {
 		return fmt.Errorf("optim: %s: state %q matches no trainable variable of this model", path, n)
 	}
-	o.Drop()
+	o.Free()
 	for i, pr := range o.params {
 		pr.m, pr.v = s.Keep(state[i].m), s.Keep(state[i].v)
 	}

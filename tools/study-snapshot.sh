@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Copies what a study folder needs to be carried to another machine
 # without its checkpoints: study.json, results.csv/.md and, for every
-# finished run, study-run.json + study-result.json (+ its test metrics).
+# finished run, study-run.json + study-result.json.
 # `dskd study --dir DEST` on the other machine recognises those runs as
 # finished (their config hash is in study-run.json) and trains the rest.
 #   tools/study-snapshot.sh STUDY_DIR DEST_DIR
@@ -18,7 +18,6 @@ while IFS= read -r -d '' res; do
   rel=${run#"$src"/}
   mkdir -p "$dst/$rel"
   cp "$run/study-run.json" "$res" "$dst/$rel/"
-  [ -f "$run/test_metrics.json" ] && cp "$run/test_metrics.json" "$dst/$rel/"
   n=$((n + 1))
 done < <(find "$src/runs" -name study-result.json -print0 2>/dev/null)
 echo "$n finished runs copied to $dst"

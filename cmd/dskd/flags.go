@@ -6,6 +6,7 @@ import (
 
 	"github.com/angioseg/dskd/dskd"
 	"github.com/angioseg/dskd/losses"
+	"github.com/angioseg/dskd/models"
 )
 
 // TrainFlags are the common training options. Flags given on the command
@@ -116,7 +117,7 @@ func (f *TrainFlags) Config(defaults dskd.Config) (dskd.Config, error) {
 		"val-fraction":    func() { cfg.ValFraction = f.ValFraction },
 		"init-weights":    func() { cfg.InitWeights = f.InitWeights },
 		"precision":       func() { cfg.Precision = dskd.Precision(f.Precision) },
-		"memory-format":   func() { cfg.Model.MemoryFormat = f.MemoryFormat },
+		"memory-format":   func() { cfg.Model.MemoryFormat = models.MemoryFormat(f.MemoryFormat) },
 		"channels-last": func() {
 			if f.ChannelsLast {
 				cfg.Model.MemoryFormat = "channels-last"

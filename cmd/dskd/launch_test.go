@@ -52,7 +52,7 @@ func TestLaunchReportsTheFailingRank(t *testing.T) {
 		"--out", filepath.Join(root, "run"), "--epochs", "1", "--base", "4", "--depth", "2", "--crop", "-1", "--quiet")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, "dskd launch: ranks 0-1 of 4 on this server")
-	assert.Regexp(t, `dskd: launch: rank [01] failed \(exit status 1\):\n  .*dskd: aten: meeting the other ranks as rank [01] of 4 \(gloo, 127\.0\.0\.1:`+strconv.Itoa(port)+`\)`, errOut)
+	assert.Regexp(t, `(?s)dskd: launch: rank [01] failed \(exit status 1\):\n  .*dskd: aten: meeting the other ranks as rank [01] of 4 \(gloo, 127\.0\.0\.1:`+strconv.Itoa(port)+`\)`, errOut)
 	assert.Contains(t, errOut, "the other ranks were stopped")
 }
 

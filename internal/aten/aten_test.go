@@ -50,6 +50,13 @@ func TestScopeFreesWhatItOwns(t *testing.T) {
 	assert.Equal(t, live0, Live())
 	c.Free() // a second Free is a no-op
 	assert.Equal(t, live0, Live())
+
+	// A closed Scope is over: an op records an error and creates nothing.
+	assert.Nil(t, s2.FromFloat32s([]float32{1}, 1))
+	assert.Nil(t, s.Zeros([]int64{2}, gotch.Float, gotch.CPU))
+	require.ErrorIs(t, s2.Err(), errClosed)
+	assert.ErrorContains(t, s.Err(), "aten: op on a closed Scope (make a new one): zeros")
+	assert.Equal(t, live0, Live())
 }
 
 func TestRunKeepsOnlyTheResult(t *testing.T) {

@@ -23,7 +23,7 @@ func numel(shape []int64) (int64, bool) {
 
 // fromData copies n elements of size elt at p into a new CPU tensor.
 func (s *Scope) fromData(op string, p unsafe.Pointer, n int, elt uint, dtype gotch.DType, shape []int64) *Tensor {
-	if s.err != nil {
+	if !s.ready(op) {
 		return nil
 	}
 	want, ok := numel(shape)
@@ -72,7 +72,7 @@ func (s *Scope) FromInt64s(values []int64, shape ...int64) *Tensor {
 type createFn func(out *lib.Ctensor, size []int64, n int, kind, device int32)
 
 func (s *Scope) create(op string, f createFn, shape []int64, dtype gotch.DType, device gotch.Device) *Tensor {
-	if s.err != nil {
+	if !s.ready(op) {
 		return nil
 	}
 	if _, ok := numel(shape); !ok {

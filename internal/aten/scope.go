@@ -15,9 +15,13 @@ import (
 //
 // A Scope belongs to one goroutine (the Worker that runs the model).
 type Scope struct {
-	owned []*Tensor
-	err   error
+	owned  []*Tensor
+	err    error
+	closed bool
 }
+
+// errClosed is the error of an op on a closed Scope.
+var errClosed = errors.New("aten: op on a closed Scope (make a new one)")
 
 // NewScope returns an empty Scope. Close it (defer s.Close()).
 func NewScope() *Scope { return &Scope{} }
@@ -38,9 +42,11 @@ func (s *Scope) Failf(format string, args ...any) { s.Fail(fmt.Errorf(format, ar
 // OK reports whether no error has been recorded.
 func (s *Scope) OK() bool { return s.err == nil }
 
-// Close frees every tensor the Scope still owns. The Scope stays usable:
-// later ops create tensors that a later Close frees.
+// Close frees every tensor the Scope still owns and ends the Scope: a
+// later op records an error and returns nil instead of creating tensors
+// nobody would free.
 func (s *Scope) Close() {
+	s.closed = true
 	for _, t := range s.owned {
 		if t.owner == s {
 			t.Free()
@@ -76,6 +82,10 @@ func (s *Scope) Result(t *Tensor) (*Tensor, error) {
 // a function that kept it). Borrowed and Scope-owned tensors are returned
 // unchanged.
 func (s *Scope) Adopt(t *Tensor) *Tensor {
+	if s.closed {
+		s.Fail(fmt.Errorf("%w: adopt", errClosed))
+		return t
+	}
 	if t != nil && !t.borrowed && t.owner == nil && t.c != nil {
 		t.owner = s
 		s.owned = append(s.owned, t)
@@ -98,7 +108,7 @@ func (s *Scope) Free(ts ...*Tensor) {
 // It keeps the peak memory of a block-by-block computation low (each
 // block's temporaries go when the block is done).
 func (s *Scope) Run(fn func(c *Scope) *Tensor) *Tensor {
-	if s.err != nil {
+	if !s.ready("run") {
 		return nil
 	}
 	c := &Scope{}
@@ -122,6 +132,10 @@ func (s *Scope) track(c lib.Ctensor) *Tensor {
 // ready reports whether op may run: no earlier error and no nil or freed
 // input (which is recorded as the op's error).
 func (s *Scope) ready(op string, in ...*Tensor) bool {
+	if s.closed {
+		s.Fail(fmt.Errorf("%w: %s", errClosed, op))
+		return false
+	}
 	if s.err != nil {
 		return false
 	}

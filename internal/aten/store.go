@@ -121,7 +121,7 @@ func SaveStore(vs *nn.VarStore, path string) error {
 // LoadNamed reads a torch archive written by SaveNamed (or torch.jit.save
 // of a module's parameters) onto device; the tensors belong to s.
 func (s *Scope) LoadNamed(path string, device gotch.Device) map[string]*Tensor {
-	if s.err != nil {
+	if !s.ready("load") {
 		return nil
 	}
 	var data lib.LoadData

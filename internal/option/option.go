@@ -66,3 +66,12 @@ func List[T ~string](values ...T) string {
 	}
 	return b.String()
 }
+
+// Default sets *v to d when *v is its type's zero value: how a
+// configuration's zero value comes to mean "the default".
+func Default[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
+	}
+}

@@ -101,3 +101,16 @@ func TestErrors(t *testing.T) {
 	assert.Equal(t, "", closest("x", []string{"y"}), "no guess for one letter")
 	assert.Equal(t, "lr", closest("lrr", []string{"epochs", "lr"}))
 }
+
+func TestDefaultFillsOnlyZeroValues(t *testing.T) {
+	n, f, s := 0, 0.25, ""
+	Default(&n, 4)
+	Default(&f, 0.5)
+	Default(&s, "zscore")
+	assert.Equal(t, 4, n)
+	assert.Equal(t, 0.25, f, "a value that is set stays")
+	assert.Equal(t, "zscore", s)
+	neg := -1
+	Default(&neg, 2)
+	assert.Equal(t, -1, neg, "a sentinel is not zero")
+}
