@@ -62,6 +62,9 @@ func epochDirName(epoch int) string { return fmt.Sprintf("epoch-%04d", epoch) }
 // dir, replacing an older one (see atomicfile.WriteDir).
 func writeAtomicDir(dir string, fill func(tmp string) error) error {
 	if err := atomicfile.WriteDir(dir, fill); err != nil {
+		if strings.HasPrefix(err.Error(), "dskd: ") { // fill's own, named already
+			return err
+		}
 		return fmt.Errorf("dskd: %w", err)
 	}
 	return nil

@@ -1,7 +1,6 @@
 package dskd
 
 import (
-	"fmt"
 	"path/filepath"
 )
 
@@ -13,15 +12,15 @@ func (t *trainer) saveCheckpoint(dir string) error {
 	st.Teacher = t.teacher.exists() && t.teacher.ready
 	return writeAtomicDir(dir, func(tmp string) error {
 		if err := t.student.Save(filepath.Join(tmp, modelFile)); err != nil {
-			return fmt.Errorf("dskd: %w", err)
+			return err // writeAtomicDir names the package
 		}
 		if st.Teacher {
 			if err := t.teacher.model.Save(filepath.Join(tmp, teacherFile)); err != nil {
-				return fmt.Errorf("dskd: %w", err)
+				return err // writeAtomicDir names the package
 			}
 		}
 		if err := t.opt.Save(filepath.Join(tmp, optimFile)); err != nil {
-			return fmt.Errorf("dskd: %w", err)
+			return err // writeAtomicDir names the package
 		}
 		var err error
 		if st.Files, err = fileHashes(tmp); err != nil {
@@ -37,7 +36,7 @@ func (t *trainer) saveBest() error {
 	st.Teacher = false
 	return writeAtomicDir(filepath.Join(t.cfg.OutDir, checkpointsDir, bestDir), func(tmp string) error {
 		if err := t.student.Save(filepath.Join(tmp, modelFile)); err != nil {
-			return fmt.Errorf("dskd: %w", err)
+			return err // writeAtomicDir names the package
 		}
 		var err error
 		if st.Files, err = fileHashes(tmp); err != nil {
