@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/csv"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -97,4 +99,31 @@ func col(header []string, name string) int {
 		}
 	}
 	return -1
+}
+
+// The tables go between the study's markers in a page, replacing what
+// was there and keeping the rest; a page without markers gets a section.
+func TestWriteIntoPage(t *testing.T) {
+	res := &Result{Dir: "/studies/dca1-cv"}
+	page := filepath.Join(t.TempDir(), "page.md")
+	require.NoError(t, res.WriteInto(page), "a missing page is created")
+	b, err := os.ReadFile(page)
+	require.NoError(t, err)
+	text := string(b)
+	assert.True(t, strings.HasPrefix(text, "## dca1-cv\n\n<!-- dskd study: dca1-cv -->\n"), text)
+	assert.True(t, strings.HasSuffix(text, "<!-- end of dskd study: dca1-cv -->\n"), text)
+	assert.NotContains(t, text, "\n# ", "results.md's title is dropped")
+	assert.NotContains(t, text, "\n## Held-out", "its headings move one level down")
+
+	edited := "# My page\n\nBefore.\n\n" + strings.Replace(text, "## dca1-cv\n\n", "", 1) + "\nAfter.\n"
+	require.NoError(t, os.WriteFile(page, []byte(edited), 0o644))
+	require.NoError(t, res.WriteInto(page))
+	b, err = os.ReadFile(page)
+	require.NoError(t, err)
+	assert.Equal(t, edited, string(b), "the block is replaced in place, the rest kept")
+
+	require.NoError(t, os.WriteFile(page, []byte("x\n<!-- end of dskd study: dca1-cv -->\n<!-- dskd study: dca1-cv -->\n"), 0o644))
+	err = res.WriteInto(page)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "markers of study dca1-cv are incomplete or out of order")
 }

@@ -52,6 +52,7 @@ func Study(args []string, w io.Writer) error {
 	jobs := fs.Int("jobs", 1, "runs trained at once")
 	threads := fs.Int("threads", 0, "CPU threads shared by the jobs (default all cores)")
 	reportOnly := fs.Bool("report", false, "train nothing: report the finished runs")
+	into := fs.String("into", "", "also put the tables into this Markdown page, between markers named after the study folder (replaced on every call)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -103,6 +104,12 @@ func Study(args []string, w io.Writer) error {
 	}
 	if werr := res.WriteMarkdown(w); werr != nil {
 		return werr
+	}
+	if *into != "" {
+		if werr := res.WriteInto(*into); werr != nil {
+			return werr
+		}
+		fmt.Fprintf(w, "tables written into %s\n", *into)
 	}
 	fmt.Fprintf(w, "\nstudy folder: %s\n", res.Dir)
 	if err == nil && res.Stopped {

@@ -1,0 +1,70 @@
+package study
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// WriteInto puts the study's tables (results.md, headings one level
+// down) into a Markdown page, between the lines
+//
+//	<!-- dskd study: NAME -->
+//	<!-- end of dskd study: NAME -->
+//
+// where NAME is the study folder's name; what lies between them is
+// replaced, the rest of the page is kept. A page without them gets them,
+// under a heading "## NAME", at its end; a missing page is created. So a
+// results page shows the tables the tool computed, never retyped ones,
+// and `dskd study --report --into PAGE` brings them up to date.
+func (res *Result) WriteInto(page string) error {
+	name := filepath.Base(res.Dir)
+	begin := "<!-- dskd study: " + name + " -->"
+	end := "<!-- end of dskd study: " + name + " -->"
+	var tables bytes.Buffer
+	if err := res.WriteMarkdown(&tables); err != nil {
+		return err
+	}
+	block := begin + "\n" + demoteHeadings(tables.String()) + end
+	old, err := os.ReadFile(page)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("study: %w", err)
+	}
+	text := string(old)
+	i, j := strings.Index(text, begin), strings.Index(text, end)
+	switch {
+	case i >= 0 && j > i:
+		text = text[:i] + block + text[j+len(end):]
+	case i >= 0 || j >= 0:
+		return fmt.Errorf("study: %s: the markers of study %s are incomplete or out of order; want %q, then %q", page, name, begin, end)
+	default:
+		if text != "" && !strings.HasSuffix(text, "\n") {
+			text += "\n"
+		}
+		if text != "" {
+			text += "\n"
+		}
+		text += "## " + name + "\n\n" + block + "\n"
+	}
+	return writeFile(page, func(w io.Writer) error { _, err := io.WriteString(w, text); return err })
+}
+
+// demoteHeadings drops results.md's title and moves its other headings
+// one level down, so that they sit under the page's own.
+func demoteHeadings(md string) string {
+	var out []string
+	for _, l := range strings.Split(strings.TrimRight(md, "\n"), "\n") {
+		switch {
+		case strings.HasPrefix(l, "# "):
+			continue
+		case strings.HasPrefix(l, "#"):
+			l = "#" + l
+		}
+		out = append(out, l)
+	}
+	return strings.TrimLeft(strings.Join(out, "\n"), "\n") + "\n"
+}
