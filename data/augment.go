@@ -60,6 +60,16 @@ func (c AugmentConfig) Validate() error {
 // Augment applies c to img and mask (mask may be nil) using rng and returns
 // new images; the inputs are not modified. img and mask must have equal sizes.
 func (c AugmentConfig) Augment(img, mask *Image, rng *rand.Rand) (*Image, *Image, error) {
+	outImg, outMask, err := c.geometry(img, mask, rng)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.intensity(outImg, rng)
+	return outImg, outMask, nil
+}
+
+// geometry applies c's geometric steps to img and mask (mask may be nil).
+func (c AugmentConfig) geometry(img, mask *Image, rng *rand.Rand) (*Image, *Image, error) {
 	if mask != nil && (mask.W != img.W || mask.H != img.H) {
 		return nil, nil, errorf("Augment: image %s and mask %s differ in size", img.Size(), mask.Size())
 	}
@@ -98,7 +108,6 @@ func (c AugmentConfig) Augment(img, mask *Image, rng *rand.Rand) (*Image, *Image
 	if mask != nil {
 		outMask = dihedralCrop(mask, fh, fv, k, x0, y0, cw, ch)
 	}
-	c.intensity(outImg, rng)
 	return outImg, outMask, nil
 }
 

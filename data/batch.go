@@ -5,6 +5,10 @@ package data
 type Batch struct {
 	Images []float32 // len N*H*W; [0,1] unless normalised
 	Masks  []float32 // len N*H*W, exactly 0 or 1; nil when the samples are unlabelled
+	// Strong holds the student's (strong) views of unlabelled samples when
+	// the iterator makes two views (IteratorConfig.Strong); Images then
+	// holds the teacher's weak views, pixel for pixel. Else nil.
+	Strong []float32
 	N      int       // samples in this batch (the last batch may be smaller unless DropLast)
 	H, W   int
 	Names  []string // Sample.Name of each sample, in batch order

@@ -21,6 +21,10 @@ type IteratorConfig struct {
 	// Shard serves one rank's share of each epoch (data-parallel
 	// training; see Shard); default all samples.
 	Shard Shard
+	// Strong, for unlabelled samples, makes two views of each frame under
+	// one geometric draw (AugmentConfig.AugmentViews): Batch.Images the
+	// weak one, Batch.Strong this strong one. nil: one view.
+	Strong *StrongView
 	// Skip is the number of batches at the start of the epoch that are
 	// neither prepared nor returned (a run resumed mid-epoch); Len still
 	// counts them, and the first Next yields batch Skip. Default 0.
@@ -76,6 +80,14 @@ func NewIterator(samples []Sample, cfg IteratorConfig, epoch int) (*Iterator, er
 	}
 	if err := cfg.Augment.Validate(); err != nil {
 		return nil, err
+	}
+	if cfg.Strong != nil {
+		if err := cfg.Strong.Validate(); err != nil {
+			return nil, err
+		}
+		if samples[0].Labelled() {
+			return nil, errorf("NewIterator: Strong views are for unlabelled samples; sample %s is labelled", samples[0].Name)
+		}
 	}
 	if err := cfg.Shard.validate(); err != nil {
 		return nil, err
@@ -220,11 +232,23 @@ func (it *Iterator) build(b int) (*Batch, error) {
 			return nil, err
 		}
 		rng := newRand(uint64(it.cfg.Seed), uint64(it.epoch), uint64(idx), 0x617567) // "aug"
-		img, mask, err = it.cfg.Augment.Augment(img, mask, rng)
+		var strong *Image
+		if it.cfg.Strong != nil {
+			img, strong, err = it.cfg.Augment.AugmentViews(img, *it.cfg.Strong, rng)
+		} else {
+			img, mask, err = it.cfg.Augment.Augment(img, mask, rng)
+		}
 		if err != nil {
 			return nil, errorf("sample %s: %v", s.Name, err)
 		}
 		it.cfg.Normalize.Apply(img)
+		if strong != nil {
+			it.cfg.Normalize.Apply(strong)
+			if k == 0 {
+				bt.Strong = make([]float32, 0, bt.N*img.H*img.W)
+			}
+			bt.Strong = append(bt.Strong, strong.Pix...)
+		}
 		if k == 0 {
 			bt.H, bt.W = img.H, img.W
 			bt.Images = make([]float32, 0, bt.N*img.H*img.W)

@@ -13,8 +13,13 @@ func (s Sample) Labelled() bool { return s.MaskPath != "" }
 
 // Split groups samples for training, validation and test. Val is always
 // carved out of Train (see Split.WithValidation), never out of Test.
+// Unlabelled holds frames without masks (XCAD's train/, a folder of
+// images, or training samples whose labels HideLabels set aside) that a
+// semi-supervised run learns from through its teacher; they are never
+// validated or scored.
 type Split struct {
 	Train, Val, Test []Sample
+	Unlabelled       []Sample
 }
 
 func names(s []Sample) []string {
@@ -23,4 +28,34 @@ func names(s []Sample) []string {
 		out[i] = x.Name
 	}
 	return out
+}
+
+// HideLabels keeps the labels of keep training samples, chosen by seed,
+// and moves the others to Unlabelled without their masks: the
+// label-scarce setting of a semi-supervised experiment on a fully
+// labelled data set. Val and Test are unchanged.
+func (s Split) HideLabels(keep int, seed int64) (Split, error) {
+	if keep < 1 || keep > len(s.Train) {
+		return s, errorf("HideLabels: keep %d of %d training samples: want 1..%d", keep, len(s.Train), len(s.Train))
+	}
+	order := make([]int, len(s.Train))
+	for i := range order {
+		order[i] = i
+	}
+	r := newRand(uint64(seed), 0x68696465) // "hide"
+	r.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	kept := make([]bool, len(s.Train))
+	for _, i := range order[:keep] {
+		kept[i] = true
+	}
+	out := Split{Val: s.Val, Test: s.Test, Unlabelled: append([]Sample(nil), s.Unlabelled...)}
+	for i, smp := range s.Train {
+		if kept[i] {
+			out.Train = append(out.Train, smp)
+		} else {
+			smp.MaskPath = ""
+			out.Unlabelled = append(out.Unlabelled, smp)
+		}
+	}
+	return out, nil
 }
