@@ -9,7 +9,7 @@ type Batch struct {
 	// the iterator makes two views (IteratorConfig.Strong); Images then
 	// holds the teacher's weak views, pixel for pixel. Else nil.
 	Strong []float32
-	N      int       // samples in this batch (the last batch may be smaller unless DropLast)
+	N      int // samples in this batch (the last batch may be smaller unless DropLast)
 	H, W   int
 	Names  []string // Sample.Name of each sample, in batch order
 	Index  int      // batch number within the epoch, from 0
