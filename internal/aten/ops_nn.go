@@ -200,6 +200,17 @@ func (s *Scope) BCEWithLogits(x, y *Tensor) *Tensor {
 	return s.done("binary_cross_entropy_with_logits", out)
 }
 
+// BCEWithLogitsWeighted is binary_cross_entropy_with_logits(x, y) with a
+// per-element weight w (broadcast to x), mean over all elements.
+func (s *Scope) BCEWithLogitsWeighted(x, y, w *Tensor) *Tensor {
+	if !s.ready("binary_cross_entropy_with_logits", x, y, w) {
+		return nil
+	}
+	var out lib.Ctensor
+	lib.AtgBinaryCrossEntropyWithLogits(&out, x.c, y.c, w.c, undefined, reductionMean)
+	return s.done("binary_cross_entropy_with_logits", out)
+}
+
 func boolInt(b bool) int32 {
 	if b {
 		return 1

@@ -1,0 +1,120 @@
+package losses
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/angioseg/dskd/internal/aten"
+)
+
+func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+
+// bce is -[p·log σ(x) + (1-p)·log(1-σ(x))] for one pixel.
+func bce(x, p float64) float64 {
+	return -(p*math.Log(sigmoid(x)) + (1-p)*math.Log(1-sigmoid(x)))
+}
+
+// On one 1×1×4×4 depth: the PSDL part against the (sharpened) teacher
+// probabilities, with and without the confidence mask, by hand; the DDL
+// part equals DeepDistribution; the ramp scales the whole.
+func TestUnlabelledByHand(t *testing.T) {
+	st := []float64{0.5, -1, 2, 0, 1, 1, -2, 0.3, 0, 0, 1.5, -0.5, 2, -2, 0.1, 0.2}
+	te := []float64{3, -3, 0.1, 0, 2, -0.2, -4, 1, 0, 0.5, 4, -1, 0, -3, 0.2, 2}
+	shape := []int64{1, 1, 4, 4}
+	obj, err := NewObjective(Config{})
+	require.NoError(t, err)
+	val := valueOf(t)
+	run(t, func(s *aten.Scope) error {
+		stu, tea := tensor(t, s, st, shape), tensor(t, s, te, shape)
+		so, to := output([]*Tensor{stu}), output([]*Tensor{tea})
+		ddlWant := val(DeepDistribution([]*Tensor{stu}, []*Tensor{tea}, DDLOptions{}))
+
+		for _, tc := range []struct {
+			name string
+			u    Unlabelled
+		}{
+			{"plain", Unlabelled{RampEpochs: -1}},
+			{"sharpened", Unlabelled{RampEpochs: -1, Sharpen: 0.5}},
+			{"confident", Unlabelled{RampEpochs: -1, Confidence: 0.8}},
+		} {
+			var sum, n float64
+			for i := range st {
+				T := 1.0
+				if tc.u.Sharpen > 0 {
+					T = tc.u.Sharpen
+				}
+				p := sigmoid(te[i] / T)
+				if tc.u.Confidence > 0 && math.Max(p, 1-p) < tc.u.Confidence {
+					continue
+				}
+				sum += bce(st[i], p)
+				n++
+			}
+			kdWant := sum / n
+			loss, bd, err := obj.ComputeUnlabelled(so, to, tc.u, 3)
+			require.NoError(t, err, tc.name)
+			assert.InDelta(t, kdWant, bd.Terms[0].Value, 1e-9, tc.name)
+			assert.InDelta(t, ddlWant, bd.Terms[1].Value, 1e-12, tc.name)
+			assert.InDelta(t, kdWant+ddlWant, val(loss, nil), 1e-9, tc.name)
+		}
+		_, bd, err := obj.ComputeUnlabelled(so, to, Unlabelled{Weight: 2, RampEpochs: 4}, 1)
+		require.NoError(t, err)
+		w := 2 * math.Exp(-5*0.75*0.75)
+		assert.InDelta(t, w*(bd.Terms[0].Value+bd.Terms[1].Value), bd.Total, 1e-9, "λ_u(1) of a 4-epoch ramp")
+		return nil
+	})
+}
+
+// The terms are label-free: a student equal to its (confident) teacher
+// has zero DDL, and PSDL at its minimum, the teacher's own entropy; the
+// gradient reaches the student only.
+func TestUnlabelledStudentEqualsTeacher(t *testing.T) {
+	data := []float64{5, -5, 6, -6, 5, -5, 6, -6, 5, -5, 6, -6, 5, -5, 6, -6}
+	shape := []int64{1, 1, 4, 4}
+	obj, err := NewObjective(Config{})
+	require.NoError(t, err)
+	run(t, func(s *aten.Scope) error {
+		stu, tea := leaf(t, s, data, shape), leaf(t, s, data, shape)
+		loss, bd, err := obj.ComputeUnlabelled(output([]*Tensor{stu}), output([]*Tensor{tea}), Unlabelled{RampEpochs: -1}, 0)
+		require.NoError(t, err)
+		defer loss.Free()
+		assert.InDelta(t, 0, bd.Terms[1].Value, 1e-12, "DDL of identical maps")
+		var entropy float64
+		for _, x := range data {
+			entropy += bce(x, sigmoid(x))
+		}
+		assert.InDelta(t, entropy/16, bd.Terms[0].Value, 1e-9)
+		s.Backward(loss)
+		require.NoError(t, s.Err())
+		assert.Nil(t, grad(t, s, tea), "no gradient reaches the teacher")
+		g := grad(t, s, stu)
+		require.Len(t, g, 16)
+		for _, v := range g {
+			assert.InDelta(t, 0, v, 1e-12, "at its minimum the student's gradient vanishes")
+		}
+		return nil
+	})
+}
+
+func TestUnlabelledOptionsNameThemselves(t *testing.T) {
+	for _, tc := range []struct {
+		u    Unlabelled
+		want string
+	}{
+		{Unlabelled{Confidence: 0.3}, "losses: unlabelled: confidence 0.3: must lie in [0.5, 1)"},
+		{Unlabelled{Sharpen: 2}, "losses: unlabelled: sharpen 2: must lie in (0, 1]"},
+		{Unlabelled{Weight: -1}, "losses: unlabelled: weight -1: must be > 0"},
+		{Unlabelled{RampEpochs: -3}, "losses: unlabelled: ramp_epochs -3: must be >= 1"},
+	} {
+		_, err := tc.u.WithDefaults()
+		assert.ErrorContains(t, err, tc.want)
+	}
+	u, err := Unlabelled{}.WithDefaults()
+	require.NoError(t, err)
+	assert.Equal(t, Unlabelled{Weight: 1, RampEpochs: 10}, u)
+	assert.InDelta(t, math.Exp(-5), u.WeightAt(0), 1e-15)
+	assert.Equal(t, 1.0, u.WeightAt(10))
+}
