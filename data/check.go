@@ -61,7 +61,7 @@ func CheckSplit(s Split, o CheckOptions) error {
 	for _, part := range []struct {
 		name    string
 		samples []Sample
-	}{{"train", s.Train}, {"val", s.Val}, {"test", s.Test}} {
+	}{{"train", s.Train}, {"val", s.Val}, {"test", s.Test}, {"unlabelled", s.Unlabelled}} {
 		for _, smp := range part.samples {
 			jobs = append(jobs, job{part.name, len(jobs), smp})
 		}
@@ -115,5 +115,5 @@ func (s Split) Without(problems []Problem) Split {
 		}
 		return out
 	}
-	return Split{Train: keep("train", s.Train), Val: keep("val", s.Val), Test: keep("test", s.Test)}
+	return Split{Train: keep("train", s.Train), Val: keep("val", s.Val), Test: keep("test", s.Test), Unlabelled: keep("unlabelled", s.Unlabelled)}
 }

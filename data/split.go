@@ -56,7 +56,7 @@ func (s Split) WithValidation(fraction float64, count int, seed int64) (Split, e
 	for _, p := range newRand(uint64(seed), 0x76616c).Perm(n)[:count] { // "val"
 		pick[p] = true
 	}
-	out := Split{Test: s.Test}
+	out := Split{Test: s.Test, Unlabelled: s.Unlabelled}
 	for i, smp := range s.Train {
 		if pick[i] {
 			out.Val = append(out.Val, smp)

@@ -61,7 +61,7 @@ func (t *trainer) build(from string) error {
 		if t.student, err = models.New(cfg.Model, t.device); err != nil {
 			return fmt.Errorf("dskd: %w", err)
 		}
-		if t.obj.NeedsTeacher() {
+		if t.obj.NeedsTeacher() || cfg.Unlabelled != nil {
 			if teacher, err = models.New(cfg.Model, t.device); err != nil {
 				return fmt.Errorf("dskd: %w", err)
 			}

@@ -158,6 +158,63 @@ type Config struct {
 	// (on a terminal one line is redrawn in place): default 0, a line at
 	// most every 10 s; N > 0, a line every N steps; -1, no progress at all.
 	ProgressEvery int `json:"progress_every,omitempty"`
+
+	// Labels keeps the masks of this many training images (chosen by
+	// Seed; data.Split.HideLabels) and sets the others' aside: they join
+	// the unlabelled frames, which only a run with Unlabelled learns from.
+	// The validation split is carved first and keeps its masks. Default 0:
+	// every label.
+	Labels int `json:"labels,omitempty"`
+	// Unlabelled, when set, also trains on the split's unlabelled frames
+	// (semi-supervised): see UnlabelledConfig. nil (default): labelled
+	// data only.
+	Unlabelled *UnlabelledConfig `json:"unlabelled,omitempty"`
+}
+
+// UnlabelledConfig is the semi-supervised part of a run: from the
+// teacher's first epoch on, every step also takes Ratio batches of
+// unlabelled frames, each seen twice under one geometric augmentation (a
+// weak view for the teacher, a Strong view for the student), and adds
+// their loss (losses.Unlabelled: PSDL with α = 1 and DDL against the
+// teacher) to the labelled loss. Zero fields mean defaults.
+type UnlabelledConfig struct {
+	Ratio      int              `json:"ratio,omitempty"`       // unlabelled batches per step; default 1
+	BatchSize  int              `json:"batch_size,omitempty"`  // frames per unlabelled batch; default Config.BatchSize
+	Weight     float64          `json:"weight,omitempty"`      // λ_u after the ramp; default 1
+	RampEpochs int              `json:"ramp_epochs,omitempty"` // λ_u ramps up over the first epochs; default 10; -1 = none
+	Confidence float64          `json:"confidence,omitempty"`  // PSDL only where the teacher's max(p, 1-p) >= it; [0.5, 1); default 0 = all pixels
+	Sharpen    float64          `json:"sharpen,omitempty"`     // temperature of the teacher's probabilities, (0, 1]; default 0 = none
+	Strong     *data.StrongView `json:"strong,omitempty"`      // the student's view; default data.DefaultStrongView()
+}
+
+// objective is the losses.Unlabelled of u.
+func (u UnlabelledConfig) objective() losses.Unlabelled {
+	return losses.Unlabelled{Weight: u.Weight, RampEpochs: u.RampEpochs, Confidence: u.Confidence, Sharpen: u.Sharpen}
+}
+
+// withDefaults fills u's defaults (batch: the run's) and checks them.
+func (u UnlabelledConfig) withDefaults(batch int) (UnlabelledConfig, error) {
+	option.Default(&u.Ratio, 1)
+	option.Default(&u.BatchSize, batch)
+	if u.Strong == nil {
+		sv := data.DefaultStrongView()
+		u.Strong = &sv
+	}
+	switch {
+	case u.Ratio < 1:
+		return u, option.Errorf(configErr, "unlabelled.ratio", "%d: must be >= 1", u.Ratio)
+	case u.BatchSize < 1:
+		return u, option.Errorf(configErr, "unlabelled.batch_size", "%d: must be >= 1", u.BatchSize)
+	}
+	if err := u.Strong.Validate(); err != nil {
+		return u, option.Under(err, configErr, "unlabelled.strong")
+	}
+	l, err := u.objective().WithDefaults()
+	if err != nil {
+		return u, option.Under(err, configErr, "unlabelled")
+	}
+	u.Weight, u.RampEpochs = l.Weight, l.RampEpochs
+	return u, nil
 }
 
 // configErr prefixes the errors of Config's options.
@@ -258,6 +315,15 @@ func (c Config) WithDefaults() (Config, error) {
 		return bad("steps_per_epoch", "%d: must be >= 0 (0 = all batches)", c.StepsPerEpoch)
 	case c.ProgressEvery < -1:
 		return bad("progress_every", "%d: want -1 (no progress) or a step count >= 1", c.ProgressEvery)
+	case c.Labels < 0:
+		return bad("labels", "%d: must be >= 0 (0 = every label)", c.Labels)
+	}
+	if c.Unlabelled != nil {
+		u, err := c.Unlabelled.withDefaults(c.BatchSize)
+		if err != nil {
+			return c, err
+		}
+		c.Unlabelled = &u
 	}
 	return c, nil
 }

@@ -40,6 +40,12 @@ func (t *trainer) trainEpoch(ctx context.Context, epoch int, from *PartialEpoch)
 		return report.EpochRecord{}, fmt.Errorf("dskd: %w", err)
 	}
 	defer it.Close()
+	if t.cfg.Unlabelled != nil {
+		if t.unl, err = t.openUnlabelled(epoch, done.Steps*t.cfg.Unlabelled.Ratio); err != nil {
+			return report.EpochRecord{}, err
+		}
+		defer func() { t.unl.close(); t.unl = nil }()
+	}
 	steps := it.Len()
 	if cfg.StepsPerEpoch > 0 && cfg.StepsPerEpoch < steps {
 		steps = cfg.StepsPerEpoch

@@ -76,6 +76,9 @@ func (t *trainer) objective(s *aten.Scope, out, targets *models.Output, y *aten.
 		return nil, bd, fmt.Errorf("dskd: loss at epoch %d step %d: %w", at.epoch, at.step, err)
 	}
 	s.Adopt(loss)
+	if loss, bd, err = t.addUnlabelled(s, loss, bd, at); err != nil {
+		return nil, bd, err
+	}
 	if !finite(bd.Total) {
 		last := "none (no epoch finished yet)"
 		if dir, err := LatestCheckpoint(t.cfg.OutDir); err == nil {

@@ -81,7 +81,8 @@ type trainer struct {
 	obj     *losses.Objective
 	state   State
 	prog    *progress.Reporter
-	clock   *lapTimer // nil: steps are not timed by phase
+	clock   *lapTimer         // nil: steps are not timed by phase
+	unl     *unlabelledStream // the epoch's unlabelled batches; nil without
 }
 
 // Train runs a whole training on split (Train required; Val carved from
@@ -194,6 +195,14 @@ func run(ctx context.Context, st State, from string, split data.Split, opts Opti
 		}
 		if split, err = split.WithValidation(frac, count, cfg.Seed); err != nil {
 			return nil, fmt.Errorf("dskd: carving a validation split: %w", err)
+		}
+	}
+	if cfg.Unlabelled != nil && dc != nil && dc.WorldSize > 1 {
+		return nil, errors.New("dskd: unlabelled frames (Config.Unlabelled) are not supported in a data-parallel run yet: train on one process")
+	}
+	if cfg.Labels > 0 { // after the carve: validation keeps its masks
+		if split, err = split.HideLabels(cfg.Labels, cfg.Seed); err != nil {
+			return nil, fmt.Errorf("dskd: labels: %w", err)
 		}
 	}
 	t := &trainer{cfg: rankConfig(cfg, dc), split: split, opts: opts, state: st, log: log}

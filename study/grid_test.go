@@ -209,3 +209,17 @@ func TestStudySpecValidation(t *testing.T) {
 		assert.Error(t, err, name)
 	}
 }
+
+// The semi-supervised options are study overrides like any other: the
+// label-scarce arm and its semi-supervised twin differ by one --set.
+func TestSemiSupervisedOverrides(t *testing.T) {
+	set := func(path, v string) setting { return setting{path, json.RawMessage(v)} }
+	c, err := applySettings(dskd.Config{}, []setting{set("labels", "10"), set("unlabelled.ratio", "2"), set("unlabelled.confidence", "0.8")})
+	require.NoError(t, err)
+	assert.Equal(t, 10, c.Labels)
+	require.NotNil(t, c.Unlabelled)
+	assert.Equal(t, 2, c.Unlabelled.Ratio)
+	assert.Equal(t, 0.8, c.Unlabelled.Confidence)
+	_, err = applySettings(dskd.Config{}, []setting{set("unlabelled.ratoi", "2")})
+	assert.ErrorContains(t, err, `unknown field "unlabelled.ratoi"`)
+}

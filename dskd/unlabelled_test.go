@@ -1,0 +1,101 @@
+package dskd
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/angioseg/dskd/losses"
+)
+
+// semiConfig keeps 4 labels and learns from the other frames.
+func semiConfig(t *testing.T, epochs int) Config {
+	cfg := tinyConfig(t, epochs)
+	cfg.Labels = 4
+	cfg.Unlabelled = &UnlabelledConfig{Ratio: 2, BatchSize: 2, RampEpochs: -1}
+	return cfg
+}
+
+// From the teacher's first epoch on, every step adds the unlabelled
+// terms; before it there are none. Labels keeps 4 masks for training.
+func TestSemiSupervisedRunLearnsFromUnlabelledFrames(t *testing.T) {
+	split := syntheticSplit(t, 16, 48)
+	cfg := semiConfig(t, 3)
+	var trainSizes []int
+	res, err := Train(context.Background(), cfg, split, Options{Logger: quietLogger(), Hooks: Hooks{
+		OnStep: func(s StepInfo) error {
+			if s.Step == 0 {
+				trainSizes = append(trainSizes, s.Steps)
+			}
+			return nil
+		},
+	}})
+	require.NoError(t, err)
+	require.Len(t, res.History, 3)
+	_, before := res.History[0].Parts[losses.TermUnlabelledPSDL]
+	assert.False(t, before, "epoch 0 has no teacher, so no unlabelled term")
+	for _, h := range res.History[1:] {
+		kd, ok := h.Parts[losses.TermUnlabelledPSDL]
+		require.True(t, ok, "epoch %d logs the unlabelled PSDL", h.Epoch)
+		assert.Greater(t, kd, 0.0)
+		_, ok = h.Parts[losses.TermUnlabelledDDL]
+		assert.True(t, ok)
+	}
+	assert.Equal(t, []int{1, 1, 1}, trainSizes, "4 labelled images at batch 4: one labelled step per epoch")
+}
+
+// A semi-supervised run stopped between two steps resumes exactly: the
+// unlabelled stream continues where it stood.
+func TestSemiSupervisedResumeIsExact(t *testing.T) {
+	split := syntheticSplit(t, 24, 48)
+	straight := semiConfig(t, 3)
+	straight.Labels = 8 // two labelled steps per epoch
+	want, err := Train(context.Background(), straight, split, Options{Logger: quietLogger()})
+	require.NoError(t, err)
+	cut := straight
+	cut.OutDir = t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err = Train(ctx, cut, split, Options{Logger: quietLogger(), Hooks: Hooks{
+		OnStep: func(s StepInfo) error {
+			if s.Epoch == 1 && s.Step == 0 {
+				cancel()
+			}
+			return nil
+		},
+	}})
+	var stopped *Interrupted
+	require.ErrorAs(t, err, &stopped)
+	require.Equal(t, 1, stopped.Step)
+	got, err := Resume(context.Background(), cut.OutDir, split, Options{Logger: quietLogger()})
+	require.NoError(t, err)
+	for i := range want.History {
+		assert.Equal(t, want.History[i].TrainLoss, got.History[i].TrainLoss, "epoch %d", i)
+		assert.Equal(t, want.History[i].Parts, got.History[i].Parts, "epoch %d", i)
+	}
+	assert.Equal(t, weights(t, straight.OutDir), weights(t, cut.OutDir))
+}
+
+func TestUnlabelledOptionsAreChecked(t *testing.T) {
+	cfg := tinyConfig(t, 1)
+	cfg.Unlabelled = &UnlabelledConfig{Ratio: -1}
+	_, err := cfg.WithDefaults()
+	assert.ErrorContains(t, err, "dskd: config: unlabelled.ratio -1: must be >= 1")
+	cfg.Unlabelled = &UnlabelledConfig{Confidence: 0.2}
+	_, err = cfg.WithDefaults()
+	assert.ErrorContains(t, err, "unlabelled.confidence 0.2")
+	cfg.Unlabelled = &UnlabelledConfig{}
+	c, err := cfg.WithDefaults()
+	require.NoError(t, err)
+	assert.Equal(t, 1, c.Unlabelled.Ratio)
+	assert.Equal(t, c.BatchSize, c.Unlabelled.BatchSize)
+	assert.Equal(t, 10, c.Unlabelled.RampEpochs)
+	require.NotNil(t, c.Unlabelled.Strong)
+	assert.Nil(t, cfg.Unlabelled.Strong, "the caller's config is not changed")
+	cfg.Unlabelled = nil
+	cfg.Labels = -2
+	_, err = cfg.WithDefaults()
+	assert.ErrorContains(t, err, "dskd: config: labels -2")
+}
