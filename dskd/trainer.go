@@ -182,6 +182,9 @@ func run(ctx context.Context, st State, from string, split data.Split, opts Opti
 	if !rank0 { // rank 0 speaks for the run; the others only warn
 		log = log.Level(zerolog.WarnLevel).With().Int("rank", dc.Rank).Logger()
 	}
+	if cfg.Unlabelled == nil {
+		split.Unlabelled = nil // unused: not even checked
+	}
 	split, left, err := checkData(cfg, split, log)
 	if err != nil {
 		return nil, err

@@ -223,3 +223,22 @@ func TestSemiSupervisedOverrides(t *testing.T) {
 	_, err = applySettings(dskd.Config{}, []setting{set("unlabelled.ratoi", "2")})
 	assert.ErrorContains(t, err, `unknown field "unlabelled.ratoi"`)
 }
+
+// A supervised arm and its semi-supervised twin in one grid: unlabelled
+// null leaves the frames out, {} learns from them with the defaults.
+func TestUnlabelledNullOrObject(t *testing.T) {
+	o, err := ParseOverride(`unlabelled=null,{}`)
+	require.NoError(t, err)
+	require.Len(t, o.Values, 2)
+	s := Spec{Presets: []string{"deep-supervision"}, Sets: []Override{o}}
+	arms := s.arms()
+	require.Len(t, arms, 2)
+	assert.Equal(t, "deep-supervision+unlabelled=null", arms[0].name)
+	assert.Equal(t, "deep-supervision+unlabelled={}", arms[1].name)
+	c, err := applySettings(dskd.Config{}, []setting{{"unlabelled", o.Values[0]}})
+	require.NoError(t, err)
+	assert.Nil(t, c.Unlabelled)
+	c, err = applySettings(dskd.Config{}, []setting{{"unlabelled", o.Values[1]}})
+	require.NoError(t, err)
+	require.NotNil(t, c.Unlabelled)
+}

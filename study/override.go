@@ -110,6 +110,9 @@ func compactJSON(v json.RawMessage) string {
 
 // valueLabel is a value as it appears in arm names: strings unquoted.
 func valueLabel(v json.RawMessage) string {
+	if string(bytes.TrimSpace(v)) == "null" { // a string would read it as ""
+		return "null"
+	}
 	var s string
 	if json.Unmarshal(v, &s) == nil {
 		return s

@@ -10,19 +10,24 @@ import (
 )
 
 // XCADSplit opens an XCAD folder and splits its 126 labelled images:
-// "kfold" (seeded, k folds, test = fold) or "fixed" (first 100 / last 26).
+// "kfold" (seeded, k folds, test = fold) or "fixed" (first 100 / last 26);
+// the frames of train/ come along as the split's unlabelled frames.
 func XCADSplit(root, mode string, k, fold int, seed int64) (data.Split, error) {
 	x, err := data.OpenXCAD(root)
 	if err != nil {
 		return data.Split{}, err
 	}
+	var split data.Split
 	switch mode {
 	case "fixed":
-		return x.FixedSplit()
+		split, err = x.FixedSplit()
 	case "kfold", "":
-		return x.KFold(k, fold, seed)
+		split, err = x.KFold(k, fold, seed)
+	default:
+		return data.Split{}, fmt.Errorf("--split %q: want kfold or fixed", mode)
 	}
-	return data.Split{}, fmt.Errorf("--split %q: want kfold or fixed", mode)
+	split.Unlabelled = x.Unlabelled // train/'s frames: learnt from only with an unlabelled config
+	return split, err
 }
 
 // DCA1Split opens a DCA1 folder with the conventional split (ids 1-100
