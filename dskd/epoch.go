@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/angioseg/dskd/data"
+	"github.com/angioseg/dskd/losses"
 	"github.com/angioseg/dskd/metrics"
 	"github.com/angioseg/dskd/report"
 )
@@ -140,6 +141,11 @@ func (t *trainer) endEpoch(epoch int, rec report.EpochRecord) (bool, error) {
 	ev := t.log.Info().Int("epoch", epoch).Float64("loss", round4(rec.TrainLoss))
 	for _, k := range t.obj.Terms() {
 		ev = ev.Float64(k, round4(rec.Parts[k]))
+	}
+	for _, k := range []string{losses.TermUnlabelledPSDL, losses.TermUnlabelledDDL} {
+		if v, ok := rec.Parts[k]; ok {
+			ev = ev.Float64(k, round4(v))
+		}
 	}
 	ev.Float64("val_dice", round4(rec.ValDice)).Float64("lr", roundSig(rec.LR, 4)).Float64("alpha", round4(rec.Alpha)).
 		Str("time", fmt.Sprintf("%.1fs", rec.Seconds)).Bool("best", best).Msg("epoch")
