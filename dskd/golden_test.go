@@ -25,11 +25,15 @@ import (
 // was written by the code before such a change (DSKD_UPDATE_GOLDEN=1 writes
 // it again). On the CPU model and libtorch that wrote it, the test demands
 // equality bit for bit; elsewhere libtorch may pick other kernels, so the
-// losses and scores must agree to goldenTolerance and the weights hash is
-// not compared (the test says which of the two it checked).
+// losses must agree to goldenTolerance (relative) and the scores, which
+// move in steps of a pixel on these tiny images, to scoreTolerance; the
+// weights hash is not compared (the test says which of the two it checked).
 const goldenFile = "testdata/golden-training.json"
 
-const goldenTolerance = 2e-3
+const (
+	goldenTolerance = 5e-3
+	scoreTolerance  = 0.05
+)
 
 // goldenRun is one pinned configuration's outcome.
 type goldenRun struct {
@@ -162,14 +166,14 @@ func TestTrainingMatchesGolden(t *testing.T) {
 			assert.Equal(t, w, g, "run %s", name)
 			continue
 		}
-		closeAll := func(what string, a, b []float64) {
+		closeAll := func(what string, a, b []float64, tol float64) {
 			require.Len(t, b, len(a), "%s %s", name, what)
 			for i := range a {
-				assert.LessOrEqual(t, math.Abs(a[i]-b[i]), goldenTolerance*math.Max(1, math.Abs(a[i])), "%s %s[%d]: %v vs %v", name, what, i, a[i], b[i])
+				assert.LessOrEqual(t, math.Abs(a[i]-b[i]), tol*math.Max(1, math.Abs(a[i])), "%s %s[%d]: %v vs %v", name, what, i, a[i], b[i])
 			}
 		}
-		closeAll("train loss", w.TrainLoss, g.TrainLoss)
-		closeAll("val dice", w.ValDice, g.ValDice)
-		closeAll("test", []float64{w.TestDice, w.TestAUC}, []float64{g.TestDice, g.TestAUC})
+		closeAll("train loss", w.TrainLoss, g.TrainLoss, goldenTolerance)
+		closeAll("val dice", w.ValDice, g.ValDice, scoreTolerance)
+		closeAll("test", []float64{w.TestDice, w.TestAUC}, []float64{g.TestDice, g.TestAUC}, scoreTolerance)
 	}
 }
