@@ -61,11 +61,14 @@ type Result struct {
 	Malloc string `json:"malloc,omitempty"`
 	// ChannelsLast: the model ran in channels-last memory.
 	ChannelsLast bool `json:"channels_last,omitempty"`
+	// Precision of the forward passes: fp32, or bf16 under autocast.
+	Precision string `json:"precision,omitempty"`
 }
 
 type flags struct {
 	base, depth, size, batch, threads, steps, warmup int
 	mode, cpuprofile, memprofile, memoryFormat       string
+	precision                                        string
 	device                                           string
 	jsonOut                                          bool
 	seed                                             int64
@@ -88,6 +91,7 @@ func main() {
 	flag.IntVar(&f.warmup, "warmup", 3, "untimed steps first")
 	flag.StringVar(&f.mode, "mode", "dskd", "dskd | unet | infer | data")
 	flag.StringVar(&f.memoryFormat, "memory-format", "", "U-Net memory format: auto (default: channels-last on CPU), channels-last or contiguous")
+	flag.StringVar(&f.precision, "precision", "fp32", "fp32 or bf16: the forward passes under autocast (dskd's --precision)")
 	flag.BoolVar(&f.jsonOut, "json", false, "print one JSON object")
 	flag.Int64Var(&f.seed, "seed", 1, "seed")
 	flag.StringVar(&f.cpuprofile, "cpuprofile", "", "write a Go CPU profile of the timed steps")
@@ -193,7 +197,7 @@ func run(f flags) (*Result, error) {
 		return nil, fmt.Errorf("--steps %d must be >= 1 and --warmup %d >= 0", f.steps, f.warmup)
 	}
 	res := &Result{Impl: "gotch", Mode: f.mode, Base: f.base, Depth: f.depth, Size: f.size, Batch: f.batch,
-		Steps: f.steps, Warmup: f.warmup}
+		Steps: f.steps, Warmup: f.warmup, Precision: f.precision}
 	if f.mode == "data" {
 		return res, runData(f, res)
 	}
@@ -330,16 +334,25 @@ func inferStep(f flags, res *Result) (stepper, error) {
 	if err := s.Err(); err != nil {
 		return nil, err
 	}
+	forward := func() error {
+		out, err := student.Forward(x, false)
+		if err != nil {
+			return err
+		}
+		p, err := out.MainProbs()
+		out.Free()
+		p.Free()
+		return err
+	}
 	return func(map[string]float64) error {
 		return engine.NoGrad(func() error {
-			out, err := student.Forward(x, false)
-			if err != nil {
-				return err
+			switch f.precision {
+			case "fp32":
+				return forward()
+			case "bf16":
+				return aten.Autocast(dev, gotch.BFloat16, forward)
 			}
-			p, err := out.MainProbs()
-			out.Free()
-			p.Free()
-			return err
+			return fmt.Errorf("--precision %q: want fp32 or bf16", f.precision)
 		})
 	}, nil
 }
@@ -348,7 +361,8 @@ func inferStep(f flags, res *Result) (stepper, error) {
 // batch, at epoch 5 of 10 (α_t = 0.25 and λ_DDL = 0.5: every DSKD term is
 // live), with the teacher's snapshot taken at the start.
 func trainingStep(f flags, res *Result) (stepper, error) {
-	cfg := dskd.Config{Epochs: 10, BatchSize: f.batch, LR: 1e-3, Device: f.device, Threads: f.threads, Seed: f.seed}
+	cfg := dskd.Config{Epochs: 10, BatchSize: f.batch, LR: 1e-3, Device: f.device, Threads: f.threads, Seed: f.seed,
+		Precision: dskd.Precision(f.precision)}
 	cfg.Model = models.UNetConfig{Depth: f.depth, Base: f.base, MemoryFormat: models.MemoryFormat(f.memoryFormat)}
 	cfg.Schedule.Name = "constant"
 	cfg.Loss.Preset = losses.PresetDSKD

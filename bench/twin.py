@@ -131,6 +131,9 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (on CUDA each step ends with a synchronize)")
     ap.add_argument("--check", action="store_true", help="verify the pooled DDL against the golden definition and exit")
+    ap.add_argument("--channels-last", action="store_true", help="weights and input in channels_last memory format")
+    ap.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
+                    help="bf16: forward passes under torch.autocast(bfloat16), losses in float32 (as dskd's --precision bf16)")
     a = ap.parse_args()
     if a.check:
         check_ddl()
@@ -139,26 +142,36 @@ def main():
         torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     dev = torch.device(a.device)
-    student = DskdUNet(depth=a.depth, base=a.base).to(dev)
+    fmt = torch.channels_last if a.channels_last else torch.contiguous_format
+    student = DskdUNet(depth=a.depth, base=a.base).to(dev, memory_format=fmt)
     n_params = sum(p.numel() for p in student.parameters())
     shape = (a.batch, 1, a.size, a.size)
-    x = torch.randn(shape, device=dev)
+    x = torch.randn(shape, device=dev).contiguous(memory_format=fmt)
     y = (torch.rand(shape, device=dev) < 0.1).float()
     phases_runs = {}
     res = dict(impl="pytorch", device=str(dev), mode=a.mode, base=a.base, depth=a.depth, size=a.size, batch=a.batch,
-               threads=torch.get_num_threads(), steps=a.steps, warmup=a.warmup, params=n_params)
+               threads=torch.get_num_threads(), steps=a.steps, warmup=a.warmup, params=n_params,
+               channels_last=a.channels_last, precision=a.precision)
+
+    def forward(model, inp):
+        """The model's hierarchy, under bf16 autocast when asked, as float32."""
+        if a.precision == "fp32":
+            return model(inp, hierarchy=True)
+        with torch.autocast(device_type=dev.type, dtype=torch.bfloat16):
+            outs = model(inp, hierarchy=True)
+        return [o.float() for o in outs]
 
     if a.mode == "infer":
         student.eval()
 
         def step(ph):
             with torch.no_grad():
-                torch.sigmoid(student(x, hierarchy=True)[-1])
+                torch.sigmoid(forward(student, x)[-1])
     else:
         res["optim"] = "torch"
         teacher = None
         if a.mode == "dskd":
-            teacher = DskdUNet(depth=a.depth, base=a.base).to(dev)
+            teacher = DskdUNet(depth=a.depth, base=a.base).to(dev, memory_format=fmt)
             teacher.load_state_dict(student.state_dict())
             teacher.eval()
             for p in teacher.parameters():
@@ -172,9 +185,9 @@ def main():
             t_out = None
             if teacher is not None:
                 with torch.no_grad():
-                    t_out = teacher(x, hierarchy=True)
+                    t_out = forward(teacher, x)
             t1 = time.perf_counter()
-            out = student(x, hierarchy=True)
+            out = forward(student, x)
             t2 = time.perf_counter()
             loss = objective(a.mode, out, t_out, y, epoch, total)
             res["loss"] = loss.item()

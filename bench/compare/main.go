@@ -68,6 +68,7 @@ type opts struct {
 	reps, threads, steps, warmup, depth int
 	driftSteps                          int
 	configs, modes, python, readme      string
+	precision                           string
 	device                              string
 	drift, before, beforeLabel          string
 	driftJSON                           string
@@ -82,6 +83,7 @@ func main() {
 	flag.IntVar(&o.warmup, "warmup", 3, "warm-up steps per run")
 	flag.IntVar(&o.depth, "depth", 4, "U-Net depth")
 	flag.StringVar(&o.configs, "configs", "16:256:4,16:256:2,32:256:2,16:512:2", "comma-separated base:size:batch")
+	flag.StringVar(&o.precision, "precision", "fp32", "fp32 or bf16 (autocast on both sides; the training and infer modes)")
 	flag.StringVar(&o.modes, "modes", "dskd,unet,infer", "modes to compare")
 	flag.StringVar(&o.drift, "drift", "16:128:2", "base:size:batch of the long RSS drift run ('' skips it)")
 	flag.IntVar(&o.driftSteps, "drift-steps", 2000, "steps of the drift run (dskd mode)")
@@ -160,12 +162,13 @@ func summarise(rs []*Result) agg {
 // row is one config and mode: gotch (dskd's defaults), PyTorch as users
 // run it, and PyTorch with dskd's allocator settings.
 type row struct {
-	cfg              config
-	mode             string
-	go_, py, pyTuned agg
-	timeRatio        float64 // gotch / PyTorch
-	tunedRatio       float64 // gotch / PyTorch with the same allocator settings
-	rssRatio         float64 // gotch / PyTorch peak RSS
+	cfg                        config
+	mode                       string
+	go_, py, pyTuned, pyStrong agg
+	timeRatio                  float64 // gotch / PyTorch
+	tunedRatio                 float64 // gotch / PyTorch with the same allocator settings
+	strongRatio                float64 // gotch / PyTorch as a strong user runs it (allocator settings and channels_last)
+	rssRatio                   float64 // gotch / PyTorch peak RSS
 }
 
 // tunedMallocEnv gives PyTorch the allocator settings internal/aten
@@ -183,7 +186,9 @@ func commandLine(args []string) string {
 		return ""
 	}
 	prog := shellQuote(args[0])
-	if dir := filepath.ToSlash(filepath.Dir(args[0])); strings.Contains(dir, "/go-build") && strings.HasSuffix(dir, "/exe") {
+	// go run builds into a go-build folder: a temporary .../exe (older Go)
+	// or an entry of the build cache ending in "-d" (Go 1.24 and later).
+	if dir := filepath.ToSlash(filepath.Dir(args[0])); strings.Contains(dir, "/go-build") && (strings.HasSuffix(dir, "/exe") || strings.HasSuffix(dir, "-d")) {
 		prog = "go run ./bench/compare"
 	}
 	q := []string{prog}
@@ -228,6 +233,11 @@ func run(o opts, cmd string) error {
 		c.Env = append(os.Environ(), tunedMallocEnv...)
 		return c
 	}}
+	pyStrongR := runner{"pytorch+malloc+cl", func(a []string) *exec.Cmd {
+		c := exec.Command(o.python, append([]string{"bench/twin.py", "--channels-last"}, a...)...)
+		c.Env = append(os.Environ(), tunedMallocEnv...)
+		return c
+	}}
 	started := time.Now()
 	var rows []row
 	modes := strings.Split(o.modes, ",")
@@ -238,8 +248,11 @@ func run(o opts, cmd string) error {
 				"--size", strconv.Itoa(c.size), "--batch", strconv.Itoa(c.batch), "--threads", strconv.Itoa(o.threads),
 				"--steps", strconv.Itoa(o.steps), "--warmup", strconv.Itoa(o.warmup)}
 			args = append(args, deviceArgs(o)...)
+			if o.precision != "fp32" {
+				args = append(args, "--precision", o.precision)
+			}
 			got := map[string][]*Result{}
-			impls := []runner{goR, pyR, pyTunedR}
+			impls := []runner{goR, pyR, pyTunedR, pyStrongR}
 			for rep := 0; rep < o.reps; rep++ {
 				// Rotate the order: each implementation runs first, second
 				// and third equally often.
@@ -253,9 +266,11 @@ func run(o opts, cmd string) error {
 					fmt.Fprintf(os.Stderr, "%-14s %-5s %s rep %d: median %.4f s, peak %.0f MiB\n", r.name, mode, c, rep, res.MedianS, res.PeakRSS)
 				}
 			}
-			rw := row{cfg: c, mode: mode, go_: summarise(got[goR.name]), py: summarise(got[pyR.name]), pyTuned: summarise(got[pyTunedR.name])}
+			rw := row{cfg: c, mode: mode, go_: summarise(got[goR.name]), py: summarise(got[pyR.name]), pyTuned: summarise(got[pyTunedR.name]),
+				pyStrong: summarise(got[pyStrongR.name])}
 			rw.timeRatio = rw.go_.median / rw.py.median
 			rw.tunedRatio = rw.go_.median / rw.pyTuned.median
+			rw.strongRatio = rw.go_.median / rw.pyStrong.median
 			rw.rssRatio = rw.go_.peak / rw.py.peak
 			rows = append(rows, rw)
 		}
@@ -423,25 +438,25 @@ func render(o opts, cmd string, rows []row, dataLines, driftLines, beforeLines [
 	var b strings.Builder
 	fmt.Fprintf(&b, "Measured %s on %s; %s. `%s` (took %s).\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), machine(o.device), versions(o.python), cmd, took.Round(time.Second))
-	fmt.Fprintf(&b, "Three implementations, interleaved in rotating order, fresh processes, %d threads each: **gotch** is dskd as it runs by default "+
+	fmt.Fprintf(&b, "Four implementations, interleaved in rotating order, fresh processes, %d threads each, precision %s (bf16: the forward passes under autocast, losses in float32, on both sides): **gotch** is dskd as it runs by default "+
 		"(its allocator setting and channels-last U-Net on the CPU); **PyTorch** is the twin as users run it (glibc's default malloc, contiguous tensors); "+
-		"**PyTorch+malloc** is the twin given dskd's allocator settings through the environment (%s). "+
+		"**PyTorch+malloc** is the twin given dskd's allocator settings through the environment (%s); **PyTorch+malloc+CL** adds channels_last weights and input, as a strong PyTorch user runs it. "+
 		"Step time: median over %d runs of each run's median of %d steps; min is the fastest single step seen. "+
 		"Peak RSS: VmHWM of the whole process (median over runs). Drift: median RSS over the last tenth of the %d timed steps against the first tenth "+
-		"(over so few steps it mostly shows the allocators settling; the long run below is the real test).\n\n", o.threads, strings.Join(tunedMallocEnv, " "), o.reps, o.steps, o.steps)
-	b.WriteString("| config | mode | gotch s/step | PyTorch s/step | PyTorch+malloc s/step | ratio vs PyTorch | ratio vs PyTorch+malloc | gotch min | PyTorch min | gotch peak MiB | PyTorch peak MiB | PyTorch+malloc peak MiB | RSS ratio | drift gotch | drift PyTorch |\n")
-	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		"(over so few steps it mostly shows the allocators settling; the long run below is the real test).\n\n", o.threads, o.precision, strings.Join(tunedMallocEnv, " "), o.reps, o.steps, o.steps)
+	b.WriteString("| config | mode | gotch s/step | PyTorch s/step | PyTorch+malloc s/step | PyTorch+malloc+CL s/step | ratio vs PyTorch | ratio vs PyTorch+malloc | ratio vs PyTorch+malloc+CL | gotch min | PyTorch min | gotch peak MiB | PyTorch peak MiB | PyTorch+malloc peak MiB | RSS ratio | drift gotch | drift PyTorch |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rows {
 		mode := r.mode
-		gm, pm, tm := r.go_.median, r.py.median, r.pyTuned.median
+		gm, pm, tm, sm := r.go_.median, r.py.median, r.pyTuned.median, r.pyStrong.median
 		gmin, pmin := r.go_.min, r.py.min
 		if r.mode == "infer" {
 			mode = "infer (s/image)"
-			gm, pm, tm = r.go_.perImage, r.py.perImage, r.pyTuned.perImage
+			gm, pm, tm, sm = r.go_.perImage, r.py.perImage, r.pyTuned.perImage, r.pyStrong.perImage
 			gmin, pmin = gmin/float64(r.cfg.batch), pmin/float64(r.cfg.batch)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %.4f | %.4f | %.4f | **%.3f** | **%.3f** | %.4f | %.4f | %.0f | %.0f | %.0f | **%.3f** | %+.1f %% | %+.1f %% |\n",
-			r.cfg, mode, gm, pm, tm, r.timeRatio, r.tunedRatio, gmin, pmin, r.go_.peak, r.py.peak, r.pyTuned.peak, r.rssRatio, r.go_.drift, r.py.drift)
+		fmt.Fprintf(&b, "| %s | %s | %.4f | %.4f | %.4f | %.4f | **%.3f** | **%.3f** | **%.3f** | %.4f | %.4f | %.0f | %.0f | %.0f | **%.3f** | %+.1f %% | %+.1f %% |\n",
+			r.cfg, mode, gm, pm, tm, sm, r.timeRatio, r.tunedRatio, r.strongRatio, gmin, pmin, r.go_.peak, r.py.peak, r.pyTuned.peak, r.rssRatio, r.go_.drift, r.py.drift)
 	}
 	b.WriteString("\nPer-phase medians of the DSKD step (seconds; gotch / PyTorch):\n\n")
 	phases := []string{"forward_teacher", "forward", "loss", "backward", "optimizer"}

@@ -16,6 +16,8 @@ func TestCommandLineIsTheCommandThatRan(t *testing.T) {
 	assert.Equal(t, "go run ./bench/compare --reps 1 --drift '' --configs 16:256:4,32:512:2",
 		commandLine([]string{goRun, "--reps", "1", "--drift", "", "--configs", "16:256:4,32:512:2"}))
 	assert.Equal(t, "go run ./bench/compare", commandLine([]string{goRun}))
+	cached := "/root/.cache/go-build/1b/1ba6125-d/compare" // go run since Go 1.24: the build cache
+	assert.Equal(t, "go run ./bench/compare --precision bf16", commandLine([]string{cached, "--precision", "bf16"}))
 	assert.Equal(t, `./compare --before '/tmp/old bench' --before-label 'it'\''s $HOME' --write`,
 		commandLine([]string{"./compare", "--before", "/tmp/old bench", "--before-label", "it's $HOME", "--write"}))
 	assert.Equal(t, "'/opt/my tools/compare' -reps=3", commandLine([]string{"/opt/my tools/compare", "-reps=3"}))
