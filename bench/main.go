@@ -196,6 +196,9 @@ func run(f flags) (*Result, error) {
 	if f.steps < 1 || f.warmup < 0 {
 		return nil, fmt.Errorf("--steps %d must be >= 1 and --warmup %d >= 0", f.steps, f.warmup)
 	}
+	if f.precision != "fp32" && f.precision != "bf16" {
+		return nil, fmt.Errorf("--precision %q: want fp32 or bf16", f.precision)
+	}
 	res := &Result{Impl: "gotch", Mode: f.mode, Base: f.base, Depth: f.depth, Size: f.size, Batch: f.batch,
 		Steps: f.steps, Warmup: f.warmup, Precision: f.precision}
 	if f.mode == "data" {
@@ -233,7 +236,7 @@ func runModel(f flags, res *Result) error {
 	res.Device = engine.DeviceName(dev)
 	var step stepper
 	if f.mode == "infer" {
-		step, err = inferStep(f, res)
+		step, err = inferStep(f, res, dev)
 	} else {
 		step, err = trainingStep(f, res)
 	}
@@ -318,12 +321,8 @@ func runModel(f flags, res *Result) error {
 }
 
 // inferStep is a forward pass of a fresh U-Net on a random batch.
-func inferStep(f flags, res *Result) (stepper, error) {
+func inferStep(f flags, res *Result, dev gotch.Device) (stepper, error) {
 	engine.ManualSeed(f.seed) // the threads are Start's
-	dev, err := engine.ParseDevice(f.device)
-	if err != nil {
-		return nil, err
-	}
 	student, err := models.New(models.UNetConfig{Depth: f.depth, Base: f.base, MemoryFormat: models.MemoryFormat(f.memoryFormat)}, dev)
 	if err != nil {
 		return nil, err
@@ -344,17 +343,11 @@ func inferStep(f flags, res *Result) (stepper, error) {
 		p.Free()
 		return err
 	}
-	return func(map[string]float64) error {
-		return engine.NoGrad(func() error {
-			switch f.precision {
-			case "fp32":
-				return forward()
-			case "bf16":
-				return aten.Autocast(dev, gotch.BFloat16, forward)
-			}
-			return fmt.Errorf("--precision %q: want fp32 or bf16", f.precision)
-		})
-	}, nil
+	if f.precision == "bf16" {
+		fp32 := forward
+		forward = func() error { return aten.Autocast(dev, gotch.BFloat16, fp32) }
+	}
+	return func(map[string]float64) error { return engine.NoGrad(forward) }, nil
 }
 
 // trainingStep is the trainer's own step (dskd.Stepper) on a fixed random

@@ -61,13 +61,18 @@ func epochDirName(epoch int) string { return fmt.Sprintf("epoch-%04d", epoch) }
 // writeAtomicDir fills a temporary sibling of dir with fill and renames it to
 // dir, replacing an older one (see atomicfile.WriteDir).
 func writeAtomicDir(dir string, fill func(tmp string) error) error {
-	if err := atomicfile.WriteDir(dir, fill); err != nil {
-		if strings.HasPrefix(err.Error(), "dskd: ") { // fill's own, named already
-			return err
-		}
-		return fmt.Errorf("dskd: %w", err)
+	var fillErr error
+	err := atomicfile.WriteDir(dir, func(tmp string) error {
+		fillErr = fill(tmp)
+		return fillErr
+	})
+	switch {
+	case err == nil:
+		return nil
+	case err == fillErr: // fill's own error names its package already
+		return err
 	}
-	return nil
+	return fmt.Errorf("dskd: %w", err)
 }
 
 func writeJSON(path string, v any) error {

@@ -7,6 +7,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/sugarme/gotch"
 
+	"github.com/angioseg/dskd/data"
 	"github.com/angioseg/dskd/distributed"
 	"github.com/angioseg/dskd/internal/aten"
 	"github.com/angioseg/dskd/losses"
@@ -148,6 +149,14 @@ func (d *dataParallel) as() string {
 // rank0 reports whether this process writes the run folder (always, when
 // it trains alone).
 func (t *trainer) rank0() bool { return t.dist == nil || t.dist.cfg.Rank == 0 }
+
+// shard is this rank's share of each epoch's data (all of it alone).
+func (t *trainer) shard() data.Shard {
+	if t.dist == nil {
+		return data.Shard{}
+	}
+	return data.Shard{Rank: t.dist.cfg.Rank, Count: t.dist.cfg.WorldSize}
+}
 
 // worldSize is the number of processes training.
 func (t *trainer) worldSize() int {

@@ -28,10 +28,7 @@ func (t *trainer) trainEpoch(ctx context.Context, epoch int, from *PartialEpoch)
 	} else if err := t.teacher.beginEpoch(epoch); err != nil {
 		return report.EpochRecord{}, err
 	}
-	var shard data.Shard
-	if t.dist != nil {
-		shard = data.Shard{Rank: t.dist.cfg.Rank, Count: t.dist.cfg.WorldSize}
-	}
+	shard := t.shard()
 	it, err := data.NewIterator(t.split.Train, data.IteratorConfig{
 		BatchSize: cfg.BatchSize, Workers: cfg.Workers, Seed: cfg.Seed, Shuffle: true, Shard: shard,
 		DropLast: shard.Len(len(t.split.Train)) >= cfg.BatchSize, Augment: *cfg.Augment, Normalize: t.norm, Logger: &t.log,

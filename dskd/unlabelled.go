@@ -52,10 +52,7 @@ func (st *unlabelledStream) open(pass int) error { return st.openAt(pass, 0) }
 // openAt opens pass at batch skip.
 func (st *unlabelledStream) openAt(pass, skip int) error {
 	t, u := st.t, st.t.cfg.Unlabelled
-	var shard data.Shard
-	if t.dist != nil {
-		shard = data.Shard{Rank: t.dist.cfg.Rank, Count: t.dist.cfg.WorldSize}
-	}
+	shard := t.shard()
 	frames := t.split.Unlabelled
 	it, err := data.NewIterator(frames, data.IteratorConfig{
 		BatchSize: u.BatchSize, Workers: t.cfg.Workers, Seed: t.cfg.Seed, Shuffle: true, Shard: shard,
