@@ -154,6 +154,13 @@ type Config struct {
 	// StepsPerEpoch caps the batches of an epoch (quick runs); default (0)
 	// all.
 	StepsPerEpoch int `json:"steps_per_epoch,omitempty"`
+	// Repeat draws each training image this many times per epoch, each
+	// draw with its own crop and augmentation: an epoch of Repeat times the
+	// steps, with one validation, checkpoint and teacher update (longer
+	// training without more of those, or label-scarce runs whose few
+	// images would make epochs of a handful of steps). Default (0) 1; the
+	// default stays 0 in the saved config so that hashes do not change.
+	Repeat int `json:"repeat,omitempty"`
 	// ProgressEvery sets the progress lines when stderr is not a terminal
 	// (on a terminal one line is redrawn in place): default 0, a line at
 	// most every 10 s; N > 0, a line every N steps; -1, no progress at all.
@@ -317,6 +324,8 @@ func (c Config) WithDefaults() (Config, error) {
 		return bad("progress_every", "%d: want -1 (no progress) or a step count >= 1", c.ProgressEvery)
 	case c.Labels < 0:
 		return bad("labels", "%d: must be >= 0 (0 = every label)", c.Labels)
+	case c.Repeat < 0:
+		return bad("repeat", "%d: must be >= 0 (0 = 1, each image once per epoch)", c.Repeat)
 	}
 	if c.Unlabelled != nil {
 		u, err := c.Unlabelled.withDefaults(c.BatchSize)

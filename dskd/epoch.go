@@ -29,9 +29,10 @@ func (t *trainer) trainEpoch(ctx context.Context, epoch int, from *PartialEpoch)
 		return report.EpochRecord{}, err
 	}
 	shard := t.shard()
-	it, err := data.NewIterator(t.split.Train, data.IteratorConfig{
+	train := t.epochSamples()
+	it, err := data.NewIterator(train, data.IteratorConfig{
 		BatchSize: cfg.BatchSize, Workers: cfg.Workers, Seed: cfg.Seed, Shuffle: true, Shard: shard,
-		DropLast: shard.Len(len(t.split.Train)) >= cfg.BatchSize, Augment: *cfg.Augment, Normalize: t.norm, Logger: &t.log,
+		DropLast: shard.Len(len(train)) >= cfg.BatchSize, Augment: *cfg.Augment, Normalize: t.norm, Logger: &t.log,
 		Skip: done.Steps,
 	}, epoch)
 	if err != nil {
@@ -79,7 +80,7 @@ func (t *trainer) trainEpoch(ctx context.Context, epoch int, from *PartialEpoch)
 		return report.EpochRecord{}, fmt.Errorf("dskd: epoch %d: %w", epoch, err)
 	}
 	if n == 0 {
-		return report.EpochRecord{}, fmt.Errorf("dskd: epoch %d had no batch (batch size %d, %d training samples)", epoch, cfg.BatchSize, len(t.split.Train))
+		return report.EpochRecord{}, fmt.Errorf("dskd: epoch %d had no batch (batch size %d, %d training samples)", epoch, cfg.BatchSize, len(train))
 	}
 	if t.dist != nil { // the epoch's loss over every rank's batches
 		if sum, n, err = t.dist.sumBreakdown(sum, n); err != nil {
@@ -156,4 +157,18 @@ func (t *trainer) endEpoch(epoch int, rec report.EpochRecord) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// epochSamples is what an epoch draws from: the training images, Repeat
+// times over. The iterator shuffles the whole list and augments by
+// position, so each draw of an image gets its own crop and augmentation.
+func (t *trainer) epochSamples() []data.Sample {
+	if t.cfg.Repeat <= 1 {
+		return t.split.Train
+	}
+	out := make([]data.Sample, 0, len(t.split.Train)*t.cfg.Repeat)
+	for range t.cfg.Repeat {
+		out = append(out, t.split.Train...)
+	}
+	return out
 }

@@ -38,3 +38,35 @@ func diceCurve(r *Result) []float64 {
 	}
 	return v
 }
+
+func TestRepeatDrawsEveryImageRepeatTimesPerEpoch(t *testing.T) {
+	split := syntheticSplit(t, 16, 64)
+	stepsOf := func(repeat int) int {
+		cfg := tinyConfig(t, 1)
+		cfg.Repeat = repeat
+		steps := 0
+		_, err := Train(context.Background(), cfg, split, Options{Logger: quietLogger(),
+			Hooks: Hooks{OnStep: func(s StepInfo) error { steps = s.Steps; return nil }}})
+		require.NoError(t, err)
+		return steps
+	}
+	once := stepsOf(0)
+	require.Greater(t, once, 0)
+	assert.Equal(t, once, stepsOf(1))
+	assert.Equal(t, 3*once, stepsOf(3), "three draws of each image, one epoch")
+
+	tr := &trainer{cfg: Config{Repeat: 3}, split: split}
+	drawn := map[string]int{}
+	for _, s := range tr.epochSamples() {
+		drawn[s.Name]++
+	}
+	require.Len(t, drawn, len(split.Train))
+	for id, n := range drawn {
+		assert.Equal(t, 3, n, id)
+	}
+
+	cfg := tinyConfig(t, 1)
+	cfg.Repeat = -1
+	_, err := cfg.WithDefaults()
+	assert.EqualError(t, err, "dskd: config: repeat -1: must be >= 0 (0 = 1, each image once per epoch)")
+}
