@@ -80,6 +80,9 @@ func (t *trainer) build(from string) error {
 	if t.opt, err = optim.New(cfg.Optimizer, t.student.VarStore()); err != nil {
 		return fmt.Errorf("dskd: %w", err)
 	}
+	if t.probe, err = newGradProbe(cfg.GradNorms, t.student); err != nil {
+		return err
+	}
 	t.state.Model = t.student.Name()
 	if from == "" {
 		return nil

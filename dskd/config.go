@@ -161,6 +161,13 @@ type Config struct {
 	// images would make epochs of a handful of steps). Default (0) 1; the
 	// default stays 0 in the saved config so that hashes do not change.
 	Repeat int `json:"repeat,omitempty"`
+	// GradNorms measures, every this many steps, each loss term's gradient
+	// norm over the network, the encoder, the decoder, each side head and
+	// the output head, with its cosine to the Dice term's gradient and to
+	// the step's: the run folder's grad_norms.csv (see GradNorm). The step
+	// itself is unchanged; each measurement costs a backward pass per
+	// term. Labelled terms only. Default 0: off.
+	GradNorms int `json:"grad_norms,omitempty"`
 	// ProgressEvery sets the progress lines when stderr is not a terminal
 	// (on a terminal one line is redrawn in place): default 0, a line at
 	// most every 10 s; N > 0, a line every N steps; -1, no progress at all.
@@ -324,6 +331,10 @@ func (c Config) WithDefaults() (Config, error) {
 		return bad("progress_every", "%d: want -1 (no progress) or a step count >= 1", c.ProgressEvery)
 	case c.Labels < 0:
 		return bad("labels", "%d: must be >= 0 (0 = every label)", c.Labels)
+	case c.GradNorms < 0:
+		return bad("grad_norms", "%d: must be >= 0 (0 = off)", c.GradNorms)
+	case c.GradNorms > 0 && c.Precision == PrecisionFP16:
+		return bad("grad_norms", "%d: not with precision fp16 (its gradients are scaled); use fp32 or bf16", c.GradNorms)
 	case c.Repeat < 0:
 		return bad("repeat", "%d: must be >= 0 (0 = 1, each image once per epoch)", c.Repeat)
 	}

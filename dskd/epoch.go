@@ -136,6 +136,9 @@ func (t *trainer) endEpoch(epoch int, rec report.EpochRecord) (bool, error) {
 	if err := report.WriteCurves(filepath.Join(t.cfg.OutDir, "curves.png"), t.state.History); err != nil {
 		return false, err
 	}
+	if err := t.probe.write(t.cfg.OutDir); err != nil {
+		return false, err
+	}
 	ev := t.log.Info().Int("epoch", epoch).Float64("loss", round4(rec.TrainLoss))
 	for _, k := range t.obj.Terms() {
 		ev = ev.Float64(k, round4(rec.Parts[k]))

@@ -59,6 +59,9 @@ func (t *trainer) interrupt(ctx context.Context, p *PartialEpoch, started time.T
 		if err != nil {
 			return err
 		}
+		if err := t.probe.write(t.cfg.OutDir); err != nil {
+			return err
+		}
 		t.log.Info().Int("epoch", p.Epoch).Int("step", p.Steps).Str("checkpoint", ck).Msg("stopped between two steps")
 	}
 	return &Interrupted{RunDir: t.cfg.OutDir, Epoch: p.Epoch, Step: p.Steps, Checkpoint: ck, Cause: ctx.Err(), Reason: context.Cause(ctx)}

@@ -48,6 +48,9 @@ func (t *trainer) trainStep(b *data.Batch, at stepAt) (losses.Breakdown, error) 
 		return bd, err
 	}
 	t.clock.lap("loss")
+	if err := t.measureGradients(out, targets, y, at); err != nil {
+		return bd, err
+	}
 	if err := t.backward(s, loss, at); err != nil {
 		return bd, err
 	}

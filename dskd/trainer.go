@@ -83,6 +83,7 @@ type trainer struct {
 	prog    *progress.Reporter
 	clock   *lapTimer         // nil: steps are not timed by phase
 	unl     *unlabelledStream // the epoch's unlabelled batches; nil without
+	probe   *gradProbe        // per-term gradients (Config.GradNorms); nil when off
 }
 
 // Train runs a whole training on split (Train required; Val carved from
@@ -203,6 +204,9 @@ func run(ctx context.Context, st State, from string, split data.Split, opts Opti
 	if cfg.Unlabelled != nil && dc != nil && dc.WorldSize > 1 {
 		return nil, errors.New("dskd: unlabelled frames (Config.Unlabelled) are not supported in a data-parallel run yet: train on one process")
 	}
+	if cfg.GradNorms > 0 && dc != nil && dc.WorldSize > 1 {
+		return nil, errors.New("dskd: grad_norms is not supported in a data-parallel run: measure on one process")
+	}
 	if cfg.Labels > 0 { // after the carve: validation keeps its masks
 		if split, err = split.HideLabels(cfg.Labels, cfg.Seed); err != nil {
 			return nil, fmt.Errorf("dskd: labels: %w", err)
@@ -271,6 +275,13 @@ func (t *trainer) loop(ctx context.Context) (*Result, error) {
 	res := &Result{RunDir: cfg.OutDir}
 	from := t.state.Partial // resuming an epoch stopped between two steps
 	t.state.Partial = nil
+	next := 0
+	if from != nil {
+		next = from.Steps
+	}
+	if err := t.probe.resume(cfg.OutDir, t.state.Epoch+1, next); err != nil {
+		return nil, err
+	}
 	for epoch := t.state.Epoch + 1; epoch < cfg.Epochs; epoch++ {
 		rec, err := t.trainEpoch(ctx, epoch, from)
 		from = nil

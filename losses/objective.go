@@ -370,24 +370,60 @@ func (o *Objective) LambdaDDLAt(epoch, totalEpochs int, haveTeacher bool) float6
 //
 // The returned 0-dim tensor is the caller's (Backward it, then Free it).
 func (o *Objective) Compute(student, teacher *models.Output, target *Tensor, epoch, totalEpochs int) (*Tensor, Breakdown, error) {
-	if !o.NeedsTeacher() {
-		teacher = nil
-	}
-	if err := o.validate(student, teacher, target, epoch, totalEpochs); err != nil {
+	e, err := o.evaluation(student, teacher, target, epoch, totalEpochs)
+	if err != nil {
 		return nil, Breakdown{}, err
 	}
-	e := &evaluation{student: student, teacher: teacher, target: target}
-	e.alpha = o.Alpha(epoch, totalEpochs, teacher != nil)
-	e.lambdaDDL = o.LambdaDDLAt(epoch, totalEpochs, teacher != nil)
 	bd := Breakdown{Alpha: e.alpha, LambdaDDL: e.lambdaDDL, Terms: make([]Term, 0, len(o.terms))}
 
 	s := aten.NewScope()
 	defer s.Close()
 	var total *Tensor
+	o.evalTerms(s, e, func(name string, w float64, v *Tensor) {
+		if v == nil {
+			bd.Terms = append(bd.Terms, Term{Name: name})
+			return
+		}
+		bd.Terms = append(bd.Terms, Term{Name: name, Value: s.Item(v), Weight: w})
+		switch w {
+		case 0:
+		case 1:
+			total = s.Totals(total, v)
+		default:
+			total = s.Totals(total, s.MulScalar(v, w))
+		}
+	})
+	bd.Total = s.Item(total)
+	loss, err := result(s, total)
+	if err != nil {
+		return nil, Breakdown{}, err
+	}
+	return loss, bd, nil
+}
+
+// evaluation validates the arguments of one batch and fixes the weights
+// of epoch t of T.
+func (o *Objective) evaluation(student, teacher *models.Output, target *Tensor, epoch, totalEpochs int) (*evaluation, error) {
+	if !o.NeedsTeacher() {
+		teacher = nil
+	}
+	if err := o.validate(student, teacher, target, epoch, totalEpochs); err != nil {
+		return nil, err
+	}
+	e := &evaluation{student: student, teacher: teacher, target: target}
+	e.alpha = o.Alpha(epoch, totalEpochs, teacher != nil)
+	e.lambdaDDL = o.LambdaDDLAt(epoch, totalEpochs, teacher != nil)
+	return e, nil
+}
+
+// evalTerms evaluates each term in order and hands it to visit with its
+// weight: v is nil for a term that cannot be evaluated (DDL without a
+// teacher); a term of weight 0 is evaluated without a graph.
+func (o *Objective) evalTerms(s *aten.Scope, e *evaluation, visit func(name string, w float64, v *Tensor)) {
 	for _, t := range o.terms {
 		w := t.weight(o, e)
 		if t.needs != nil && !t.needs(e) {
-			bd.Terms = append(bd.Terms, Term{Name: t.name})
+			visit(t.name, w, nil)
 			continue
 		}
 		var v *Tensor
@@ -396,21 +432,45 @@ func (o *Objective) Compute(student, teacher *models.Output, target *Tensor, epo
 		} else {
 			v = t.compute(o, s, e)
 		}
-		bd.Terms = append(bd.Terms, Term{Name: t.name, Value: s.Item(v), Weight: w})
-		switch w {
-		case 0:
-		case 1:
-			total = s.Totals(total, v)
-		default:
-			total = s.Totals(total, s.MulScalar(v, w))
-		}
+		visit(t.name, w, v)
 	}
-	bd.Total = s.Item(total)
-	loss, err := result(s, total)
+}
+
+// WeightedTerm is one term of the objective as it enters the loss: its
+// value times its weight, with the graph to the student's outputs.
+type WeightedTerm struct {
+	Name   string
+	Weight float64
+	Loss   *Tensor // 0-dim; the caller's (Free it)
+}
+
+// WeightedTerms evaluates the terms that enter the loss (weight > 0) of
+// one batch separately, for diagnostics such as per-term gradients;
+// their sum is Compute's loss. Arguments as for Compute.
+func (o *Objective) WeightedTerms(student, teacher *models.Output, target *Tensor, epoch, totalEpochs int) ([]WeightedTerm, error) {
+	e, err := o.evaluation(student, teacher, target, epoch, totalEpochs)
 	if err != nil {
-		return nil, Breakdown{}, err
+		return nil, err
 	}
-	return loss, bd, nil
+	s := aten.NewScope()
+	defer s.Close()
+	var out []WeightedTerm
+	o.evalTerms(s, e, func(name string, w float64, v *Tensor) {
+		if v == nil || w == 0 {
+			return
+		}
+		if w != 1 {
+			v = s.MulScalar(v, w)
+		}
+		out = append(out, WeightedTerm{Name: name, Weight: w, Loss: s.Keep(v)})
+	})
+	if err := s.Err(); err != nil {
+		for _, t := range out {
+			t.Loss.Free()
+		}
+		return nil, fmt.Errorf("losses: %w", err)
+	}
+	return out, nil
 }
 
 // validate checks Compute's arguments.

@@ -47,3 +47,54 @@ func TestDeepSupervisionAddsToAnyPreset(t *testing.T) {
 		return nil
 	})
 }
+
+// WeightedTerms hands out the terms that enter the loss, each times its
+// weight: they sum to Compute's loss, and a term of weight 0 (DDL at
+// t = 0 of the ramp) or without a teacher is left out.
+func TestWeightedTermsSumToTheLoss(t *testing.T) {
+	run(t, func(s *aten.Scope) error {
+		r := lcg(11)
+		shape := []int64{2, 1, 8, 8}
+		n := 2 * 8 * 8
+		var st, tt []*Tensor
+		for i := 0; i < 3; i++ {
+			st = append(st, tensor(t, s, randMap(&r, n, 3), shape))
+			tt = append(tt, tensor(t, s, randMap(&r, n, 3), shape))
+		}
+		y := tensor(t, s, randMask(&r, n, 0.2), shape)
+		val := valueOf(t)
+		o, err := NewObjective(Config{DeepSupervision: true, LambdaDS: 0.4})
+		require.NoError(t, err)
+
+		loss, bd, err := o.Compute(output(st), output(tt), y, 4, 10)
+		require.NoError(t, err)
+		want := val(loss, nil)
+		terms, err := o.WeightedTerms(output(st), output(tt), y, 4, 10)
+		require.NoError(t, err)
+		var names []string
+		sum := 0.0
+		for _, term := range terms {
+			names = append(names, term.Name)
+			v := val(term.Loss, nil)
+			bv, _ := bd.Get(term.Name)
+			assert.InDelta(t, term.Weight*bv, v, 1e-6, term.Name)
+			sum += v
+		}
+		assert.Equal(t, []string{TermDice, TermPSDL, TermDDL, TermDeepSup}, names)
+		assert.InDelta(t, want, sum, 1e-6)
+		assert.InDelta(t, 0.4, terms[3].Weight, 0)
+
+		atStart, err := o.WeightedTerms(output(st), output(tt), y, 0, 10)
+		require.NoError(t, err)
+		noTeacher, err := o.WeightedTerms(output(st), nil, y, 4, 10)
+		require.NoError(t, err)
+		for _, ts := range [][]WeightedTerm{atStart, noTeacher} {
+			names = names[:0]
+			for _, term := range ts {
+				names = append(names, term.Name)
+			}
+			assert.Equal(t, []string{TermDice, TermPSDL, TermDeepSup}, names, "no DDL at weight 0 or without a teacher")
+		}
+		return nil
+	})
+}

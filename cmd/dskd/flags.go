@@ -33,6 +33,7 @@ type TrainFlags struct {
 	PickThreshold bool
 	StepsPerEpoch int
 	Repeat        int
+	GradNorms     int
 	InitWeights   string
 	Precision     string
 	ChannelsLast  bool
@@ -68,6 +69,7 @@ func (f *TrainFlags) Register(fs *flag.FlagSet, defaultOut string) {
 	fs.BoolVar(&f.PickThreshold, "pick-threshold", false, "pick the threshold on validation (never test) for the test report")
 	fs.IntVar(&f.StepsPerEpoch, "steps-per-epoch", 0, "cap on batches per epoch (quick runs)")
 	fs.IntVar(&f.Repeat, "repeat", 0, "draw each training image this many times per epoch, each with its own augmentation (default 1)")
+	fs.IntVar(&f.GradNorms, "grad-norms", 0, "every N steps, write each loss term's gradient norm per part of the network to grad_norms.csv (default 0: off)")
 	fs.StringVar(&f.InitWeights, "init-weights", "", "start from these weights (.safetensors or .pt, e.g. from PyTorch) instead of a random initialisation")
 	fs.StringVar(&f.Precision, "precision", "", "forward passes in fp32 (default), bf16 (autocast; CPU and CUDA) or fp16 (autocast + gradient scaler; CUDA)")
 	fs.BoolVar(&f.ChannelsLast, "channels-last", false, "weights and activations in channels-last memory (the default on the CPU; on CUDA it helps bf16/fp16)")
@@ -117,6 +119,7 @@ func (f *TrainFlags) Config(defaults dskd.Config) (dskd.Config, error) {
 		"pick-threshold":  func() { cfg.PickThreshold = f.PickThreshold },
 		"steps-per-epoch": func() { cfg.StepsPerEpoch = f.StepsPerEpoch },
 		"repeat":          func() { cfg.Repeat = f.Repeat },
+		"grad-norms":      func() { cfg.GradNorms = f.GradNorms },
 		"val-fraction":    func() { cfg.ValFraction = f.ValFraction },
 		"init-weights":    func() { cfg.InitWeights = f.InitWeights },
 		"precision":       func() { cfg.Precision = dskd.Precision(f.Precision) },

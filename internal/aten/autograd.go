@@ -42,3 +42,16 @@ func (s *Scope) RequiringGrad(t *Tensor, on bool) *Tensor {
 	lib.AtgSetRequiresGrad(&out, t.c, boolInt(on))
 	return s.done("set_requires_grad", out)
 }
+
+// BackwardKeepingGraph is Backward without freeing the graph, so that
+// another backward pass through it can follow (per-term gradients of one
+// forward pass).
+func (s *Scope) BackwardKeepingGraph(loss *Tensor) {
+	if !s.ready("backward", loss) {
+		return
+	}
+	lib.AtBackward(loss.c, 1, 0)
+	if err := lastError("backward"); err != nil {
+		s.Fail(err)
+	}
+}
