@@ -19,6 +19,7 @@ import (
 	"github.com/angioseg/dskd/distributed"
 	"github.com/angioseg/dskd/engine"
 	"github.com/angioseg/dskd/internal/aten"
+	"github.com/angioseg/dskd/losses"
 	"github.com/angioseg/dskd/models"
 )
 
@@ -40,6 +41,10 @@ type distSpec struct {
 	// (weights and BatchNorm statistics) after global step HashStep.
 	HashDir  string
 	HashStep int64
+	// Labels and Unlabelled make the run semi-supervised (semiConfig's
+	// stream: the frames whose masks Labels hides).
+	Labels     int
+	Unlabelled bool
 }
 
 // distTestConfig: 2 samples per rank and step, one thread per rank (two
@@ -78,7 +83,12 @@ func runDistChild(specJSON string) error {
 	if spec.Resume {
 		_, err = Resume(context.Background(), spec.Out, split, opts)
 	} else {
-		_, err = Train(context.Background(), distTestConfig(spec.Out, spec.Epochs, spec.Steps), split, opts)
+		cfg := distTestConfig(spec.Out, spec.Epochs, spec.Steps)
+		if spec.Unlabelled {
+			cfg.Labels = spec.Labels
+			cfg.Unlabelled = &UnlabelledConfig{Ratio: 1, BatchSize: 2, RampEpochs: -1}
+		}
+		_, err = Train(context.Background(), cfg, split, opts)
 	}
 	return err
 }
@@ -357,6 +367,31 @@ func TestDistributedResumeAfterKillMatchesUninterruptedRun(t *testing.T) {
 		assert.Equal(t, want.History[i].ValDice, got.History[i].ValDice, "epoch %d val dice", i)
 	}
 	assert.Equal(t, weights(t, straight.Out), weights(t, cut.Out))
+}
+
+// A semi-supervised run on 2 ranks: each rank takes its own share of the
+// unlabelled frames, the extra forward pass goes through the same
+// gradient averaging, and the replicas stay identical.
+func TestDistributedSemiSupervisedReplicasAgree(t *testing.T) {
+	dataDir := t.TempDir()
+	writeSyntheticFolder(t, dataDir, 24, 48)
+	spec := distSpec{Data: dataDir, Out: t.TempDir(), Epochs: 3, Steps: 2, Labels: 8, Unlabelled: true}
+	spec.HashDir, spec.HashStep = t.TempDir(), 6 // the last step
+	startRanks(t, spec, 2, time.Minute).wait(t)
+	h0, err := os.ReadFile(filepath.Join(spec.HashDir, "rank-0.txt"))
+	require.NoError(t, err)
+	h1, err := os.ReadFile(filepath.Join(spec.HashDir, "rank-1.txt"))
+	require.NoError(t, err)
+	assert.Len(t, h0, 64)
+	assert.Equal(t, string(h0), string(h1), "rank 1's student equals rank 0's")
+	st, err := ReadState(filepath.Join(spec.Out, checkpointsDir, epochDirName(2)))
+	require.NoError(t, err)
+	assert.Equal(t, 2, st.WorldSize)
+	for _, h := range st.History[1:] {
+		kd, ok := h.Parts[losses.TermUnlabelledPSDL]
+		require.True(t, ok, "epoch %d logs the unlabelled PSDL", h.Epoch)
+		assert.Greater(t, kd, 0.0)
+	}
 }
 
 // waitForFile polls for path, failing after limit.

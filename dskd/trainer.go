@@ -201,9 +201,6 @@ func run(ctx context.Context, st State, from string, split data.Split, opts Opti
 			return nil, fmt.Errorf("dskd: carving a validation split: %w", err)
 		}
 	}
-	if cfg.Unlabelled != nil && dc != nil && dc.WorldSize > 1 {
-		return nil, errors.New("dskd: unlabelled frames (Config.Unlabelled) are not supported in a data-parallel run yet: train on one process")
-	}
 	if cfg.GradNorms > 0 && dc != nil && dc.WorldSize > 1 {
 		return nil, errors.New("dskd: grad_norms is not supported in a data-parallel run: measure on one process")
 	}
