@@ -59,3 +59,33 @@ func (s Split) HideLabels(keep int, seed int64) (Split, error) {
 	}
 	return out, nil
 }
+
+// Unlabel moves the named training samples to Unlabelled without their
+// masks: frames a user marks as unannotated in a labelled data set. A
+// name that is not a training sample is an error naming it. Val and Test
+// are unchanged.
+func (s Split) Unlabel(names ...string) (Split, error) {
+	drop := make(map[string]bool, len(names))
+	for _, n := range names {
+		drop[n] = true
+	}
+	out := Split{Val: s.Val, Test: s.Test, Unlabelled: append([]Sample(nil), s.Unlabelled...)}
+	for _, smp := range s.Train {
+		if !drop[smp.Name] {
+			out.Train = append(out.Train, smp)
+			continue
+		}
+		delete(drop, smp.Name)
+		smp.MaskPath = ""
+		out.Unlabelled = append(out.Unlabelled, smp)
+	}
+	for _, n := range names {
+		if drop[n] {
+			return s, errorf("Unlabel: %q is not a training sample", n)
+		}
+	}
+	if len(out.Train) == 0 {
+		return s, errorf("Unlabel: all %d training samples would be unlabelled", len(s.Train))
+	}
+	return out, nil
+}

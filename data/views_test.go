@@ -2,6 +2,7 @@ package data
 
 import (
 	"math/rand/v2"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -86,4 +87,40 @@ func TestHideLabelsKeepsSomeAndMovesTheRest(t *testing.T) {
 	assert.NotEqual(t, h.Train, other.Train)
 	_, err = split.HideLabels(6, 7)
 	assert.ErrorContains(t, err, "HideLabels: keep 6 of 5 training samples")
+}
+
+func TestUnlabelMovesTheNamedTrainingSamples(t *testing.T) {
+	s := genericSamples(t)
+	split := Split{Train: s[:5], Test: s[5:]}
+	u, err := split.Unlabel(s[1].Name, s[3].Name)
+	require.NoError(t, err)
+	assert.Equal(t, []string{s[0].Name, s[2].Name, s[4].Name}, names(u.Train))
+	assert.Equal(t, []string{s[1].Name, s[3].Name}, names(u.Unlabelled))
+	for _, x := range u.Unlabelled {
+		assert.False(t, x.Labelled(), "its mask is set aside")
+	}
+	assert.Equal(t, split.Test, u.Test)
+	assert.Len(t, split.Unlabelled, 0, "the receiver is unchanged")
+
+	_, err = split.Unlabel(s[1].Name, "nope")
+	assert.EqualError(t, err, `data: Unlabel: "nope" is not a training sample`)
+	_, err = split.Unlabel(s[5].Name)
+	assert.ErrorContains(t, err, "is not a training sample", "a test sample cannot be unlabelled")
+	_, err = split.Unlabel(names(s[:5])...)
+	assert.EqualError(t, err, "data: Unlabel: all 5 training samples would be unlabelled")
+}
+
+func TestOpenImagesListsAFolderOfFrames(t *testing.T) {
+	f, err := OpenImages(td("xcad", "train"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"seq_A/frame_000.png", "seq_A/frame_001.png"}, names(f))
+	for _, x := range f {
+		assert.False(t, x.Labelled())
+		assert.FileExists(t, x.ImagePath)
+	}
+	empty := t.TempDir()
+	_, err = OpenImages(empty)
+	assert.EqualError(t, err, "data: unlabelled frames "+empty+": no image files")
+	_, err = OpenImages(filepath.Join(empty, "missing"))
+	assert.ErrorContains(t, err, "missing: not a folder")
 }

@@ -37,9 +37,7 @@ func OpenXCAD(root string) (*XCAD, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range files {
-		x.Unlabelled = append(x.Unlabelled, Sample{Name: f, ImagePath: filepath.Join(trainDir, filepath.FromSlash(f))})
-	}
+	x.Unlabelled = frames(trainDir, files)
 	return x, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/angioseg/dskd/data"
 	"github.com/angioseg/dskd/dskd"
@@ -74,6 +75,10 @@ type datasetFlags struct {
 	Fold  int    `json:"fold"`
 	// ValCount is train's --val-count, which shapes the split too.
 	ValCount int `json:"val_count,omitempty"`
+	// UnlabelledData and UnlabelledIDs are train's frames without masks:
+	// a folder of images, and training samples whose masks are set aside.
+	UnlabelledData string `json:"unlabelled_data,omitempty"`
+	UnlabelledIDs  string `json:"unlabelled_ids,omitempty"`
 }
 
 func (d *datasetFlags) register(fs *flag.FlagSet) {
@@ -84,7 +89,42 @@ func (d *datasetFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&d.Fold, "fold", 0, "xcad: the test fold")
 }
 
+// registerUnlabelled adds train's flags for frames without masks.
+func (d *datasetFlags) registerUnlabelled(fs *flag.FlagSet) {
+	fs.StringVar(&d.UnlabelledData, "unlabelled-data", "", "a folder of frames without masks (every image under it) to learn from through the teacher")
+	fs.StringVar(&d.UnlabelledIDs, "unlabelled-ids", "", "comma-separated training samples (DCA1: ids) whose masks are set aside: they become unlabelled frames")
+}
+
+// unlabelled reports whether the flags name frames without masks.
+func (d *datasetFlags) unlabelled() bool { return d.UnlabelledData != "" || d.UnlabelledIDs != "" }
+
 func (d *datasetFlags) open(seed int64) (data.Split, error) {
+	split, err := d.openLabelled(seed)
+	if err != nil {
+		return split, err
+	}
+	if d.UnlabelledIDs != "" {
+		var ids []string
+		for _, id := range strings.Split(d.UnlabelledIDs, ",") {
+			if id = strings.TrimSpace(id); id != "" {
+				ids = append(ids, id)
+			}
+		}
+		if split, err = split.Unlabel(ids...); err != nil {
+			return split, fmt.Errorf("--unlabelled-ids: %w", err)
+		}
+	}
+	if d.UnlabelledData != "" {
+		frames, err := data.OpenImages(d.UnlabelledData)
+		if err != nil {
+			return split, fmt.Errorf("--unlabelled-data: %w", err)
+		}
+		split.Unlabelled = append(split.Unlabelled, frames...)
+	}
+	return split, nil
+}
+
+func (d *datasetFlags) openLabelled(seed int64) (data.Split, error) {
 	if d.Dir == "" {
 		return data.Split{}, errors.New("--data is required")
 	}
@@ -110,6 +150,11 @@ func (d datasetFlags) record() (map[string]any, error) {
 		return nil, err
 	}
 	d.Dir = abs
+	if d.UnlabelledData != "" {
+		if d.UnlabelledData, err = filepath.Abs(d.UnlabelledData); err != nil {
+			return nil, err
+		}
+	}
 	return map[string]any{datasetFile: d}, nil
 }
 
@@ -130,6 +175,7 @@ func train(args []string) error {
 	fs := flag.NewFlagSet("dskd train", flag.ContinueOnError)
 	var ds datasetFlags
 	ds.register(fs)
+	ds.registerUnlabelled(fs)
 	var tf TrainFlags
 	tf.Register(fs, "runs/dskd")
 	cmdline.Usage(fs, "usage: dskd train --dataset xcad|dca1|folder --data DIR [flags]")
@@ -152,6 +198,10 @@ func train(args []string) error {
 	split, err := ds.open(cfg.Seed)
 	if err != nil {
 		return err
+	}
+	if ds.unlabelled() && cfg.Unlabelled == nil && !tf.Resume {
+		cfg.Unlabelled = &dskd.UnlabelledConfig{} // frames named on the command line are meant to be learnt from
+		fmt.Fprintf(os.Stderr, "note: learning from %d unlabelled frames with the default unlabelled options (set them with \"unlabelled\" in --config)\n", len(split.Unlabelled))
 	}
 	if tf.files, err = ds.record(); err != nil {
 		return err

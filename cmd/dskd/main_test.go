@@ -117,3 +117,38 @@ func TestTrainReportPredict(t *testing.T) {
 	assert.True(t, strings.HasPrefix(out, img+" -> "), out)
 	assert.FileExists(t, filepath.Join(preds, "101_prob.png"))
 }
+
+// --unlabelled-ids and --unlabelled-data name frames without masks: the
+// run learns from them with the default unlabelled options, records the
+// flags, and resumes from the folder alone.
+func TestTrainWithUnlabelledFrames(t *testing.T) {
+	root := t.TempDir()
+	dataDir, framesDir, runDir := filepath.Join(root, "data"), filepath.Join(root, "frames"), filepath.Join(root, "run")
+	require.NoError(t, synth.WriteDCA1(dataDir, []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 48, 5))
+	require.NoError(t, synth.WriteDCA1(framesDir, []int{20, 21, 22}, 48, 6))
+	masks, err := filepath.Glob(filepath.Join(framesDir, "*_gt.pgm"))
+	require.NoError(t, err)
+	for _, m := range masks {
+		require.NoError(t, os.Remove(m))
+	}
+	train := []string{"train", "--dataset", "dca1", "--data", dataDir, "--out", runDir, "--epochs", "2", "--base", "4",
+		"--depth", "2", "--crop", "-1", "--threads", "2", "--quiet", "--val-count", "2",
+		"--unlabelled-ids", "3, 4", "--unlabelled-data", framesDir}
+	_, errOut, code := cmdtest.Run(t, train...)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, "note: learning from 5 unlabelled frames with the default unlabelled options")
+	csv, err := os.ReadFile(filepath.Join(runDir, "metrics.csv"))
+	require.NoError(t, err)
+	assert.Contains(t, strings.SplitN(string(csv), "\n", 2)[0], "u_psdl")
+	rec, err := os.ReadFile(filepath.Join(runDir, datasetFile))
+	require.NoError(t, err)
+	assert.Contains(t, string(rec), `"unlabelled_data": "`+framesDir+`"`)
+	assert.Contains(t, string(rec), `"unlabelled_ids": "3, 4"`)
+
+	_, errOut, code = cmdtest.Run(t, "train", "--resume", "--out", runDir, "--epochs", "3", "--quiet")
+	require.Equal(t, 0, code, errOut)
+
+	_, errOut, code = cmdtest.Run(t, append(train[:len(train)-4], "--out", filepath.Join(root, "bad"), "--unlabelled-ids", "3,99")...)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, `dskd: --unlabelled-ids: data: Unlabel: "99" is not a training sample`)
+}
