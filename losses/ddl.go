@@ -6,6 +6,7 @@ import (
 
 	"github.com/angioseg/dskd/internal/aten"
 	"github.com/angioseg/dskd/internal/option"
+	"github.com/angioseg/dskd/models"
 )
 
 // DDLOptions configures the Deep Distribution Loss. The zero value gives
@@ -32,6 +33,57 @@ type DDLOptions struct {
 	// TauSquared is the τ² factor on the loss, as in standard KD: On
 	// (default) or Off. JSON: "no_tau_squared": true switches it off.
 	TauSquared Switch `json:"no_tau_squared,omitempty"`
+	// Target says which map each student depth is compared with: "same"
+	// (default ""): the teacher's map of the same depth, METHOD.md's
+	// reading; "final": the final output, at every depth (deep teaches
+	// shallow, as in BYOT); "finer": the next finer depth (the final
+	// output for the final output itself).
+	Target DDLTarget `json:"target,omitempty"`
+	// Source is where the target maps come from: "teacher" (default ""),
+	// or "student": the student's own maps of the same forward pass,
+	// detached (the hierarchy distils itself within one pass; with Target
+	// "final" or "finer" only, since "same" would compare a map with
+	// itself).
+	Source DDLSource `json:"source,omitempty"`
+}
+
+// DDLTarget pairs student depths with target maps (DDLOptions.Target).
+type DDLTarget string
+
+// DDL targets; the zero value is DDLSame.
+const (
+	DDLSame  DDLTarget = "same"
+	DDLFinal DDLTarget = "final"
+	DDLFiner DDLTarget = "finer"
+)
+
+// DDLSource is where DDL's target maps come from (DDLOptions.Source).
+type DDLSource string
+
+// DDL sources; the zero value is DDLFromTeacher.
+const (
+	DDLFromTeacher DDLSource = "teacher"
+	DDLFromStudent DDLSource = "student"
+)
+
+// targets are the maps DDL compares the student's with (before pairing
+// by targetOf): the teacher's, or the student's own.
+func (o DDLOptions) targets(student, teacher *models.Output) []*Tensor {
+	if o.Source == DDLFromStudent {
+		return student.Hierarchy
+	}
+	return teacher.Hierarchy
+}
+
+// targetOf is the index of the map that depth i of n is compared with.
+func (o DDLOptions) targetOf(i, n int) int {
+	switch o.Target {
+	case DDLFinal:
+		return n - 1
+	case DDLFiner:
+		return min(i+1, n-1)
+	}
+	return i
 }
 
 // WithDefaults fills zero fields and validates; an invalid option is an
@@ -49,6 +101,21 @@ func (o DDLOptions) WithDefaults() (DDLOptions, error) {
 		return o, option.Errorf(configErr, "ddl.eps", "%g: must lie in (0, 1)", o.Eps)
 	case !o.TauSquared.Valid():
 		return o, option.Errorf(configErr, "ddl.no_tau_squared", "%s: want On or Off", o.TauSquared)
+	}
+	// "" stays "" (the default): a filled-in value would change the saved
+	// configuration, and so the study hashes, of every run before it.
+	if o.Target != "" {
+		if err := option.OneOf(configErr, "ddl.target", o.Target, DDLSame, DDLFinal, DDLFiner); err != nil {
+			return o, err
+		}
+	}
+	if o.Source != "" {
+		if err := option.OneOf(configErr, "ddl.source", o.Source, DDLFromTeacher, DDLFromStudent); err != nil {
+			return o, err
+		}
+	}
+	if o.Source == DDLFromStudent && (o.Target == "" || o.Target == DDLSame) {
+		return o, option.Errorf(configErr, "ddl.source", "student: needs ddl.target final or finer (the same depth of the same pass is the map itself)")
 	}
 	return o, nil
 }
@@ -101,7 +168,7 @@ func ddl(s *aten.Scope, student, teacher []*Tensor, o DDLOptions) *Tensor {
 	var total *Tensor
 	for i := range student {
 		kl := s.Run(func(c *aten.Scope) *Tensor {
-			lt := patchLogDist(c, c.Detach(teacher[i]), o)
+			lt := patchLogDist(c, c.Detach(teacher[o.targetOf(i, len(teacher))]), o)
 			ls := patchLogDist(c, student[i], o)
 			if o.ReverseKL {
 				lt, ls = ls, lt

@@ -246,7 +246,7 @@ var (
 	termDDL = term{name: TermDDL, needs: haveTeacher,
 		weight: func(_ *Objective, e *evaluation) float64 { return e.lambdaDDL },
 		compute: func(o *Objective, s *aten.Scope, e *evaluation) *Tensor {
-			return ddl(s, e.student.Hierarchy, e.teacher.Hierarchy, o.cfg.DDL)
+			return ddl(s, e.student.Hierarchy, o.cfg.DDL.targets(e.student, e.teacher), o.cfg.DDL)
 		}}
 )
 

@@ -91,7 +91,7 @@ func (o *Objective) ComputeUnlabelled(student, teacher *models.Output, u Unlabel
 	s := aten.NewScope()
 	defer s.Close()
 	kd := confidentBCE(s, student.Main, teacher.Main, u)
-	dl := ddl(s, student.Hierarchy, teacher.Hierarchy, ddlOpts)
+	dl := ddl(s, student.Hierarchy, ddlOpts.targets(student, teacher), ddlOpts)
 	lambda := o.cfg.LambdaDDL
 	option.Default(&lambda, 1)
 	total := s.MulScalar(s.Add(kd, s.MulScalar(dl, lambda)), w)
