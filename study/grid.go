@@ -5,10 +5,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/angioseg/dskd/dskd"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/angioseg/dskd/dskd"
 
 	"github.com/angioseg/dskd/data"
 	"github.com/angioseg/dskd/losses"
@@ -33,19 +34,31 @@ type Job struct {
 // ID names the run in messages: ARM/fold-F_seed-S.
 func (r Job) ID() string { return fmt.Sprintf("%s/fold-%d_seed-%d", r.Arm, r.Fold, r.Seed) }
 
-// studyArm is one combination of a preset and one value per multi-valued
-// override.
+// studyArm is one combination of a preset (or a named arm) and one value
+// per multi-valued override.
 type studyArm struct {
 	name, preset string
+	// base is the preset or the named arm the arm grew from, and suffix
+	// the "+path=value" labels of its multi-valued overrides: name = base
+	// + suffix.
+	base, suffix string
 	settings     []setting
 }
 
-// arms expands presets × multi-valued overrides, presets outermost and
-// overrides in the order given.
+// arms expands (presets, then named arms) × multi-valued overrides,
+// presets outermost and overrides in the order given. A named arm's own
+// settings come before the overrides'.
 func (s Spec) arms() []studyArm {
 	arms := []studyArm{}
 	for _, p := range s.Presets {
-		arms = append(arms, studyArm{name: p, preset: p})
+		arms = append(arms, studyArm{name: p, preset: p, base: p})
+	}
+	for _, a := range s.Arms {
+		var own []setting
+		for _, o := range a.Sets {
+			own = append(own, setting{o.Path, o.Values[0]})
+		}
+		arms = append(arms, studyArm{name: a.Name, preset: a.Preset, base: a.Name, settings: own})
 	}
 	for _, o := range s.Sets {
 		if len(o.Values) < 2 {
@@ -55,7 +68,8 @@ func (s Spec) arms() []studyArm {
 		for _, a := range arms {
 			for _, v := range o.Values {
 				st := append(append([]setting(nil), a.settings...), setting{o.Path, v})
-				next = append(next, studyArm{name: a.name + "+" + o.Path + "=" + valueLabel(v), preset: a.preset, settings: st})
+				label := "+" + o.Path + "=" + valueLabel(v)
+				next = append(next, studyArm{name: a.name + label, preset: a.preset, base: a.base, suffix: a.suffix + label, settings: st})
 			}
 		}
 		arms = next

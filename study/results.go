@@ -2,9 +2,10 @@ package study
 
 import (
 	"fmt"
-	"github.com/angioseg/dskd/dskd"
 	"math"
 	"strings"
+
+	"github.com/angioseg/dskd/dskd"
 
 	"github.com/angioseg/dskd/metrics"
 )
@@ -203,8 +204,8 @@ func column(rows []Row, f func(Row) float64) []float64 {
 }
 
 // baselines maps each arm to the arm it is compared with: spec.Baseline
-// when that names an arm; when it names a preset, the arm of that preset
-// with the same override values. An arm is never its own baseline.
+// when that names an arm; when it names a preset (or a named arm of the
+// spec), the arm grown from it with the same override values. An arm is never its own baseline.
 func baselines(spec Spec, arms []studyArm) (map[string]string, error) {
 	out := map[string]string{}
 	if spec.Baseline == "" {
@@ -222,18 +223,18 @@ func baselines(spec Spec, arms []studyArm) (map[string]string, error) {
 		}
 		return out, nil
 	}
-	isPreset := false
+	isBase := false
 	for _, a := range arms {
-		if a.preset == spec.Baseline {
-			isPreset = true
+		if a.base == spec.Baseline {
+			isBase = true
 		}
 	}
-	if !isPreset {
+	if !isBase {
 		return nil, fmt.Errorf("study: baseline %q is neither an arm nor a preset of the grid", spec.Baseline)
 	}
 	for _, a := range arms {
-		if a.preset != spec.Baseline {
-			out[a.name] = spec.Baseline + strings.TrimPrefix(a.name, a.preset)
+		if a.base != spec.Baseline {
+			out[a.name] = spec.Baseline + a.suffix
 		}
 	}
 	return out, nil

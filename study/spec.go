@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/angioseg/dskd/dskd"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
+
+	"github.com/angioseg/dskd/dskd"
 
 	"github.com/angioseg/dskd/internal/option"
 	"github.com/angioseg/dskd/losses"
@@ -46,7 +48,12 @@ type Spec struct {
 	SplitSeed int64 `json:"split_seed,omitempty"` // seeds the fold partition and the inner validation carve; default 42
 
 	Seeds   []int64  `json:"seeds,omitempty"`   // training seeds (dskd.Config.Seed); default [42]
-	Presets []string `json:"presets,omitempty"` // default: the config's preset ("dskd")
+	Presets []string `json:"presets,omitempty"` // default: the config's preset ("dskd"), unless Arms are given
+	// Arms are named arms beside the presets': a preset with settings of
+	// its own, one value each (a variant beside plain presets in one
+	// study, compared on the same folds and seeds). Multi-valued Sets
+	// multiply them too; their runs lie in runs/NAME/.
+	Arms []Arm `json:"arms,omitempty"`
 	// Config is the base configuration of every run. The study sets its
 	// Preset, Seed, OutDir, Threads and Workers.
 	Config dskd.Config `json:"config"`
@@ -88,7 +95,7 @@ func (s Spec) WithDefaults() (Spec, error) {
 	if len(s.Seeds) == 0 {
 		s.Seeds = []int64{42}
 	}
-	if len(s.Presets) == 0 {
+	if len(s.Presets) == 0 && len(s.Arms) == 0 {
 		p := s.Config.Loss.Preset
 		if p == "" {
 			p = losses.PresetDSKD
@@ -145,6 +152,19 @@ func (s Spec) validate() error {
 			return err
 		}
 	}
+	names := map[string]bool{}
+	for _, p := range s.Presets {
+		names[p] = true
+	}
+	for _, a := range s.Arms {
+		if err := a.validate(); err != nil {
+			return err
+		}
+		if names[a.Name] {
+			return fmt.Errorf("study: arm %q given twice (as a preset or an arm)", a.Name)
+		}
+		names[a.Name] = true
+	}
 	paths := map[string]bool{}
 	for _, o := range s.Sets {
 		if err := o.validate(); err != nil {
@@ -156,6 +176,58 @@ func (s Spec) validate() error {
 		paths[o.Path] = true
 	}
 	return nil
+}
+
+// Arm is a named arm of a study: a preset and settings of its own.
+type Arm struct {
+	Name   string     `json:"name"`
+	Preset string     `json:"preset"`
+	Sets   []Override `json:"sets,omitempty"` // one value each
+}
+
+func (a Arm) validate() error {
+	if a.Name == "" || strings.ContainsAny(a.Name, "+/ ") {
+		return fmt.Errorf("study: arm name %q: want a non-empty name without '+', '/' or spaces", a.Name)
+	}
+	if err := option.OneOf("study", "arms."+a.Name+".preset", losses.Preset(a.Preset), losses.Presets()...); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, o := range a.Sets {
+		if err := o.validate(); err != nil {
+			return fmt.Errorf("study: arm %s: %w", a.Name, err)
+		}
+		if len(o.Values) != 1 {
+			return fmt.Errorf("study: arm %s: %s has %d values: an arm's setting takes one (use --set to multiply)", a.Name, o.Path, len(o.Values))
+		}
+		if seen[o.Path] {
+			return fmt.Errorf("study: arm %s: %s given twice", a.Name, o.Path)
+		}
+		seen[o.Path] = true
+	}
+	return nil
+}
+
+// ParseArm parses "NAME=PRESET;PATH=VALUE;PATH=VALUE" (the settings as
+// for ParseOverride, one value each).
+func ParseArm(s string) (Arm, error) {
+	parts := strings.Split(s, ";")
+	name, preset, ok := strings.Cut(parts[0], "=")
+	if !ok {
+		return Arm{}, fmt.Errorf("study: arm %q: want NAME=PRESET;PATH=VALUE;...", s)
+	}
+	a := Arm{Name: strings.TrimSpace(name), Preset: strings.TrimSpace(preset)}
+	for _, p := range parts[1:] {
+		if strings.TrimSpace(p) == "" {
+			continue
+		}
+		o, err := ParseOverride(p)
+		if err != nil {
+			return Arm{}, fmt.Errorf("study: arm %s: %w", a.Name, err)
+		}
+		a.Sets = append(a.Sets, o)
+	}
+	return a, a.validate()
 }
 
 func checkLayout(layout, dir, layoutField, dirField string) error {

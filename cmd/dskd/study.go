@@ -28,6 +28,20 @@ func (o *overrideFlags) Set(s string) error {
 	return nil
 }
 
+// armFlags collects repeated --arm flags.
+type armFlags []study.Arm
+
+func (a *armFlags) String() string { return fmt.Sprint(len(*a), " arms") }
+
+func (a *armFlags) Set(s string) error {
+	arm, err := study.ParseArm(s)
+	if err != nil {
+		return err
+	}
+	*a = append(*a, arm)
+	return nil
+}
+
 // Study runs `dskd study`: it reads the spec saved in --dir (if any),
 // replaces the fields given as flags, trains what is missing (resuming
 // interrupted runs) and prints results.md to w. Ctrl-C stops the runs in
@@ -45,6 +59,8 @@ func Study(args []string, w io.Writer) error {
 	configPath := fs.String("config", "", "JSON file (dskd.Config): the base configuration of every run")
 	var sets overrideFlags
 	fs.Var(&sets, "set", "override PATH=V1,V2,... (dotted JSON path of dskd.Config, e.g. model.base=16,32); repeat to multiply; replaces the saved ones")
+	var arms armFlags
+	fs.Var(&arms, "arm", "a named arm beside the presets: 'NAME=PRESET;PATH=VALUE;...' (e.g. 'lead=dskd;teacher_bn=batch'); repeat for several; replaces the saved ones")
 	baseline := fs.String("baseline", "", "arm or preset the others are compared with (default unet when in the grid)")
 	bootstrap := fs.Int("bootstrap", 0, "bootstrap resamples of the paired intervals (default 10000)")
 	crossData := fs.String("cross-data", "", "a second data set to score every finished run's best model on (all its labelled images)")
@@ -84,6 +100,7 @@ func Study(args []string, w io.Writer) error {
 		{"seeds", func() error { spec.Seeds, err = parseList(*seeds, parseInt64); return err }},
 		{"config", func() error { spec.Config, err = dskd.LoadConfig(*configPath); return err }},
 		{"set", func() error { spec.Sets = sets; return nil }},
+		{"arm", func() error { spec.Arms = arms; return nil }},
 		{"baseline", func() error { spec.Baseline = *baseline; return nil }},
 		{"bootstrap", func() error { spec.Bootstrap = *bootstrap; return nil }},
 		{"cross-data", func() error { spec.CrossData, err = filepath.Abs(*crossData); return err }},
