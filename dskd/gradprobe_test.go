@@ -114,3 +114,32 @@ func TestGradNormsResumeKeepsEarlierRows(t *testing.T) {
 	_, err = cfg.WithDefaults()
 	assert.ErrorContains(t, err, "grad_norms 5: not with precision fp16")
 }
+
+// The summary averages by hand-checkable spans: 4 epochs in 2 spans.
+func TestSummariseGradNormsBySpan(t *testing.T) {
+	nan := math.NaN()
+	rows := []GradNorm{
+		{Epoch: 0, Step: 0, Term: TermTotal, Weight: 1, Group: GroupAll, Norm: 3, CosDice: 0.5, CosTotal: 1},
+		{Epoch: 0, Step: 0, Term: losses.TermDice, Weight: 1, Group: GroupAll, Norm: 2, CosDice: 1, CosTotal: 0.5},
+		{Epoch: 0, Step: 0, Term: losses.TermDice, Weight: 1, Group: GroupHead, Norm: 9, CosDice: 1, CosTotal: 0.5},
+		{Epoch: 1, Step: 0, Term: losses.TermDice, Weight: 1, Group: GroupAll, Norm: 4, CosDice: 1, CosTotal: 0.7},
+		{Epoch: 2, Step: 0, Term: losses.TermDDL, Weight: 0.2, Group: GroupAll, Norm: 1, CosDice: -0.4, CosTotal: 0.1},
+		{Epoch: 3, Step: 0, Term: losses.TermDDL, Weight: 0.4, Group: GroupAll, Norm: 3, CosDice: 0.2, CosTotal: nan},
+	}
+	got := SummariseGradNorms(rows, GroupAll, 2)
+	require.Len(t, got, 3)
+	assert.Equal(t, GradSummary{From: 0, To: 1, Term: losses.TermDice, Group: GroupAll, Steps: 2, Weight: 1, Norm: 3,
+		CosDice: 1, CosTotal: 0.6, AgainstDice: 0}, roundSummary(got[0]))
+	assert.Equal(t, TermTotal, got[1].Term, "the total after the terms")
+	assert.Equal(t, 0, got[1].From)
+	assert.Equal(t, GradSummary{From: 2, To: 3, Term: losses.TermDDL, Group: GroupAll, Steps: 2, Weight: 0.3, Norm: 2,
+		CosDice: -0.1, CosTotal: 0.1, AgainstDice: 0.5}, roundSummary(got[2]))
+	assert.Empty(t, SummariseGradNorms(rows, "side9", 2))
+	assert.Len(t, SummariseGradNorms(rows, GroupAll, 10), 5, "at most one span per epoch: 4 spans, dice and total in the first")
+}
+
+func roundSummary(s GradSummary) GradSummary {
+	r := func(v float64) float64 { return math.Round(v*1e9) / 1e9 }
+	s.Weight, s.Norm, s.CosDice, s.CosTotal, s.AgainstDice = r(s.Weight), r(s.Norm), r(s.CosDice), r(s.CosTotal), r(s.AgainstDice)
+	return s
+}

@@ -23,6 +23,7 @@ const usage = `usage:
   dskd predict --run RUN|--weights FILE --out DIR [--tta] [--threshold T] IMAGE...
   dskd study   --dir D [--dataset L --data DIR --presets P,Q --seeds S,T --set PATH=V,W ...]
   dskd report  --run RUN
+  dskd gradnorms --run RUN [--group G] [--spans N]
   ` + ExportUsage + `
   ` + LaunchUsage + `
 run "dskd SUBCOMMAND -h" for the flags of each`
@@ -52,6 +53,8 @@ func dispatch(args []string) error {
 		return Export(args[1:], os.Stdout)
 	case "report":
 		return Report(args[1:], os.Stdout)
+	case "gradnorms":
+		return GradNorms(args[1:], os.Stdout)
 	case "launch":
 		self, err := os.Executable()
 		if err != nil {

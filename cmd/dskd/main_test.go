@@ -152,3 +152,20 @@ func TestTrainWithUnlabelledFrames(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, `dskd: --unlabelled-ids: data: Unlabel: "99" is not a training sample`)
 }
+
+// `dskd gradnorms` summarises a run's grad_norms.csv.
+func TestGradNormsSummary(t *testing.T) {
+	run := t.TempDir()
+	csv := "epoch,step,term,weight,group,norm,cos_dice,cos_total\n" +
+		"0,0,dice,1,all,2,1,0.5\n0,0,total,1,all,3,0.5,1\n1,0,dice,1,all,4,1,0.7\n1,0,ddl,0.5,all,1,-0.2,NaN\n"
+	require.NoError(t, os.WriteFile(filepath.Join(run, "grad_norms.csv"), []byte(csv), 0o644))
+	out, errOut, code := cmdtest.Run(t, "gradnorms", "--run", run, "--spans", "1")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "| 0–1 | dice | 2 | 1 | 3 | +1.000 | +0.600 | 0 % |\n| 0–1 | ddl | 1 | 0.5 | 1 | -0.200 | – | 100 % |\n| 0–1 | total | 1 | 1 | 3 | +0.500 | +1.000 | 0 % |\n")
+	_, errOut, code = cmdtest.Run(t, "gradnorms", "--run", run, "--group", "side7")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, `no rows for group "side7"`)
+	_, errOut, code = cmdtest.Run(t, "gradnorms", "--run", t.TempDir())
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "grad_norms.csv: no such file")
+}
