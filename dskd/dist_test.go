@@ -332,12 +332,7 @@ func TestDistributedResumeAfterKillMatchesUninterruptedRun(t *testing.T) {
 	startRanks(t, straight, 2, time.Minute).wait(t)
 	// The replicas stay identical through the teacher snapshots and
 	// the α ramp of epochs 1-3.
-	h0, err := os.ReadFile(filepath.Join(straight.HashDir, "rank-0.txt"))
-	require.NoError(t, err)
-	h1, err := os.ReadFile(filepath.Join(straight.HashDir, "rank-1.txt"))
-	require.NoError(t, err)
-	assert.Len(t, h0, 64)
-	assert.Equal(t, string(h0), string(h1), "rank 1's student equals rank 0's")
+	assertReplicasAgree(t, straight.HashDir)
 
 	cut := spec
 	cut.Out = t.TempDir()
@@ -378,12 +373,7 @@ func TestDistributedSemiSupervisedReplicasAgree(t *testing.T) {
 	spec := distSpec{Data: dataDir, Out: t.TempDir(), Epochs: 3, Steps: 2, Labels: 8, Unlabelled: true}
 	spec.HashDir, spec.HashStep = t.TempDir(), 6 // the last step
 	startRanks(t, spec, 2, time.Minute).wait(t)
-	h0, err := os.ReadFile(filepath.Join(spec.HashDir, "rank-0.txt"))
-	require.NoError(t, err)
-	h1, err := os.ReadFile(filepath.Join(spec.HashDir, "rank-1.txt"))
-	require.NoError(t, err)
-	assert.Len(t, h0, 64)
-	assert.Equal(t, string(h0), string(h1), "rank 1's student equals rank 0's")
+	assertReplicasAgree(t, spec.HashDir)
 	st, err := ReadState(filepath.Join(spec.Out, checkpointsDir, epochDirName(2)))
 	require.NoError(t, err)
 	assert.Equal(t, 2, st.WorldSize)
@@ -392,6 +382,17 @@ func TestDistributedSemiSupervisedReplicasAgree(t *testing.T) {
 		require.True(t, ok, "epoch %d logs the unlabelled PSDL", h.Epoch)
 		assert.Greater(t, kd, 0.0)
 	}
+}
+
+// assertReplicasAgree compares the students' hashes the ranks wrote to dir.
+func assertReplicasAgree(t *testing.T, dir string) {
+	t.Helper()
+	h0, err := os.ReadFile(filepath.Join(dir, "rank-0.txt"))
+	require.NoError(t, err)
+	h1, err := os.ReadFile(filepath.Join(dir, "rank-1.txt"))
+	require.NoError(t, err)
+	assert.Len(t, h0, 64)
+	assert.Equal(t, string(h0), string(h1), "rank 1's student equals rank 0's")
 }
 
 // waitForFile polls for path, failing after limit.

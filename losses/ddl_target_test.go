@@ -14,14 +14,7 @@ import (
 // the single-depth DDLs of its pairs, computed one by one.
 func TestDDLTargetsPairDepths(t *testing.T) {
 	run(t, func(s *aten.Scope) error {
-		r := lcg(5)
-		shape := []int64{2, 1, 8, 8}
-		n := 2 * 8 * 8
-		var st, tt []*Tensor
-		for i := 0; i < 3; i++ {
-			st = append(st, tensor(t, s, randMap(&r, n, 3), shape))
-			tt = append(tt, tensor(t, s, randMap(&r, n, 3), shape))
-		}
+		st, tt, _ := randHierarchies(t, s, 5)
 		val := valueOf(t)
 		one := func(i, j int) float64 {
 			return val(DeepDistribution(st[i:i+1], tt[j:j+1], DDLOptions{}))

@@ -108,3 +108,16 @@ func randMask(r *lcg, n int, p float64) []float64 {
 	}
 	return out
 }
+
+// randHierarchies makes three-depth student and teacher logit maps of
+// shape [2,1,8,8] and a mask, owned by s.
+func randHierarchies(t *testing.T, s *aten.Scope, seed uint64) (st, tt []*Tensor, y *Tensor) {
+	r := lcg(seed)
+	shape := []int64{2, 1, 8, 8}
+	n := 2 * 8 * 8
+	for i := 0; i < 3; i++ {
+		st = append(st, tensor(t, s, randMap(&r, n, 3), shape))
+		tt = append(tt, tensor(t, s, randMap(&r, n, 3), shape))
+	}
+	return st, tt, tensor(t, s, randMask(&r, n, 0.2), shape)
+}

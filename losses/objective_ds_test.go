@@ -14,15 +14,7 @@ import (
 // on its own; the deep-supervision preset is unchanged by it.
 func TestDeepSupervisionAddsToAnyPreset(t *testing.T) {
 	run(t, func(s *aten.Scope) error {
-		r := lcg(7)
-		shape := []int64{2, 1, 8, 8}
-		n := 2 * 8 * 8
-		var st, tt []*Tensor
-		for i := 0; i < 3; i++ {
-			st = append(st, tensor(t, s, randMap(&r, n, 3), shape))
-			tt = append(tt, tensor(t, s, randMap(&r, n, 3), shape))
-		}
-		y := tensor(t, s, randMask(&r, n, 0.2), shape)
+		st, tt, y := randHierarchies(t, s, 7)
 		val := valueOf(t)
 
 		plain, err := NewObjective(Config{})
@@ -53,15 +45,7 @@ func TestDeepSupervisionAddsToAnyPreset(t *testing.T) {
 // t = 0 of the ramp) or without a teacher is left out.
 func TestWeightedTermsSumToTheLoss(t *testing.T) {
 	run(t, func(s *aten.Scope) error {
-		r := lcg(11)
-		shape := []int64{2, 1, 8, 8}
-		n := 2 * 8 * 8
-		var st, tt []*Tensor
-		for i := 0; i < 3; i++ {
-			st = append(st, tensor(t, s, randMap(&r, n, 3), shape))
-			tt = append(tt, tensor(t, s, randMap(&r, n, 3), shape))
-		}
-		y := tensor(t, s, randMask(&r, n, 0.2), shape)
+		st, tt, y := randHierarchies(t, s, 11)
 		val := valueOf(t)
 		o, err := NewObjective(Config{DeepSupervision: true, LambdaDS: 0.4})
 		require.NoError(t, err)

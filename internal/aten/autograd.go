@@ -6,15 +6,7 @@ import (
 
 // Backward computes the gradients of a scalar loss into the .grad of every
 // leaf that requires grad (accumulating), and frees the graph.
-func (s *Scope) Backward(loss *Tensor) {
-	if !s.ready("backward", loss) {
-		return
-	}
-	lib.AtBackward(loss.c, 0, 0)
-	if err := lastError("backward"); err != nil {
-		s.Fail(err)
-	}
-}
+func (s *Scope) Backward(loss *Tensor) { s.backward(loss, 0) }
 
 // Grad returns a handle to t's gradient (sharing its storage), or nil
 // when t has none yet (no error is recorded for that).
@@ -46,11 +38,13 @@ func (s *Scope) RequiringGrad(t *Tensor, on bool) *Tensor {
 // BackwardKeepingGraph is Backward without freeing the graph, so that
 // another backward pass through it can follow (per-term gradients of one
 // forward pass).
-func (s *Scope) BackwardKeepingGraph(loss *Tensor) {
+func (s *Scope) BackwardKeepingGraph(loss *Tensor) { s.backward(loss, 1) }
+
+func (s *Scope) backward(loss *Tensor, keepGraph int) {
 	if !s.ready("backward", loss) {
 		return
 	}
-	lib.AtBackward(loss.c, 1, 0)
+	lib.AtBackward(loss.c, keepGraph, 0)
 	if err := lastError("backward"); err != nil {
 		s.Fail(err)
 	}
