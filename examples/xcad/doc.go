@@ -8,9 +8,11 @@
 //	go run ./examples/xcad --data /path/to/XCAD --config my.json
 //
 // --data is the official layout (train/ unlabelled frames, test/images and
-// test/masks holding the 126 labelled images). Without --data, a small
-// generated data set in the same layout (256x256) is written under the run
-// folder and trained with a configuration sized for it. For every training
+// test/masks holding the 126 labelled images). The frames of train/ are
+// learnt from through the teacher (semi-supervised, docs/semi-supervised.md)
+// unless --unlabelled=false. Without --data, a small generated data set in
+// the same layout (256x256, 56 labelled images and 40 frames) is written
+// under the run folder and trained with a configuration sized for it. For every training
 // option from the command line, use `dskd train` (cmd/dskd).
 //
 // Layer: programs, the top. It may import any runtime layer; nothing

@@ -36,6 +36,7 @@ func run(args []string, stdout io.Writer) error {
 	dir := fs.String("data", "", "XCAD folder: test/images and test/masks (default: generated angiograms)")
 	config := fs.String("config", "", "a dskd.Config JSON file (default: METHOD.md's defaults; on generated data a small demo)")
 	fold := fs.Int("fold", 0, "test fold of the seeded 5-fold split of the 126 labelled images")
+	unlabelled := fs.Bool("unlabelled", true, "also learn from train/'s unlabelled frames through the teacher (semi-supervised), when the folder has them and the config sets no \"unlabelled\"")
 	out := fs.String("out", "runs/xcad", "run folder")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -44,10 +45,10 @@ func run(args []string, stdout io.Writer) error {
 		return fmt.Errorf("unexpected argument %q (flags only; -h lists them)", fs.Arg(0))
 	}
 	var cfg dskd.Config
-	if *dir == "" { // 56 labelled 256x256 angiograms in the XCAD layout
+	if *dir == "" { // 56 labelled and 40 unlabelled 256x256 angiograms in the XCAD layout
 		cfg = demo()
 		*dir = filepath.Join(*out, "generated-data")
-		if err := synth.WriteXCAD(*dir, 56, 2, 256, 2025); err != nil {
+		if err := synth.WriteXCAD(*dir, 56, 40, 256, 2025); err != nil {
 			return err
 		}
 	}
@@ -65,6 +66,13 @@ func run(args []string, stdout io.Writer) error {
 	split, err := x.KFold(5, *fold, 42) // the validation split is carved from the training folds
 	if err != nil {
 		return err
+	}
+	if *unlabelled && len(x.Unlabelled) > 0 {
+		split.Unlabelled = x.Unlabelled
+		if cfg.Unlabelled == nil {
+			cfg.Unlabelled = &dskd.UnlabelledConfig{} // the defaults: one unlabelled batch per step
+		}
+		fmt.Fprintf(stdout, "learning from %d unlabelled frames of %s\n", len(x.Unlabelled), filepath.Join(*dir, "train"))
 	}
 	res, err := dskd.Train(context.Background(), cfg, split, dskd.Options{Overwrite: true})
 	if err != nil {

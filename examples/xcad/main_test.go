@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -35,4 +36,27 @@ func TestRunsOnATinyDataSet(t *testing.T) {
 	assert.FileExists(t, filepath.Join(dir, "run", "report.html"))
 	masks, _ := filepath.Glob(filepath.Join(dir, "run", "predicted", "*_mask.png"))
 	assert.Len(t, masks, 1)
+}
+
+// train/'s frames are learnt from by default; --unlabelled=false leaves
+// them out.
+func TestLearnsFromTrainFrames(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, synth.WriteXCAD(filepath.Join(dir, "xcad"), 10, 4, 48, 1))
+	cfg := filepath.Join(dir, "tiny.json")
+	require.NoError(t, os.WriteFile(cfg, []byte(`{"epochs": 2, "crop_size": -1, "threads": 2, "overlays": -1, "model": {"base": 4, "depth": 2}}`), 0o644))
+	for _, on := range []bool{true, false} {
+		var out bytes.Buffer
+		runDir := filepath.Join(dir, fmt.Sprint("run-", on))
+		require.NoError(t, run([]string{"--data", filepath.Join(dir, "xcad"), "--config", cfg, "--out", runDir, fmt.Sprintf("--unlabelled=%v", on)}, &out))
+		header, err := os.ReadFile(filepath.Join(runDir, "metrics.csv"))
+		require.NoError(t, err)
+		if on {
+			assert.Contains(t, out.String(), "learning from 4 unlabelled frames of ")
+			assert.Contains(t, string(header), ",u_psdl,", "epoch 1 learns from the frames")
+		} else {
+			assert.NotContains(t, out.String(), "unlabelled frames")
+			assert.NotContains(t, string(header), "u_psdl")
+		}
+	}
 }
