@@ -46,12 +46,24 @@ func TestSemiSupervisedRunLearnsFromUnlabelledFrames(t *testing.T) {
 	assert.Equal(t, []int{1, 1, 1}, trainSizes, "4 labelled images at batch 4: one labelled step per epoch")
 }
 
-// A semi-supervised run stopped between two steps resumes exactly: the
-// unlabelled stream continues where it stood.
+// A semi-supervised run stopped between two steps resumes exactly, with
+// either teacher: the unlabelled stream continues where it stood.
 func TestSemiSupervisedResumeIsExact(t *testing.T) {
+	for _, teacher := range []Teacher{TeacherPreviousEpoch, TeacherEMA} {
+		t.Run(string(teacher), func(t *testing.T) { semiResumeIsExact(t, teacher) })
+	}
+}
+
+// semiResumeIsExact stops a semi-supervised run with teacher at epoch 1
+// step 1, resumes it, and compares with the uninterrupted run.
+func semiResumeIsExact(t *testing.T, teacher Teacher) {
 	split := syntheticSplit(t, 24, 48)
 	straight := semiConfig(t, 3)
 	straight.Labels = 8 // two labelled steps per epoch
+	straight.Teacher = teacher
+	if teacher == TeacherEMA {
+		straight.EMADecay = 0.9 // a teacher that moves within these few steps
+	}
 	want, err := Train(context.Background(), straight, split, Options{Logger: quietLogger()})
 	require.NoError(t, err)
 	cut := straight
