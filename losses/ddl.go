@@ -45,6 +45,10 @@ type DDLOptions struct {
 	// "final" or "finer" only, since "same" would compare a map with
 	// itself).
 	Source DDLSource `json:"source,omitempty"`
+	// SidesOnly leaves the final output out of DDL: only the side depths
+	// are distilled (the final output keeps its label terms and PSDL).
+	// Default false: every depth.
+	SidesOnly bool `json:"sides_only,omitempty"`
 }
 
 // DDLTarget pairs student depths with target maps (DDLOptions.Target).
@@ -147,6 +151,9 @@ func DeepDistribution(student, teacher []*Tensor, opts DDLOptions) (*Tensor, err
 	if len(student) == 0 {
 		return nil, fmt.Errorf("losses: DDL needs at least one depth")
 	}
+	if opts.SidesOnly && len(student) < 2 {
+		return nil, fmt.Errorf("losses: DDL with sides_only needs a side depth besides the final output")
+	}
 	if len(student) != len(teacher) {
 		return nil, fmt.Errorf("losses: DDL: %d student depths but %d teacher depths", len(student), len(teacher))
 	}
@@ -166,7 +173,11 @@ func DeepDistribution(student, teacher []*Tensor, opts DDLOptions) (*Tensor, err
 
 func ddl(s *aten.Scope, student, teacher []*Tensor, o DDLOptions) *Tensor {
 	var total *Tensor
-	for i := range student {
+	depths := len(student)
+	if o.SidesOnly { // callers check that a side depth exists
+		depths--
+	}
+	for i := range depths {
 		kl := s.Run(func(c *aten.Scope) *Tensor {
 			lt := patchLogDist(c, c.Detach(teacher[o.targetOf(i, len(teacher))]), o)
 			ls := patchLogDist(c, student[i], o)

@@ -81,3 +81,23 @@ func TestDDLFromTheStudentItself(t *testing.T) {
 		return nil
 	})
 }
+
+// ddl.sides_only leaves the final output out: the sum over the side
+// depths only, and no DDL gradient reaches the final map.
+func TestDDLSidesOnly(t *testing.T) {
+	run(t, func(s *aten.Scope) error {
+		st, tt, _ := randHierarchies(t, s, 13)
+		val := valueOf(t)
+		all := val(DeepDistribution(st, tt, DDLOptions{}))
+		sides := val(DeepDistribution(st, tt, DDLOptions{SidesOnly: true}))
+		last := val(DeepDistribution(st[2:], tt[2:], DDLOptions{}))
+		assert.Greater(t, last, 0.01)
+		assert.InDelta(t, all-last, sides, 1e-9)
+		sidesFinal := val(DeepDistribution(st, tt, DDLOptions{SidesOnly: true, Target: DDLFinal}))
+		one := func(i int) float64 { return val(DeepDistribution(st[i:i+1], tt[2:3], DDLOptions{})) }
+		assert.InDelta(t, one(0)+one(1), sidesFinal, 1e-9)
+		_, err := DeepDistribution(st[:1], tt[:1], DDLOptions{SidesOnly: true})
+		assert.EqualError(t, err, "losses: DDL with sides_only needs a side depth besides the final output")
+		return nil
+	})
+}

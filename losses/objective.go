@@ -519,5 +519,8 @@ func (o *Objective) validate(student, teacher *models.Output, target *Tensor, ep
 			return fmt.Errorf("losses: DDL grid %d larger than the %dx%d maps", g, sh[2], sh[3])
 		}
 	}
+	if o.cfg.DDL.SidesOnly && depth < 2 {
+		return fmt.Errorf("losses: ddl.sides_only needs a model with side outputs (depth >= 2), got %d output(s)", depth)
+	}
 	return nil
 }

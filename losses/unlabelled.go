@@ -80,6 +80,9 @@ func (o *Objective) ComputeUnlabelled(student, teacher *models.Output, u Unlabel
 	if student == nil || teacher == nil || len(student.Hierarchy) == 0 || len(student.Hierarchy) != len(teacher.Hierarchy) {
 		return nil, Breakdown{}, fmt.Errorf("losses: unlabelled: a student and a teacher output of the same depth are needed")
 	}
+	if o.cfg.DDL.SidesOnly && len(student.Hierarchy) < 2 {
+		return nil, Breakdown{}, fmt.Errorf("losses: unlabelled: ddl.sides_only needs a model with side outputs (depth >= 2)")
+	}
 	if _, err := checkPair("student main logits", student.Main, "teacher main logits", teacher.Main); err != nil {
 		return nil, Breakdown{}, err
 	}
