@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/angioseg/dskd/dskd"
 	"github.com/angioseg/dskd/interop"
@@ -93,13 +94,29 @@ func exportSource(run, checkpoint, weights string, threshold float64) (*interop.
 // checkpoint folder, or a weights file (.safetensors, .pt) when weights is
 // set; exactly one of the two.
 func OpenPredictor(run, weights string, opts dskd.PredictOptions) (*dskd.Predictor, error) {
+	var p *dskd.Predictor
+	var err error
 	switch {
 	case run != "" && weights != "":
 		return nil, errors.New("give --run or --weights, not both")
 	case weights != "":
-		return dskd.LoadPredictorWeights(weights, opts)
+		p, err = dskd.LoadPredictorWeights(weights, opts)
 	case run == "":
 		return nil, errors.New("--run or --weights is required")
+	default:
+		p, err = dskd.LoadPredictor(run, opts)
 	}
-	return dskd.LoadPredictor(run, opts)
+	if err == nil {
+		warnStartup(p)
+	}
+	return p, err
+}
+
+// warnStartup prints the libtorch self-check's warning (it fell back to
+// fewer threads than asked) to stderr: the predictions are right, but
+// slower than the thread count suggests.
+func warnStartup(p *dskd.Predictor) {
+	if w := p.Startup.Threads.Warning; w != "" {
+		fmt.Fprintln(os.Stderr, "warning:", w)
+	}
 }

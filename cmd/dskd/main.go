@@ -231,6 +231,7 @@ func eval(args []string) error {
 	if err != nil {
 		return err
 	}
+	warnStartup(p)
 	defer p.Close()
 	split, err := ds.open(p.State.Config.Seed)
 	if err != nil {
