@@ -199,7 +199,22 @@ type UnlabelledConfig struct {
 	Confidence float64          `json:"confidence,omitempty"`  // PSDL only where the teacher's max(p, 1-p) >= it; [0.5, 1); default 0 = all pixels
 	Sharpen    float64          `json:"sharpen,omitempty"`     // temperature of the teacher's probabilities, (0, 1]; default 0 = none
 	Strong     *data.StrongView `json:"strong,omitempty"`      // the student's view; default data.DefaultStrongView()
+	// StudentBN is how the student's BatchNorm treats the strong views:
+	// "train" (default ""): batch statistics, and they update the running
+	// statistics the model is evaluated with; "batch": batch statistics,
+	// the running statistics left to the labelled batches (the strong
+	// views' intensity statistics do not shift what evaluation uses).
+	StudentBN StudentBN `json:"student_bn,omitempty"`
 }
+
+// StudentBN is UnlabelledConfig.StudentBN.
+type StudentBN string
+
+// Student BatchNorm modes on the strong views; the zero value is StudentBNTrain.
+const (
+	StudentBNTrain StudentBN = "train"
+	StudentBNBatch StudentBN = "batch"
+)
 
 // objective is the losses.Unlabelled of u.
 func (u UnlabelledConfig) objective() losses.Unlabelled {
@@ -219,6 +234,11 @@ func (u UnlabelledConfig) withDefaults(batch int) (UnlabelledConfig, error) {
 		return u, option.Errorf(configErr, "unlabelled.ratio", "%d: must be >= 1", u.Ratio)
 	case u.BatchSize < 1:
 		return u, option.Errorf(configErr, "unlabelled.batch_size", "%d: must be >= 1", u.BatchSize)
+	}
+	if u.StudentBN != "" { // "" stays "": a filled value would change saved configs and study hashes
+		if err := option.OneOf(configErr, "unlabelled.student_bn", u.StudentBN, StudentBNTrain, StudentBNBatch); err != nil {
+			return u, err
+		}
 	}
 	if err := u.Strong.Validate(); err != nil {
 		return u, option.Under(err, configErr, "unlabelled.strong")

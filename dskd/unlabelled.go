@@ -133,7 +133,11 @@ func (t *trainer) unlabelledLoss(s *aten.Scope, b *data.Batch, at stepAt) (*aten
 		return nil, losses.Breakdown{}, err
 	}
 	defer targets.Free()
-	out, err := t.prec.forward(func() (*models.Output, error) { return t.student.Forward(strong, true) })
+	mode := models.Train
+	if t.cfg.Unlabelled.StudentBN == StudentBNBatch {
+		mode = models.BatchStats
+	}
+	out, err := t.prec.forward(func() (*models.Output, error) { return t.student.ForwardMode(strong, mode) })
 	if err != nil {
 		return nil, losses.Breakdown{}, fmt.Errorf("dskd: forward on unlabelled frames: %w", err)
 	}

@@ -7,7 +7,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/angioseg/dskd/internal/aten"
 	"github.com/angioseg/dskd/losses"
+	"github.com/angioseg/dskd/models"
 )
 
 // semiConfig keeps 4 labels and learns from the other frames.
@@ -110,4 +112,54 @@ func TestUnlabelledOptionsAreChecked(t *testing.T) {
 	cfg.Labels = -2
 	_, err = cfg.WithDefaults()
 	assert.ErrorContains(t, err, "dskd: config: labels -2")
+}
+
+// unlabelled.student_bn "batch": the strong views leave the running
+// statistics alone. At epoch 1 step 0 (the first step with unlabelled
+// frames; the weights are still those of the supervised twin, since
+// epoch 0 has no teacher) the statistics then equal the supervised run's,
+// which only saw the labelled batch; with "train" they do not.
+func TestStudentBNBatchLeavesRunningStatistics(t *testing.T) {
+	split := syntheticSplit(t, 16, 48)
+	statsAt := func(u *UnlabelledConfig) string {
+		cfg := semiConfig(t, 2)
+		cfg.Unlabelled = u
+		var h string
+		_, err := Train(context.Background(), cfg, split, Options{Logger: quietLogger(), Hooks: Hooks{
+			OnStep: func(s StepInfo) error {
+				if s.Epoch == 1 && s.Step == 0 {
+					h = runningStatsHash(s.Student)
+				}
+				return nil
+			},
+		}})
+		require.NoError(t, err)
+		require.NotEmpty(t, h)
+		return h
+	}
+	supervised := statsAt(nil)
+	assert.Equal(t, supervised, statsAt(&UnlabelledConfig{Ratio: 2, BatchSize: 2, RampEpochs: -1, StudentBN: StudentBNBatch}))
+	assert.NotEqual(t, supervised, statsAt(&UnlabelledConfig{Ratio: 2, BatchSize: 2, RampEpochs: -1}))
+
+	cfg := tinyConfig(t, 1)
+	cfg.Unlabelled = &UnlabelledConfig{StudentBN: "eval"}
+	_, err := cfg.WithDefaults()
+	assert.EqualError(t, err, `dskd: config: unlabelled.student_bn "eval": want "train" or "batch"`)
+}
+
+// runningStatsHash hashes a model's BatchNorm running statistics (on the
+// training thread).
+func runningStatsHash(m models.Model) string {
+	s := aten.NewScope()
+	defer s.Close()
+	w := map[string][]float64{}
+	for _, v := range aten.Vars(m.VarStore()) {
+		if !v.Trainable {
+			w[v.Name] = s.Float64s(v.T)
+		}
+	}
+	if err := s.Err(); err != nil {
+		return err.Error()
+	}
+	return hashValues(w)
 }
