@@ -38,8 +38,8 @@ func TestRunsOnATinyDataSet(t *testing.T) {
 	assert.Len(t, masks, 1)
 }
 
-// train/'s frames are learnt from by default; --unlabelled=false leaves
-// them out.
+// --unlabelled learns from train/'s frames; without it (the default)
+// they are left out.
 func TestLearnsFromTrainFrames(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, synth.WriteXCAD(filepath.Join(dir, "xcad"), 10, 4, 48, 1))
