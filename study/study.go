@@ -29,6 +29,10 @@ type Options struct {
 	Threads int
 	// ReportOnly trains nothing and reports the finished runs.
 	ReportOnly bool
+	// Reuse names other study folders whose finished runs stand for runs
+	// of this grid with the same configuration hash (configuration and
+	// samples): their small files are copied in, so only the rest trains.
+	Reuse []string
 	// Logger receives the study's lines and each run's (with run=ID);
 	// nil: a console logger on stderr.
 	Logger *zerolog.Logger
@@ -100,6 +104,13 @@ func Run(ctx context.Context, dir string, spec Spec, opts Options) (*Result, err
 	base, err := baselines(spec, arms)
 	if err != nil {
 		return nil, err
+	}
+	if len(opts.Reuse) > 0 {
+		n, err := reuseFinished(dir, runs, opts.Reuse)
+		if err != nil {
+			return nil, err
+		}
+		x.log.Info().Int("runs", n).Strs("from", opts.Reuse).Msg("study: finished runs reused")
 	}
 	states := make([]runState, len(runs))
 	var refusals []string

@@ -68,6 +68,7 @@ func Study(args []string, w io.Writer) error {
 	jobs := fs.Int("jobs", 1, "runs trained at once")
 	threads := fs.Int("threads", 0, "CPU threads shared by the jobs (default all cores)")
 	reportOnly := fs.Bool("report", false, "train nothing: report the finished runs")
+	reuse := fs.String("reuse", "", "other study folders, comma-separated: their finished runs with the same configuration hash (and samples) are taken instead of trained again")
 	into := fs.String("into", "", "also put the tables into this Markdown page, between markers named after the study folder (replaced on every call)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -115,7 +116,7 @@ func Study(args []string, w io.Writer) error {
 	}
 	sig := stopOnSignal()
 	defer sig.Stop()
-	res, err := study.Run(sig.ctx, *dir, spec, study.Options{Jobs: *jobs, Threads: *threads, ReportOnly: *reportOnly})
+	res, err := study.Run(sig.ctx, *dir, spec, study.Options{Jobs: *jobs, Threads: *threads, ReportOnly: *reportOnly, Reuse: splitNonEmpty(*reuse)})
 	if res == nil {
 		return err
 	}
@@ -137,6 +138,17 @@ func Study(args []string, w io.Writer) error {
 		err = fmt.Errorf("study: stopped before it finished: run `dskd study --dir %s` to resume", *dir)
 	}
 	return err
+}
+
+// splitNonEmpty splits a comma-separated list, dropping empty items.
+func splitNonEmpty(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func parseInt64(s string) (int64, error) { return strconv.ParseInt(s, 10, 64) }

@@ -1,0 +1,98 @@
+package study
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/angioseg/dskd/internal/atomicfile"
+	"github.com/angioseg/dskd/internal/runlock"
+)
+
+// reuseFinished takes, for every run of the grid that has no folder yet,
+// a finished run of another study folder (one of from) with the same
+// configuration hash: the hash covers the effective configuration and the
+// names of the fold's samples, so the two runs measure the same thing.
+// The run folder's files are copied, not its checkpoints or overlays:
+// enough to report the run (and to carry it on: tools/study-snapshot.sh).
+// It returns the number of runs taken.
+func reuseFinished(dir string, runs []Job, from []string) (int, error) {
+	finished := map[string]string{} // hash -> run folder
+	for _, other := range from {
+		abs, err := filepath.Abs(other)
+		if err != nil {
+			return 0, fmt.Errorf("study: reuse %s: %w", other, err)
+		}
+		if abs == dir {
+			continue
+		}
+		results, err := filepath.Glob(filepath.Join(abs, "runs", "*", "*", studyResultFile))
+		if err != nil {
+			return 0, fmt.Errorf("study: reuse %s: %w", other, err)
+		}
+		if len(results) == 0 {
+			if _, err := os.Stat(filepath.Join(abs, SpecFile)); err != nil {
+				return 0, fmt.Errorf("study: reuse %s: not a study folder (no %s)", other, SpecFile)
+			}
+		}
+		for _, res := range results {
+			var meta runMeta
+			if err := readJSONFile(filepath.Join(filepath.Dir(res), studyRunFile), &meta); err != nil {
+				return 0, err
+			}
+			if _, dup := finished[meta.Hash]; !dup {
+				finished[meta.Hash] = filepath.Dir(res)
+			}
+		}
+	}
+	n := 0
+	for _, r := range runs {
+		src, ok := finished[r.Hash]
+		dst := filepath.Join(dir, r.Dir)
+		if !ok {
+			continue
+		}
+		if _, err := os.Stat(dst); !errors.Is(err, os.ErrNotExist) {
+			continue // the grid's own folder, finished or not, wins
+		}
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return n, fmt.Errorf("study: %w", err)
+		}
+		if err := atomicfile.WriteDir(dst, func(tmp string) error { return copyFiles(src, tmp) }); err != nil {
+			return n, fmt.Errorf("study: reusing %s: %w", src, err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// copyFiles copies the regular files directly in src into dst.
+func copyFiles(src, dst string) error {
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() || e.Name() == runlock.FileName {
+			continue
+		}
+		if err := copyFile(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	return atomicfile.Write(dst, func(w io.Writer) error {
+		_, err := io.Copy(w, in)
+		return err
+	})
+}

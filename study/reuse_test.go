@@ -1,0 +1,60 @@
+package study
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/angioseg/dskd/dskd"
+)
+
+// A study that reuses another's finished runs trains only the rest, and
+// reports the reused runs as the other study measured them.
+func TestReuseTakesFinishedRunsOfAnotherStudy(t *testing.T) {
+	dataDir := t.TempDir()
+	writeSyntheticFolder(t, dataDir, 12, 32)
+	spec := tinyStudy(dataDir)
+	spec.Config.Epochs = 2
+	first := spec
+	first.Presets = []string{"unet"}
+	a := filepath.Join(t.TempDir(), "a")
+	resA, err := Run(context.Background(), a, first, Options{Jobs: 2, Threads: 2, Logger: quietLogger()})
+	require.NoError(t, err)
+	require.Len(t, resA.Rows, 2)
+
+	var mu sync.Mutex
+	trained := map[string]bool{}
+	b := filepath.Join(t.TempDir(), "b")
+	resB, err := Run(context.Background(), b, spec, Options{Jobs: 2, Threads: 2, Logger: quietLogger(), Reuse: []string{a},
+		Hooks: func(r Job) dskd.Hooks {
+			return dskd.Hooks{OnEpochEnd: func(dskd.EpochInfo) error {
+				mu.Lock()
+				defer mu.Unlock()
+				trained[r.ID()] = true
+				return nil
+			}}
+		}})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]bool{"dskd/fold-0_seed-1": true, "dskd/fold-1_seed-1": true}, trained, "only the new arm trains")
+	require.Len(t, resB.Rows, 4)
+	var reused []Row
+	for _, r := range resB.Rows {
+		if r.Arm == "unet" {
+			reused = append(reused, r)
+		}
+	}
+	assert.Equal(t, comparableRows(resA.Rows), comparableRows(reused))
+	assert.FileExists(t, filepath.Join(b, "runs", "unet", "fold-0_seed-1", "metrics.csv"))
+	assert.NoDirExists(t, filepath.Join(b, "runs", "unet", "fold-0_seed-1", "checkpoints"), "checkpoints stay where they are")
+
+	_, err = Run(context.Background(), filepath.Join(t.TempDir(), "c"), spec, Options{ReportOnly: true, Logger: quietLogger(),
+		Reuse: []string{dataDir}})
+	assert.ErrorContains(t, err, "not a study folder (no study.json)")
+	_, err = os.Stat(filepath.Join(a, SpecFile))
+	require.NoError(t, err)
+}
