@@ -20,7 +20,10 @@ import (
 // replaced, the rest of the page is kept. A page without them gets them,
 // under a heading "## NAME", at its end; a missing page is created. So a
 // results page shows the tables the tool computed, never retyped ones,
-// and `dskd study --report --into PAGE` brings them up to date.
+// and `dskd study --report --into PAGE` brings them up to date. The plot
+// is copied beside the page (PAGE-STEM-NAME.png) and linked there, and the
+// per-run table is named by its study folder, since the page lies
+// elsewhere.
 func (res *Result) WriteInto(page string) error {
 	name := filepath.Base(res.Dir)
 	begin := "<!-- dskd study: " + name + " -->"
@@ -29,7 +32,11 @@ func (res *Result) WriteInto(page string) error {
 	if err := res.WriteMarkdown(&tables); err != nil {
 		return err
 	}
-	block := begin + "\n" + demoteHeadings(tables.String()) + end
+	md, err := pageLinks(tables.String(), res.Dir, page)
+	if err != nil {
+		return err
+	}
+	block := begin + "\n" + demoteHeadings(md) + end
 	old, err := os.ReadFile(page)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("study: %w", err)
@@ -67,4 +74,23 @@ func demoteHeadings(md string) string {
 		out = append(out, l)
 	}
 	return strings.TrimLeft(strings.Join(out, "\n"), "\n") + "\n"
+}
+
+// pageLinks points results.md's links to the study folder's files at the
+// page: the plot, copied beside the page; results.csv, named.
+func pageLinks(md, studyDir, page string) (string, error) {
+	name := filepath.Base(studyDir)
+	plot := strings.TrimSuffix(filepath.Base(page), filepath.Ext(page)) + "-" + name + ".png"
+	oldImage := "](" + StudyPlotFile + ")"
+	if b, err := os.ReadFile(filepath.Join(studyDir, StudyPlotFile)); err == nil {
+		if err := writeFile(filepath.Join(filepath.Dir(page), plot), func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
+			return "", err
+		}
+		md = strings.Replace(md, oldImage, "]("+plot+")", 1)
+	} else if errors.Is(err, os.ErrNotExist) {
+		md = strings.Replace(md, "\n![held-out pooled Dice per run]("+StudyPlotFile+")\n", "", 1)
+	} else {
+		return "", fmt.Errorf("study: %w", err)
+	}
+	return strings.Replace(md, "One row per run: "+CSVFile+".", "One row per run: "+CSVFile+" in the study folder "+name+".", 1), nil
 }

@@ -126,4 +126,26 @@ func TestWriteIntoPage(t *testing.T) {
 	err = res.WriteInto(page)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "markers of study dca1-cv are incomplete or out of order")
+
+	// The plot is copied beside the page and linked there; without one in
+	// the study folder, there is no link.
+	spec, err := Spec{Layout: LayoutDCA1, Data: "d", Folds: 3, Presets: []string{"unet"}, Seeds: []int64{9}}.WithDefaults()
+	require.NoError(t, err)
+	studyDir := filepath.Join(t.TempDir(), "len40")
+	require.NoError(t, os.MkdirAll(studyDir, 0o755))
+	withRows := &Result{Dir: studyDir, Spec: spec, PoolSize: 97}
+	withRows.aggregate(spec.arms(), nil, map[string]Row{pairKey("unet", 0, 9): {Arm: "unet", Preset: "unet", Seed: 9,
+		Scores: map[string]float64{"dice_pooled": 0.7}}})
+	other := filepath.Join(t.TempDir(), "results.md")
+	require.NoError(t, withRows.WriteInto(other))
+	b, err = os.ReadFile(other)
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), StudyPlotFile)
+	assert.Contains(t, string(b), "One row per run: results.csv in the study folder len40.")
+	require.NoError(t, os.WriteFile(filepath.Join(studyDir, StudyPlotFile), []byte("png"), 0o644))
+	require.NoError(t, withRows.WriteInto(other))
+	b, err = os.ReadFile(other)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "![held-out pooled Dice per run](results-len40.png)")
+	assert.FileExists(t, filepath.Join(filepath.Dir(other), "results-len40.png"))
 }
