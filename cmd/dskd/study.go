@@ -54,7 +54,7 @@ func Study(args []string, w io.Writer) error {
 	folds := fs.Int("folds", 0, "k of the k-fold cross-validation (default 5)")
 	foldIDs := fs.String("fold-ids", "", "folds to train, comma-separated, 0-based (default all)")
 	splitSeed := fs.Int64("split-seed", 0, "seed of the fold partition and the inner validation carve (default 42)")
-	presets := fs.String("presets", "", "comma-separated presets: unet, deep-supervision, psdl, ddl, dskd (default dskd)")
+	presets := fs.String("presets", "", "comma-separated presets: unet, deep-supervision, psdl, ddl, dskd (default: the --config preset, dskd without one)")
 	seeds := fs.String("seeds", "", "comma-separated training seeds (default 42)")
 	configPath := fs.String("config", "", "JSON file (dskd.Config): the base configuration of every run")
 	var sets overrideFlags
