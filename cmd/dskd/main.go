@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/angioseg/dskd/data"
 	"github.com/angioseg/dskd/dskd"
@@ -107,13 +106,7 @@ func (d *datasetFlags) open(seed int64) (data.Split, error) {
 		return split, err
 	}
 	if d.UnlabelledIDs != "" {
-		var ids []string
-		for _, id := range strings.Split(d.UnlabelledIDs, ",") {
-			if id = strings.TrimSpace(id); id != "" {
-				ids = append(ids, id)
-			}
-		}
-		if split, err = split.Unlabel(ids...); err != nil {
+		if split, err = split.Unlabel(splitNonEmpty(d.UnlabelledIDs)...); err != nil {
 			return split, fmt.Errorf("--unlabelled-ids: %w", err)
 		}
 	}
