@@ -205,6 +205,9 @@ type UnlabelledConfig struct {
 	// the running statistics left to the labelled batches (the strong
 	// views' intensity statistics do not shift what evaluation uses).
 	StudentBN StudentBN `json:"student_bn,omitempty"`
+	// Terms picks the unlabelled terms (losses.Unlabelled.Terms):
+	// "psdl+ddl" (default ""), "psdl" or "ddl".
+	Terms losses.UnlabelledTerms `json:"terms,omitempty"`
 }
 
 // StudentBN is UnlabelledConfig.StudentBN.
@@ -218,7 +221,7 @@ const (
 
 // objective is the losses.Unlabelled of u.
 func (u UnlabelledConfig) objective() losses.Unlabelled {
-	return losses.Unlabelled{Weight: u.Weight, RampEpochs: u.RampEpochs, Confidence: u.Confidence, Sharpen: u.Sharpen}
+	return losses.Unlabelled{Weight: u.Weight, RampEpochs: u.RampEpochs, Confidence: u.Confidence, Sharpen: u.Sharpen, Terms: u.Terms}
 }
 
 // withDefaults fills u's defaults (batch: the run's) and checks them.

@@ -33,7 +33,21 @@ type Unlabelled struct {
 	// Sharpen is the temperature T of the teacher's probabilities, in
 	// (0, 1] (smaller is sharper); default 0 = 1, off.
 	Sharpen float64 `json:"sharpen,omitempty"`
+	// Terms picks the terms: UnlabelledBoth (default, also ""),
+	// UnlabelledPSDLOnly or UnlabelledDDLOnly. The one left out is not
+	// evaluated and is logged as 0 with weight 0.
+	Terms UnlabelledTerms `json:"terms,omitempty"`
 }
+
+// UnlabelledTerms is Unlabelled.Terms.
+type UnlabelledTerms string
+
+// The values of Unlabelled.Terms.
+const (
+	UnlabelledBoth     UnlabelledTerms = "psdl+ddl"
+	UnlabelledPSDLOnly UnlabelledTerms = "psdl"
+	UnlabelledDDLOnly  UnlabelledTerms = "ddl"
+)
 
 // Terms of the unlabelled objective (Breakdown names).
 const (
@@ -56,6 +70,11 @@ func (u Unlabelled) WithDefaults() (Unlabelled, error) {
 		return u, option.Errorf(unlabelledErr, "confidence", "%g: must lie in [0.5, 1), or 0 for off", u.Confidence)
 	case !(u.Sharpen >= 0 && u.Sharpen <= 1):
 		return u, option.Errorf(unlabelledErr, "sharpen", "%g: must lie in (0, 1], or 0 for off", u.Sharpen)
+	}
+	if u.Terms != "" {
+		if err := option.OneOf(unlabelledErr, "terms", u.Terms, UnlabelledBoth, UnlabelledPSDLOnly, UnlabelledDDLOnly); err != nil {
+			return u, err
+		}
 	}
 	return u, nil
 }
@@ -91,17 +110,31 @@ func (o *Objective) ComputeUnlabelled(student, teacher *models.Output, u Unlabel
 		return nil, Breakdown{}, err
 	}
 	w := u.WeightAt(epoch)
-	s := aten.NewScope()
-	defer s.Close()
-	kd := confidentBCE(s, student.Main, teacher.Main, u)
-	dl := ddl(s, student.Hierarchy, ddlOpts.targets(student, teacher), ddlOpts)
 	lambda := o.cfg.LambdaDDL
 	option.Default(&lambda, 1)
-	total := s.MulScalar(s.Add(kd, s.MulScalar(dl, lambda)), w)
-	bd := Breakdown{Total: s.Item(total), Terms: []Term{
-		{Name: TermUnlabelledPSDL, Value: s.Item(kd), Weight: w},
-		{Name: TermUnlabelledDDL, Value: s.Item(dl), Weight: w * lambda},
-	}}
+	s := aten.NewScope()
+	defer s.Close()
+	// A term left out by Terms is not evaluated: its graph would cost a
+	// forward and a backward for nothing.
+	psdl := Term{Name: TermUnlabelledPSDL}
+	ddlTerm := Term{Name: TermUnlabelledDDL}
+	var sum *Tensor
+	if u.Terms != UnlabelledDDLOnly {
+		kd := confidentBCE(s, student.Main, teacher.Main, u)
+		psdl.Value, psdl.Weight = s.Item(kd), w
+		sum = kd
+	}
+	if u.Terms != UnlabelledPSDLOnly {
+		dl := ddl(s, student.Hierarchy, ddlOpts.targets(student, teacher), ddlOpts)
+		ddlTerm.Value, ddlTerm.Weight = s.Item(dl), w*lambda
+		if sum == nil {
+			sum = s.MulScalar(dl, lambda)
+		} else {
+			sum = s.Add(sum, s.MulScalar(dl, lambda))
+		}
+	}
+	total := s.MulScalar(sum, w)
+	bd := Breakdown{Total: s.Item(total), Terms: []Term{psdl, ddlTerm}}
 	loss, err := result(s, total)
 	if err != nil {
 		return nil, Breakdown{}, err

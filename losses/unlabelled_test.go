@@ -64,6 +64,19 @@ func TestUnlabelledByHand(t *testing.T) {
 		require.NoError(t, err)
 		w := 2 * math.Exp(-5*0.75*0.75)
 		assert.InDelta(t, w*(bd.Terms[0].Value+bd.Terms[1].Value), bd.Total, 1e-9, "λ_u(1) of a 4-epoch ramp")
+
+		both, bd, err := obj.ComputeUnlabelled(so, to, Unlabelled{RampEpochs: -1, Terms: UnlabelledBoth}, 3)
+		require.NoError(t, err)
+		kd, dl := bd.Terms[0].Value, bd.Terms[1].Value
+		assert.InDelta(t, kd+dl, val(both, nil), 1e-9, "psdl+ddl is the default's sum")
+		only, bd, err := obj.ComputeUnlabelled(so, to, Unlabelled{RampEpochs: -1, Terms: UnlabelledPSDLOnly}, 3)
+		require.NoError(t, err)
+		assert.InDelta(t, kd, val(only, nil), 1e-9, "psdl alone")
+		assert.Equal(t, Term{Name: TermUnlabelledDDL}, bd.Terms[1], "DDL left out: logged as 0, weight 0")
+		only, bd, err = obj.ComputeUnlabelled(so, to, Unlabelled{RampEpochs: -1, Terms: UnlabelledDDLOnly}, 3)
+		require.NoError(t, err)
+		assert.InDelta(t, ddlWant, val(only, nil), 1e-12, "ddl alone")
+		assert.Equal(t, Term{Name: TermUnlabelledPSDL}, bd.Terms[0], "PSDL left out: logged as 0, weight 0")
 		return nil
 	})
 }
@@ -108,6 +121,7 @@ func TestUnlabelledOptionsNameThemselves(t *testing.T) {
 		{Unlabelled{Sharpen: 2}, "losses: unlabelled: sharpen 2: must lie in (0, 1]"},
 		{Unlabelled{Weight: -1}, "losses: unlabelled: weight -1: must be > 0"},
 		{Unlabelled{RampEpochs: -3}, "losses: unlabelled: ramp_epochs -3: must be >= 1"},
+		{Unlabelled{Terms: "kd"}, "losses: unlabelled: terms"},
 	} {
 		_, err := tc.u.WithDefaults()
 		assert.ErrorContains(t, err, tc.want)
