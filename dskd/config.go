@@ -208,6 +208,9 @@ type UnlabelledConfig struct {
 	// Terms picks the unlabelled terms (losses.Unlabelled.Terms):
 	// "psdl+ddl" (default ""), "psdl" or "ddl".
 	Terms losses.UnlabelledTerms `json:"terms,omitempty"`
+	// Pixel is the pixel term's loss (losses.Unlabelled.Pixel): "bce"
+	// (default "", PSDL with α = 1) or "dice".
+	Pixel losses.UnlabelledPixel `json:"pixel,omitempty"`
 }
 
 // StudentBN is UnlabelledConfig.StudentBN.
@@ -221,7 +224,7 @@ const (
 
 // objective is the losses.Unlabelled of u.
 func (u UnlabelledConfig) objective() losses.Unlabelled {
-	return losses.Unlabelled{Weight: u.Weight, RampEpochs: u.RampEpochs, Confidence: u.Confidence, Sharpen: u.Sharpen, Terms: u.Terms}
+	return losses.Unlabelled{Weight: u.Weight, RampEpochs: u.RampEpochs, Confidence: u.Confidence, Sharpen: u.Sharpen, Terms: u.Terms, Pixel: u.Pixel}
 }
 
 // withDefaults fills u's defaults (batch: the run's) and checks them.

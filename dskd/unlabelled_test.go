@@ -48,6 +48,21 @@ func TestSemiSupervisedRunLearnsFromUnlabelledFrames(t *testing.T) {
 	assert.Equal(t, []int{1, 1, 1}, trainSizes, "4 labelled images at batch 4: one labelled step per epoch")
 }
 
+// pixel "dice" without DDL: the run logs u_dice, and u_ddl as 0.
+func TestSemiSupervisedDiceTerm(t *testing.T) {
+	cfg := semiConfig(t, 2)
+	cfg.Unlabelled.Pixel, cfg.Unlabelled.Terms = losses.UnlabelledDice, losses.UnlabelledPSDLOnly
+	res, err := Train(context.Background(), cfg, syntheticSplit(t, 16, 48), Options{Logger: quietLogger()})
+	require.NoError(t, err)
+	require.Len(t, res.History, 2)
+	parts := res.History[1].Parts
+	_, bce := parts[losses.TermUnlabelledPSDL]
+	assert.False(t, bce, "no BCE term with pixel dice")
+	assert.Greater(t, parts[losses.TermUnlabelledDice], 0.0)
+	assert.Less(t, parts[losses.TermUnlabelledDice], 1.0)
+	assert.Equal(t, 0.0, parts[losses.TermUnlabelledDDL], "terms psdl leaves DDL out")
+}
+
 // A semi-supervised run stopped between two steps resumes exactly, with
 // either teacher: the unlabelled stream continues where it stood.
 func TestSemiSupervisedResumeIsExact(t *testing.T) {
@@ -108,6 +123,10 @@ func TestUnlabelledOptionsAreChecked(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, c.Unlabelled.Terms, `"" stays "": saved configs and study hashes of earlier runs stay`)
 	assert.Equal(t, losses.UnlabelledPSDLOnly, UnlabelledConfig{Terms: "psdl"}.objective().Terms, "terms reaches the objective")
+	assert.Equal(t, losses.UnlabelledDice, UnlabelledConfig{Pixel: "dice"}.objective().Pixel, "pixel reaches the objective")
+	cfg.Unlabelled = &UnlabelledConfig{Pixel: "mse"}
+	_, err = cfg.WithDefaults()
+	assert.ErrorContains(t, err, `dskd: config: unlabelled.pixel "mse"`)
 	assert.Equal(t, 1, c.Unlabelled.Ratio)
 	assert.Equal(t, c.BatchSize, c.Unlabelled.BatchSize)
 	assert.Equal(t, 10, c.Unlabelled.RampEpochs)

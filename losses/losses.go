@@ -91,7 +91,11 @@ func Dice(logits, target *Tensor) (*Tensor, error) {
 }
 
 func dice(s *aten.Scope, logits, target *Tensor) *Tensor {
-	p := s.Sigmoid(logits)
+	return diceProb(s, s.Sigmoid(logits), target)
+}
+
+// diceProb is dice on probabilities p [B,1,H,W].
+func diceProb(s *aten.Scope, p, target *Tensor) *Tensor {
 	inter := s.SumDims(s.Mul(p, target), 1, 2, 3)
 	num := s.AddScalar(s.MulScalar(inter, 2), DiceSmooth)
 	den := s.AddScalar(s.Add(s.SumDims(p, 1, 2, 3), s.SumDims(target, 1, 2, 3)), DiceSmooth)

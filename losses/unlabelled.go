@@ -37,7 +37,23 @@ type Unlabelled struct {
 	// UnlabelledPSDLOnly or UnlabelledDDLOnly. The one left out is not
 	// evaluated and is logged as 0 with weight 0.
 	Terms UnlabelledTerms `json:"terms,omitempty"`
+	// Pixel is the pixel term's loss: UnlabelledBCE (default, also ""),
+	// PSDL with α = 1, or UnlabelledDice, the soft Dice of the student's
+	// probabilities against p̂ (over the confident pixels with a
+	// Confidence), logged as u_dice. Dice weighs vessel and background
+	// as the labelled Dice does; BCE's pixel mean is ruled by the
+	// background.
+	Pixel UnlabelledPixel `json:"pixel,omitempty"`
 }
+
+// UnlabelledPixel is Unlabelled.Pixel.
+type UnlabelledPixel string
+
+// The values of Unlabelled.Pixel.
+const (
+	UnlabelledBCE  UnlabelledPixel = "bce"
+	UnlabelledDice UnlabelledPixel = "dice"
+)
 
 // UnlabelledTerms is Unlabelled.Terms.
 type UnlabelledTerms string
@@ -52,6 +68,7 @@ const (
 // Terms of the unlabelled objective (Breakdown names).
 const (
 	TermUnlabelledPSDL = "u_psdl"
+	TermUnlabelledDice = "u_dice" // the pixel term with Pixel = UnlabelledDice
 	TermUnlabelledDDL  = "u_ddl"
 )
 
@@ -73,6 +90,11 @@ func (u Unlabelled) WithDefaults() (Unlabelled, error) {
 	}
 	if u.Terms != "" {
 		if err := option.OneOf(unlabelledErr, "terms", u.Terms, UnlabelledBoth, UnlabelledPSDLOnly, UnlabelledDDLOnly); err != nil {
+			return u, err
+		}
+	}
+	if u.Pixel != "" {
+		if err := option.OneOf(unlabelledErr, "pixel", u.Pixel, UnlabelledBCE, UnlabelledDice); err != nil {
 			return u, err
 		}
 	}
@@ -117,10 +139,14 @@ func (o *Objective) ComputeUnlabelled(student, teacher *models.Output, u Unlabel
 	// A term left out by Terms is not evaluated: its graph would cost a
 	// forward and a backward for nothing.
 	psdl := Term{Name: TermUnlabelledPSDL}
+	pixel := confidentBCE
+	if u.Pixel == UnlabelledDice {
+		psdl.Name, pixel = TermUnlabelledDice, confidentDice
+	}
 	ddlTerm := Term{Name: TermUnlabelledDDL}
 	var sum *Tensor
 	if u.Terms != UnlabelledDDLOnly {
-		kd := confidentBCE(s, student.Main, teacher.Main, u)
+		kd := pixel(s, student.Main, teacher.Main, u)
 		psdl.Value, psdl.Weight = s.Item(kd), w
 		sum = kd
 	}
@@ -142,20 +168,43 @@ func (o *Objective) ComputeUnlabelled(student, teacher *models.Output, u Unlabel
 	return loss, bd, nil
 }
 
-// confidentBCE is BCE of the student's logits against the (sharpened)
-// teacher probabilities, averaged over the pixels where the teacher is
-// confident (all of them without a Confidence).
-func confidentBCE(s *aten.Scope, student, teacher *Tensor, u Unlabelled) *Tensor {
+// teacherTargets is p̂, the (sharpened) teacher probabilities, detached.
+func teacherTargets(s *aten.Scope, teacher *Tensor, u Unlabelled) *Tensor {
 	logits := s.Detach(teacher)
 	if u.Sharpen > 0 && u.Sharpen != 1 {
 		logits = s.MulScalar(logits, 1/u.Sharpen)
 	}
-	p := s.Detach(s.Sigmoid(logits))
+	return s.Detach(s.Sigmoid(logits))
+}
+
+// confidentMask is 1 where the teacher is confident, max(p̂, 1-p̂) >=
+// u.Confidence, 0 elsewhere.
+func confidentMask(s *aten.Scope, p *Tensor, u Unlabelled) *Tensor {
+	unsure := s.Lt(s.Abs(s.AddScalar(p, -0.5)), u.Confidence-0.5)
+	return s.AddScalar(s.MulScalar(s.ToDType(unsure, p.DType()), -1), 1)
+}
+
+// confidentDice is the soft Dice loss of the student's probabilities
+// against p̂, per image as the labelled Dice, over the confident pixels
+// (all of them without a Confidence).
+func confidentDice(s *aten.Scope, student, teacher *Tensor, u Unlabelled) *Tensor {
+	p := teacherTargets(s, teacher, u)
+	if u.Confidence == 0 {
+		return dice(s, student, p)
+	}
+	mask := confidentMask(s, p, u)
+	return diceProb(s, s.Mul(s.Sigmoid(student), mask), s.Mul(p, mask))
+}
+
+// confidentBCE is BCE of the student's logits against the (sharpened)
+// teacher probabilities, averaged over the pixels where the teacher is
+// confident (all of them without a Confidence).
+func confidentBCE(s *aten.Scope, student, teacher *Tensor, u Unlabelled) *Tensor {
+	p := teacherTargets(s, teacher, u)
 	if u.Confidence == 0 {
 		return s.BCEWithLogits(student, p)
 	}
-	unsure := s.Lt(s.Abs(s.AddScalar(p, -0.5)), u.Confidence-0.5)
-	mask := s.AddScalar(s.MulScalar(s.ToDType(unsure, p.DType()), -1), 1) // 1 where confident
+	mask := confidentMask(s, p, u)
 	// mean(mask·bce) / mean(mask): the mean over the confident pixels (0
 	// when there are none).
 	return s.Div(s.BCEWithLogitsWeighted(student, p, mask), s.AddScalar(s.Mean(mask), 1e-12))

@@ -122,6 +122,7 @@ func TestUnlabelledOptionsNameThemselves(t *testing.T) {
 		{Unlabelled{Weight: -1}, "losses: unlabelled: weight -1: must be > 0"},
 		{Unlabelled{RampEpochs: -3}, "losses: unlabelled: ramp_epochs -3: must be >= 1"},
 		{Unlabelled{Terms: "kd"}, "losses: unlabelled: terms"},
+		{Unlabelled{Pixel: "mse"}, "losses: unlabelled: pixel"},
 	} {
 		_, err := tc.u.WithDefaults()
 		assert.ErrorContains(t, err, tc.want)
@@ -131,4 +132,47 @@ func TestUnlabelledOptionsNameThemselves(t *testing.T) {
 	assert.Equal(t, Unlabelled{Weight: 1, RampEpochs: 10}, u)
 	assert.InDelta(t, math.Exp(-5), u.WeightAt(0), 1e-15)
 	assert.Equal(t, 1.0, u.WeightAt(10))
+}
+
+// pixel "dice": the soft Dice of the student's probabilities against p̂,
+// over the confident pixels, by hand; logged as u_dice.
+func TestUnlabelledDiceByHand(t *testing.T) {
+	st := []float64{0.5, -1, 2, 0, 1, 1, -2, 0.3, 0, 0, 1.5, -0.5, 2, -2, 0.1, 0.2}
+	te := []float64{3, -3, 0.1, 0, 2, -0.2, -4, 1, 0, 0.5, 4, -1, 0, -3, 0.2, 2}
+	shape := []int64{1, 1, 4, 4}
+	obj, err := NewObjective(Config{})
+	require.NoError(t, err)
+	val := valueOf(t)
+	run(t, func(s *aten.Scope) error {
+		so, to := output([]*Tensor{tensor(t, s, st, shape)}), output([]*Tensor{tensor(t, s, te, shape)})
+		for _, tc := range []struct {
+			name string
+			u    Unlabelled
+		}{
+			{"plain", Unlabelled{RampEpochs: -1, Pixel: UnlabelledDice, Terms: UnlabelledPSDLOnly}},
+			{"sharpened and confident", Unlabelled{RampEpochs: -1, Pixel: UnlabelledDice, Terms: UnlabelledPSDLOnly, Sharpen: 0.5, Confidence: 0.8}},
+		} {
+			var inter, sumS, sumT float64
+			for i := range st {
+				T := 1.0
+				if tc.u.Sharpen > 0 {
+					T = tc.u.Sharpen
+				}
+				p := sigmoid(te[i] / T)
+				if tc.u.Confidence > 0 && math.Max(p, 1-p) < tc.u.Confidence {
+					continue
+				}
+				inter += sigmoid(st[i]) * p
+				sumS += sigmoid(st[i])
+				sumT += p
+			}
+			want := 1 - (2*inter+DiceSmooth)/(sumS+sumT+DiceSmooth)
+			loss, bd, err := obj.ComputeUnlabelled(so, to, tc.u, 3)
+			require.NoError(t, err, tc.name)
+			assert.Equal(t, TermUnlabelledDice, bd.Terms[0].Name, tc.name)
+			assert.InDelta(t, want, bd.Terms[0].Value, 1e-9, tc.name)
+			assert.InDelta(t, want, val(loss, nil), 1e-9, tc.name)
+		}
+		return nil
+	})
 }
