@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/angioseg/dskd/internal/mallocenv"
 	"github.com/angioseg/dskd/metrics"
 )
 
@@ -172,9 +173,8 @@ type row struct {
 }
 
 // tunedMallocEnv gives PyTorch the allocator settings internal/aten
-// applies to dskd at start-up (see internal/aten/malloc.go).
-var tunedMallocEnv = []string{"MALLOC_MMAP_THRESHOLD_=1073741824", "MALLOC_TRIM_THRESHOLD_=2147483647",
-	"MALLOC_TOP_PAD_=268435456", "MALLOC_ARENA_MAX=1"}
+// applies to dskd at start-up.
+var tunedMallocEnv = mallocenv.Env()
 
 // commandLine is the command this process runs, for the report: its
 // arguments as it got them (os.Args), each quoted where a POSIX shell

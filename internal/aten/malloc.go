@@ -21,9 +21,10 @@ import "C"
 
 import (
 	"os"
-	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/angioseg/dskd/internal/mallocenv"
 )
 
 // The allocator setting.
@@ -46,12 +47,7 @@ import (
 //
 // Opt out with DSKD_MALLOC=system. dskd also leaves malloc alone when the
 // user tuned it already (any MALLOC_* variable or glibc.malloc tunables).
-const (
-	mallocMmapThreshold = 1 << 30
-	mallocTrimThreshold = 1<<31 - 1
-	mallocTopPad        = 256 << 20
-	mallocArenaMax      = 1
-)
+// The values: internal/mallocenv.
 
 // Malloc policies.
 const (
@@ -106,15 +102,10 @@ func tuneMalloc(optOut string, env []string) MallocSetting {
 	case userTunedMalloc(env):
 		return MallocSetting{Policy: MallocSystem, Reason: "the environment tunes malloc (MALLOC_* or glibc.malloc tunables)"}
 	}
-	if C.dskd_tune_malloc(mallocMmapThreshold, mallocTrimThreshold, mallocTopPad, mallocArenaMax) == 0 {
+	if C.dskd_tune_malloc(mallocenv.MmapThreshold, mallocenv.TrimThreshold, mallocenv.TopPad, mallocenv.ArenaMax) == 0 {
 		return MallocSetting{Policy: MallocSystem, Reason: "not glibc"}
 	}
-	return MallocSetting{Policy: MallocTuned, Settings: []string{
-		"M_MMAP_THRESHOLD=" + strconv.Itoa(mallocMmapThreshold),
-		"M_TRIM_THRESHOLD=" + strconv.Itoa(mallocTrimThreshold),
-		"M_TOP_PAD=" + strconv.Itoa(mallocTopPad),
-		"M_ARENA_MAX=" + strconv.Itoa(mallocArenaMax),
-	}}
+	return MallocSetting{Policy: MallocTuned, Settings: mallocenv.Settings()}
 }
 
 // userTunedMalloc reports whether env already tunes glibc's malloc.
