@@ -17,12 +17,18 @@ func bce(x, p float64) float64 {
 	return -(p*math.Log(sigmoid(x)) + (1-p)*math.Log(1-sigmoid(x)))
 }
 
+// handStudent and handTeacher are the logits of one 1×1×4×4 depth for
+// the by-hand tests.
+var (
+	handStudent = []float64{0.5, -1, 2, 0, 1, 1, -2, 0.3, 0, 0, 1.5, -0.5, 2, -2, 0.1, 0.2}
+	handTeacher = []float64{3, -3, 0.1, 0, 2, -0.2, -4, 1, 0, 0.5, 4, -1, 0, -3, 0.2, 2}
+)
+
 // On one 1×1×4×4 depth: the PSDL part against the (sharpened) teacher
 // probabilities, with and without the confidence mask, by hand; the DDL
 // part equals DeepDistribution; the ramp scales the whole.
 func TestUnlabelledByHand(t *testing.T) {
-	st := []float64{0.5, -1, 2, 0, 1, 1, -2, 0.3, 0, 0, 1.5, -0.5, 2, -2, 0.1, 0.2}
-	te := []float64{3, -3, 0.1, 0, 2, -0.2, -4, 1, 0, 0.5, 4, -1, 0, -3, 0.2, 2}
+	st, te := handStudent, handTeacher
 	shape := []int64{1, 1, 4, 4}
 	obj, err := NewObjective(Config{})
 	require.NoError(t, err)
@@ -137,8 +143,7 @@ func TestUnlabelledOptionsNameThemselves(t *testing.T) {
 // pixel "dice": the soft Dice of the student's probabilities against p̂,
 // over the confident pixels, by hand; logged as u_dice.
 func TestUnlabelledDiceByHand(t *testing.T) {
-	st := []float64{0.5, -1, 2, 0, 1, 1, -2, 0.3, 0, 0, 1.5, -0.5, 2, -2, 0.1, 0.2}
-	te := []float64{3, -3, 0.1, 0, 2, -0.2, -4, 1, 0, 0.5, 4, -1, 0, -3, 0.2, 2}
+	st, te := handStudent, handTeacher
 	shape := []int64{1, 1, 4, 4}
 	obj, err := NewObjective(Config{})
 	require.NoError(t, err)
