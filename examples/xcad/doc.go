@@ -9,9 +9,10 @@
 //
 // --data is the official layout (train/ unlabelled frames, test/images and
 // test/masks holding the 126 labelled images). With --unlabelled, the
-// frames of train/ are learnt from through the teacher (semi-supervised,
-// docs/semi-supervised.md; off by default: with the default options it
-// has not paid on DCA1 yet). Without --data, a small generated data set in
+// frames of train/ are learnt from through the teacher, with the
+// soft-Dice pixel term (semi-supervised, docs/semi-supervised.md; off by
+// default: on DCA1 at 10 labels the best setting found was level with
+// supervised training, not ahead). Without --data, a small generated data set in
 // the same layout (256x256, 56 labelled images and 40 frames) is written
 // under the run folder and trained with a configuration sized for it. For every training
 // option from the command line, use `dskd train` (cmd/dskd).

@@ -38,8 +38,8 @@ func TestRunsOnATinyDataSet(t *testing.T) {
 	assert.Len(t, masks, 1)
 }
 
-// --unlabelled learns from train/'s frames; without it (the default)
-// they are left out.
+// --unlabelled learns from train/'s frames with the soft-Dice pixel term;
+// without it (the default) they are left out.
 func TestLearnsFromTrainFrames(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, synth.WriteXCAD(filepath.Join(dir, "xcad"), 10, 4, 48, 1))
@@ -53,10 +53,11 @@ func TestLearnsFromTrainFrames(t *testing.T) {
 		require.NoError(t, err)
 		if on {
 			assert.Contains(t, out.String(), "learning from 4 unlabelled frames of ")
-			assert.Contains(t, string(header), ",u_psdl,", "epoch 1 learns from the frames")
+			assert.Contains(t, string(header), ",u_dice,", "epoch 1 learns from the frames, with the soft-Dice pixel term")
+			assert.NotContains(t, string(header), "u_psdl")
 		} else {
 			assert.NotContains(t, out.String(), "unlabelled frames")
-			assert.NotContains(t, string(header), "u_psdl")
+			assert.NotContains(t, string(header), "u_dice")
 		}
 	}
 }
