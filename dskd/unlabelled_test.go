@@ -118,15 +118,15 @@ func TestUnlabelledOptionsAreChecked(t *testing.T) {
 	cfg.Unlabelled = &UnlabelledConfig{Terms: "kd"}
 	_, err = cfg.WithDefaults()
 	assert.ErrorContains(t, err, `dskd: config: unlabelled.terms "kd"`)
+	cfg.Unlabelled = &UnlabelledConfig{Pixel: "mse"}
+	_, err = cfg.WithDefaults()
+	assert.ErrorContains(t, err, `dskd: config: unlabelled.pixel "mse"`)
+	assert.Equal(t, losses.UnlabelledPSDLOnly, UnlabelledConfig{Terms: "psdl"}.objective().Terms, "terms reaches the objective")
+	assert.Equal(t, losses.UnlabelledDice, UnlabelledConfig{Pixel: "dice"}.objective().Pixel, "pixel reaches the objective")
 	cfg.Unlabelled = &UnlabelledConfig{}
 	c, err := cfg.WithDefaults()
 	require.NoError(t, err)
 	assert.Empty(t, c.Unlabelled.Terms, `"" stays "": saved configs and study hashes of earlier runs stay`)
-	assert.Equal(t, losses.UnlabelledPSDLOnly, UnlabelledConfig{Terms: "psdl"}.objective().Terms, "terms reaches the objective")
-	assert.Equal(t, losses.UnlabelledDice, UnlabelledConfig{Pixel: "dice"}.objective().Pixel, "pixel reaches the objective")
-	cfg.Unlabelled = &UnlabelledConfig{Pixel: "mse"}
-	_, err = cfg.WithDefaults()
-	assert.ErrorContains(t, err, `dskd: config: unlabelled.pixel "mse"`)
 	assert.Equal(t, 1, c.Unlabelled.Ratio)
 	assert.Equal(t, c.BatchSize, c.Unlabelled.BatchSize)
 	assert.Equal(t, 10, c.Unlabelled.RampEpochs)

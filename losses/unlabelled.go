@@ -138,16 +138,15 @@ func (o *Objective) ComputeUnlabelled(student, teacher *models.Output, u Unlabel
 	defer s.Close()
 	// A term left out by Terms is not evaluated: its graph would cost a
 	// forward and a backward for nothing.
-	psdl := Term{Name: TermUnlabelledPSDL}
-	pixel := confidentBCE
+	pixelTerm, pixel := Term{Name: TermUnlabelledPSDL}, confidentBCE
 	if u.Pixel == UnlabelledDice {
-		psdl.Name, pixel = TermUnlabelledDice, confidentDice
+		pixelTerm.Name, pixel = TermUnlabelledDice, confidentDice
 	}
 	ddlTerm := Term{Name: TermUnlabelledDDL}
 	var sum *Tensor
 	if u.Terms != UnlabelledDDLOnly {
 		kd := pixel(s, student.Main, teacher.Main, u)
-		psdl.Value, psdl.Weight = s.Item(kd), w
+		pixelTerm.Value, pixelTerm.Weight = s.Item(kd), w
 		sum = kd
 	}
 	if u.Terms != UnlabelledPSDLOnly {
@@ -160,7 +159,7 @@ func (o *Objective) ComputeUnlabelled(student, teacher *models.Output, u Unlabel
 		}
 	}
 	total := s.MulScalar(sum, w)
-	bd := Breakdown{Total: s.Item(total), Terms: []Term{psdl, ddlTerm}}
+	bd := Breakdown{Total: s.Item(total), Terms: []Term{pixelTerm, ddlTerm}}
 	loss, err := result(s, total)
 	if err != nil {
 		return nil, Breakdown{}, err
@@ -188,12 +187,12 @@ func confidentMask(s *aten.Scope, p *Tensor, u Unlabelled) *Tensor {
 // against p̂, per image as the labelled Dice, over the confident pixels
 // (all of them without a Confidence).
 func confidentDice(s *aten.Scope, student, teacher *Tensor, u Unlabelled) *Tensor {
-	p := teacherTargets(s, teacher, u)
-	if u.Confidence == 0 {
-		return dice(s, student, p)
+	p, probs := teacherTargets(s, teacher, u), s.Sigmoid(student)
+	if u.Confidence > 0 {
+		mask := confidentMask(s, p, u)
+		p, probs = s.Mul(p, mask), s.Mul(probs, mask)
 	}
-	mask := confidentMask(s, p, u)
-	return diceProb(s, s.Mul(s.Sigmoid(student), mask), s.Mul(p, mask))
+	return diceProb(s, probs, p)
 }
 
 // confidentBCE is BCE of the student's logits against the (sharpened)
