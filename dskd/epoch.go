@@ -143,7 +143,7 @@ func (t *trainer) endEpoch(epoch int, rec report.EpochRecord) (bool, error) {
 	for _, k := range t.obj.Terms() {
 		ev = ev.Float64(k, round4(rec.Parts[k]))
 	}
-	for _, k := range []string{losses.TermUnlabelledPSDL, losses.TermUnlabelledDice, losses.TermUnlabelledDDL} {
+	for _, k := range losses.UnlabelledTermNames() {
 		if v, ok := rec.Parts[k]; ok {
 			ev = ev.Float64(k, round4(v))
 		}

@@ -72,6 +72,12 @@ const (
 	TermUnlabelledDDL  = "u_ddl"
 )
 
+// UnlabelledTermNames lists the Breakdown names ComputeUnlabelled can
+// return, in log order: the pixel term (u_psdl or u_dice), then u_ddl.
+func UnlabelledTermNames() []string {
+	return []string{TermUnlabelledPSDL, TermUnlabelledDice, TermUnlabelledDDL}
+}
+
 const unlabelledErr = "losses: unlabelled"
 
 // WithDefaults fills the defaults and checks ranges.

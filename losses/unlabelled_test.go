@@ -181,3 +181,34 @@ func TestUnlabelledDiceByHand(t *testing.T) {
 		return nil
 	})
 }
+
+// Every term and pixel setting breaks down into names the trainer logs:
+// those of UnlabelledTermNames, pixel term first.
+func TestUnlabelledTermNamesCoverEverySetting(t *testing.T) {
+	obj, err := NewObjective(Config{})
+	require.NoError(t, err)
+	shape := []int64{1, 1, 4, 4}
+	names := UnlabelledTermNames()
+	run(t, func(s *aten.Scope) error {
+		so := output([]*Tensor{tensor(t, s, handStudent, shape)})
+		to := output([]*Tensor{tensor(t, s, handTeacher, shape)})
+		for _, terms := range []UnlabelledTerms{"", UnlabelledBoth, UnlabelledPSDLOnly, UnlabelledDDLOnly} {
+			for _, pixel := range []UnlabelledPixel{"", UnlabelledBCE, UnlabelledDice} {
+				loss, bd, err := obj.ComputeUnlabelled(so, to, Unlabelled{RampEpochs: -1, Terms: terms, Pixel: pixel}, 0)
+				require.NoError(t, err, "%s/%s", terms, pixel)
+				loss.Free()
+				require.Len(t, bd.Terms, 2, "%s/%s", terms, pixel)
+				wantPixel := TermUnlabelledPSDL
+				if pixel == UnlabelledDice {
+					wantPixel = TermUnlabelledDice
+				}
+				assert.Equal(t, wantPixel, bd.Terms[0].Name, "%s/%s", terms, pixel)
+				assert.Equal(t, TermUnlabelledDDL, bd.Terms[1].Name, "%s/%s", terms, pixel)
+				for _, term := range bd.Terms {
+					assert.Contains(t, names, term.Name)
+				}
+			}
+		}
+		return nil
+	})
+}

@@ -196,8 +196,10 @@ func train(args []string) error {
 		return err
 	}
 	if ds.unlabelled() && cfg.Unlabelled == nil && !tf.Resume {
-		cfg.Unlabelled = &dskd.UnlabelledConfig{} // frames named on the command line are meant to be learnt from
-		fmt.Fprintf(os.Stderr, "note: learning from %d unlabelled frames with the default unlabelled options (set them with \"unlabelled\" in --config; on DCA1 with 10 labels this has cost Dice so far: docs/semi-supervised.md)\n", len(split.Unlabelled))
+		// Frames named on the command line are meant to be learnt from; the
+		// filled setting is written to config.json, so resume keeps it.
+		cfg.Unlabelled = dskd.RecommendedUnlabelled()
+		fmt.Fprintf(os.Stderr, "note: learning from %d unlabelled frames with the soft-Dice pixel term alone, the best setting measured (set others with \"unlabelled\" in --config; on DCA1 with 10 labels it is level with supervised training: docs/semi-supervised.md)\n", len(split.Unlabelled))
 	}
 	if tf.files, err = ds.record(); err != nil {
 		return err

@@ -119,7 +119,7 @@ func TestTrainReportPredict(t *testing.T) {
 }
 
 // --unlabelled-ids and --unlabelled-data name frames without masks: the
-// run learns from them with the default unlabelled options, records the
+// run learns from them with dskd.RecommendedUnlabelled, records the
 // flags, and resumes from the folder alone.
 func TestTrainWithUnlabelledFrames(t *testing.T) {
 	root := t.TempDir()
@@ -136,10 +136,13 @@ func TestTrainWithUnlabelledFrames(t *testing.T) {
 		"--unlabelled-ids", "3, 4", "--unlabelled-data", framesDir}
 	_, errOut, code := cmdtest.Run(t, train...)
 	require.Equal(t, 0, code, errOut)
-	assert.Contains(t, errOut, "note: learning from 5 unlabelled frames with the default unlabelled options")
+	assert.Contains(t, errOut, "note: learning from 5 unlabelled frames with the soft-Dice pixel term alone")
 	csv, err := os.ReadFile(filepath.Join(runDir, "metrics.csv"))
 	require.NoError(t, err)
-	assert.Contains(t, strings.SplitN(string(csv), "\n", 2)[0], "u_psdl")
+	assert.Contains(t, strings.SplitN(string(csv), "\n", 2)[0], "u_dice")
+	saved, err := os.ReadFile(filepath.Join(runDir, "config.json"))
+	require.NoError(t, err)
+	assert.Contains(t, string(saved), `"pixel": "dice"`, "the filled setting is saved, so resume keeps it")
 	rec, err := os.ReadFile(filepath.Join(runDir, datasetFile))
 	require.NoError(t, err)
 	assert.Contains(t, string(rec), `"unlabelled_data": "`+framesDir+`"`)

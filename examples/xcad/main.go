@@ -12,7 +12,6 @@ import (
 	"github.com/angioseg/dskd/data"
 	"github.com/angioseg/dskd/data/synth"
 	"github.com/angioseg/dskd/dskd"
-	"github.com/angioseg/dskd/losses"
 )
 
 func main() {
@@ -74,8 +73,7 @@ func run(args []string, stdout io.Writer) error {
 	if *unlabelled && len(x.Unlabelled) > 0 {
 		split.Unlabelled = x.Unlabelled
 		if cfg.Unlabelled == nil {
-			// The best setting measured: the soft-Dice pixel term alone.
-			cfg.Unlabelled = &dskd.UnlabelledConfig{Pixel: losses.UnlabelledDice, Terms: losses.UnlabelledPSDLOnly}
+			cfg.Unlabelled = dskd.RecommendedUnlabelled()
 		}
 		fmt.Fprintf(stdout, "learning from %d unlabelled frames of %s\n", len(x.Unlabelled), filepath.Join(*dir, "train"))
 	}
