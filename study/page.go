@@ -25,9 +25,6 @@ import (
 // per-run table is named by its study folder, since the page lies
 // elsewhere.
 func (res *Result) WriteInto(page string) error {
-	name := filepath.Base(res.Dir)
-	begin := "<!-- dskd study: " + name + " -->"
-	end := "<!-- end of dskd study: " + name + " -->"
 	var tables bytes.Buffer
 	if err := res.WriteMarkdown(&tables); err != nil {
 		return err
@@ -36,7 +33,25 @@ func (res *Result) WriteInto(page string) error {
 	if err != nil {
 		return err
 	}
-	block := begin + "\n" + demoteHeadings(md) + end
+	return res.writeBlock(page, demoteHeadings(md))
+}
+
+// WriteBriefInto is WriteInto with WriteBrief's one table: for a README,
+// whose full tables live on a results page.
+func (res *Result) WriteBriefInto(page string) error {
+	var table bytes.Buffer
+	if err := res.WriteBrief(&table); err != nil {
+		return err
+	}
+	return res.writeBlock(page, table.String())
+}
+
+// writeBlock puts md between the study's markers in page (see WriteInto).
+func (res *Result) writeBlock(page, md string) error {
+	name := filepath.Base(res.Dir)
+	begin := "<!-- dskd study: " + name + " -->"
+	end := "<!-- end of dskd study: " + name + " -->"
+	block := begin + "\n" + md + end
 	old, err := os.ReadFile(page)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("study: %w", err)

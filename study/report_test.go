@@ -81,6 +81,22 @@ func TestStudyReportNumbersByHand(t *testing.T) {
 	assert.Contains(t, text, "Finished runs: 6 of 0.")
 	assert.Contains(t, text, "10000 resamples, seed 1")
 
+	var brief bytes.Buffer
+	require.NoError(t, res.WriteBrief(&brief))
+	assert.Equal(t, "dca1 layout, 97 samples, 3-fold cross-validation (folds 0, 1, 2), seeds 9; finished runs: 6 of 0. "+
+		"Held-out fold, pooled over its pixels, mean ± std over runs; the difference is paired (same fold and seed), with a 95 % bootstrap interval of its mean.\n\n"+
+		"| arm | runs | Dice | clDice | Sen | Pre | AUC | Dice − baseline [95 % interval] | wins / losses / ties |\n"+
+		"|---|---|---|---|---|---|---|---|---|\n"+
+		"| unet | 3 | 0.7500 ± 0.0500 | – | – | – | – | | |\n"+
+		"| dskd | 3 | 0.7700 ± 0.0436 | – | – | – | – | +0.0200 [-0.0100, +0.0500] vs unet | 2 / 1 / 0 |\n", brief.String())
+	res.Dir = filepath.Join(t.TempDir(), "cv")
+	readme := filepath.Join(t.TempDir(), "README.md")
+	require.NoError(t, os.WriteFile(readme, []byte("# Tool\n\n<!-- dskd study: cv -->\nold\n<!-- end of dskd study: cv -->\n\nMore.\n"), 0o644))
+	require.NoError(t, res.WriteBriefInto(readme))
+	page, err := os.ReadFile(readme)
+	require.NoError(t, err)
+	assert.Equal(t, "# Tool\n\n<!-- dskd study: cv -->\n"+brief.String()+"<!-- end of dskd study: cv -->\n\nMore.\n", string(page))
+
 	var out bytes.Buffer
 	require.NoError(t, res.WriteCSV(&out))
 	table, err := csv.NewReader(strings.NewReader(out.String())).ReadAll()

@@ -70,6 +70,7 @@ func Study(args []string, w io.Writer) error {
 	reportOnly := fs.Bool("report", false, "train nothing: report the finished runs")
 	reuse := fs.String("reuse", "", "other study folders, comma-separated: their finished runs with the same configuration hash (and samples) are taken instead of trained again")
 	into := fs.String("into", "", "also put the tables into this Markdown page, between markers named after the study folder (replaced on every call)")
+	brief := fs.Bool("brief", false, "with --into: one short table (pooled Dice, clDice, Sen, Pre, AUC and the paired Dice difference per arm) instead of the full tables, e.g. for a README")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -78,6 +79,9 @@ func Study(args []string, w io.Writer) error {
 	}
 	if *dir == "" {
 		return errors.New("study: --dir is required")
+	}
+	if *brief && *into == "" {
+		return errors.New("study: --brief needs --into PAGE")
 	}
 	spec, err := study.LoadSpec(*dir)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -124,7 +128,11 @@ func Study(args []string, w io.Writer) error {
 		return werr
 	}
 	if *into != "" {
-		if werr := res.WriteInto(*into); werr != nil {
+		write := res.WriteInto
+		if *brief {
+			write = res.WriteBriefInto
+		}
+		if werr := write(*into); werr != nil {
 			return werr
 		}
 		fmt.Fprintf(w, "tables written into %s\n", *into)

@@ -74,6 +74,17 @@ func TestStudyCommand(t *testing.T) {
 	err = Study([]string{"--dir", dir, "--set", "model.base=8"}, &out)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "model.base: 4 -> 8")
+	// --into --brief: the one-table summary between the study's markers.
+	readme := filepath.Join(root, "README.md")
+	out.Reset()
+	require.NoError(t, Study([]string{"--dir", dir, "--report", "--into", readme, "--brief"}, &out))
+	page, err := os.ReadFile(readme)
+	require.NoError(t, err)
+	assert.Contains(t, string(page), "<!-- dskd study: study -->\ndca1 layout, 10 samples, 2-fold cross-validation (folds 0), seeds 3; finished runs: 1 of 1.")
+	assert.Contains(t, string(page), "| unet | 1 | ")
+	assert.NotContains(t, string(page), "Per-image mean", "the full tables stay in results.md")
+	assert.ErrorContains(t, Study([]string{"--dir", dir, "--brief"}, &out), "--brief needs --into")
+
 	assert.Error(t, Study([]string{"--dir", filepath.Join(root, "empty")}, &out), "no saved spec and no --data")
 	assert.ErrorContains(t, Study([]string{"--dir", dir, "--set", "seed=1,2"}, &out), "use seeds")
 }
