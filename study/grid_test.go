@@ -3,9 +3,10 @@ package study
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/angioseg/dskd/dskd"
 	"path/filepath"
 	"testing"
+
+	"github.com/angioseg/dskd/dskd"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

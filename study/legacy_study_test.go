@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/angioseg/dskd/dskd"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/angioseg/dskd/dskd"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/angioseg/dskd/dskd"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/angioseg/dskd/dskd"
 
 	"github.com/rs/zerolog"
 
