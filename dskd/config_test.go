@@ -210,6 +210,7 @@ func TestConfigOptionsNameTheOption(t *testing.T) {
 		set  func(*Config)
 		want string
 	}{
+		{func(c *Config) { c.TTATurns = true }, "tta_turns needs tta: the turns are added to the flips"},
 		{func(c *Config) { c.Epochs = -1 }, "epochs -1: must be >= 1"},
 		{func(c *Config) { c.BatchSize = -2 }, "batch_size -2: must be >= 1"},
 		{func(c *Config) { c.CropSize = -2 }, "crop_size -2: want -1 (full images) or a side >= 1"},

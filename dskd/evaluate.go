@@ -69,7 +69,7 @@ func (ev *evaluation) score(threshold float32, clDice bool) (metrics.Result, err
 
 // inferOptions are the run's settings for full-image inference.
 func (t *trainer) inferOptions() InferOptions {
-	return InferOptions{TTA: t.cfg.TTA, Precision: t.cfg.Precision}
+	return InferOptions{TTA: t.cfg.TTA, Turns: t.cfg.TTATurns, Precision: t.cfg.Precision}
 }
 
 // evaluate scores the student on samples for the per-epoch validation:

@@ -15,6 +15,10 @@ type InferOptions struct {
 	// TTA averages the probabilities of the image and its horizontal,
 	// vertical and double flips (4 forward passes).
 	TTA bool
+	// Turns, with TTA, also averages each flip turned by 90° (its
+	// transpose): the 8 passes of the square's symmetries, for models
+	// trained with 90° turns (data.DefaultAugment has them). Default false.
+	Turns bool
 	// TileSize: images with a side larger than this are predicted in
 	// overlapping square tiles of this side (sliding window, overlap
 	// TileOverlap) whose probabilities are averaged. Default 1024.
@@ -55,16 +59,10 @@ func inferWhole(m models.Model, device gotch.Device, img []float32, h, w int, op
 		s := aten.NewScope()
 		defer s.Close()
 		x := input(s, img, []int64{1, 1, int64(h), int64(w)}, device)
-		flips := [][]int64{nil}
-		if tta {
-			flips = [][]int64{nil, {3}, {2}, {2, 3}}
-		}
+		views := ttaViews(tta, tta && opt.Turns)
 		var sum *aten.Tensor
-		for _, dims := range flips {
-			in := x
-			if dims != nil {
-				in = s.Flip(x, dims...)
-			}
+		for _, v := range views {
+			in := v.apply(s, x)
 			if err := s.Err(); err != nil {
 				return err
 			}
@@ -72,15 +70,12 @@ func inferWhole(m models.Model, device gotch.Device, img []float32, h, w int, op
 			if err != nil {
 				return err
 			}
-			p := s.Sigmoid(out.Main)
+			p := v.undo(s, s.Sigmoid(out.Main))
 			out.Free()
-			if dims != nil {
-				p = s.Flip(p, dims...) // flipping back
-			}
 			sum = s.Totals(sum, p)
 		}
-		if len(flips) > 1 {
-			sum = s.DivScalar(sum, float64(len(flips)))
+		if len(views) > 1 {
+			sum = s.DivScalar(sum, float64(len(views)))
 		}
 		probs = s.Float32s(sum)
 		return s.Err()
@@ -89,6 +84,50 @@ func inferWhole(m models.Model, device gotch.Device, img []float32, h, w int, op
 		return nil, fmt.Errorf("dskd: inference: %w", err)
 	}
 	return probs, nil
+}
+
+// ttaView is one test-time view of an N×C×H×W batch: flipped along
+// flip, then transposed (H and W swapped) when turn is set; flip then
+// transpose is a 90° turn.
+type ttaView struct {
+	flip []int64
+	turn bool
+}
+
+// ttaViews are the identity; with flips, the three flips; with turns
+// too, each of the four transposed: the 8 symmetries of a square.
+func ttaViews(flips, turns bool) []ttaView {
+	views := []ttaView{{}}
+	if flips {
+		views = append(views, ttaView{flip: []int64{3}}, ttaView{flip: []int64{2}}, ttaView{flip: []int64{2, 3}})
+	}
+	if turns {
+		for _, v := range views[:len(views):len(views)] {
+			views = append(views, ttaView{flip: v.flip, turn: true})
+		}
+	}
+	return views
+}
+
+func (v ttaView) apply(s *aten.Scope, x *aten.Tensor) *aten.Tensor {
+	if v.flip != nil {
+		x = s.Flip(x, v.flip...)
+	}
+	if v.turn {
+		x = s.Contiguous(s.Permute(x, 0, 1, 3, 2))
+	}
+	return x
+}
+
+// undo maps a prediction of the view back onto the original image.
+func (v ttaView) undo(s *aten.Scope, p *aten.Tensor) *aten.Tensor {
+	if v.turn {
+		p = s.Permute(p, 0, 1, 3, 2)
+	}
+	if v.flip != nil {
+		p = s.Flip(p, v.flip...)
+	}
+	return p
 }
 
 // tileStarts covers [0, n) with windows of size tile overlapping by at least

@@ -3,6 +3,7 @@ package dskd
 import (
 	"context"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -77,4 +78,55 @@ func TestTileStartsCoverTheImage(t *testing.T) {
 	assert.Equal(t, []int{0}, tileStarts(10, 16, 4))
 	assert.Equal(t, []int{0, 12, 24}, tileStarts(40, 16, 4))
 	assert.Equal(t, []int{0, 12, 14}, tileStarts(30, 16, 4))
+}
+
+// rot90 turns a square row-major n×n map by 90°: out(x, y) = in(y, n-1-x).
+func rot90(in []float32, n int) []float32 {
+	out := make([]float32, len(in))
+	for y := 0; y < n; y++ {
+		for x := 0; x < n; x++ {
+			out[y*n+x] = in[(n-1-x)*n+y]
+		}
+	}
+	return out
+}
+
+func maxAbsDiff(a, b []float32) float64 {
+	var m float64
+	for i := range a {
+		m = max(m, math.Abs(float64(a[i]-b[i])))
+	}
+	return m
+}
+
+// TTA over flips and turns averages all 8 symmetries of the square, so the
+// prediction of a turned image is the turned prediction, to float
+// rounding; over flips alone it is not.
+func TestTTATurnsMakePredictionsTurnEquivariant(t *testing.T) {
+	const n = 48
+	split := syntheticSplit(t, 8, n)
+	cfg := tinyConfig(t, 1)
+	_, err := Train(context.Background(), cfg, split, Options{Logger: quietLogger()})
+	require.NoError(t, err)
+	img, err := data.LoadImage(split.Test[0].ImagePath)
+	require.NoError(t, err)
+	turned := &data.Image{W: n, H: n, Pix: rot90(img.Pix, n)}
+
+	turnDiff := map[bool]float64{}
+	for _, turns := range []bool{false, true} {
+		p, err := LoadPredictor(cfg.OutDir, PredictOptions{InferOptions: InferOptions{TTA: true, Turns: turns}, Threads: 1})
+		require.NoError(t, err)
+		a, err := p.Predict(img)
+		require.NoError(t, err)
+		b, err := p.Predict(turned)
+		require.NoError(t, err)
+		p.Close()
+		turnDiff[turns] = maxAbsDiff(rot90(a, n), b)
+	}
+	t.Logf("largest difference after a turn: flips %.2g, flips and turns %.2g", turnDiff[false], turnDiff[true])
+	assert.Less(t, turnDiff[true], 1e-5, "8-pass TTA commutes with a 90° turn")
+	assert.Greater(t, turnDiff[false], 1e-3, "4-pass flip TTA does not (the test would not see a missing turn otherwise)")
+	assert.Len(t, ttaViews(true, true), 8)
+	assert.Len(t, ttaViews(true, false), 4)
+	assert.Len(t, ttaViews(false, false), 1)
 }

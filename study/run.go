@@ -182,7 +182,7 @@ func (x *runner) crossEvaluate(ctx context.Context, r Job, runDir string) (res m
 	if err := ctx.Err(); err != nil {
 		return res, errRunStopped
 	}
-	p, err := dskd.LoadPredictor(runDir, dskd.PredictOptions{InferOptions: dskd.InferOptions{TTA: r.Config.TTA, Precision: r.Config.Precision}, Device: r.Config.Device, Threads: x.threads})
+	p, err := dskd.LoadPredictor(runDir, dskd.PredictOptions{InferOptions: dskd.InferOptions{TTA: r.Config.TTA, Turns: r.Config.TTATurns, Precision: r.Config.Precision}, Device: r.Config.Device, Threads: x.threads})
 	if err != nil {
 		return res, err
 	}

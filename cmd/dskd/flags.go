@@ -30,6 +30,7 @@ type TrainFlags struct {
 	ValFraction   float64
 	ValCount      int
 	TTA           bool
+	TTATurns      bool
 	PickThreshold bool
 	StepsPerEpoch int
 	Repeat        int
@@ -66,6 +67,7 @@ func (f *TrainFlags) Register(fs *flag.FlagSet, defaultOut string) {
 	fs.Float64Var(&f.ValFraction, "val-fraction", 0, "validation fraction carved from training data (default 0.1)")
 	fs.IntVar(&f.ValCount, "val-count", 0, "validation images carved from training data (overrides --val-fraction)")
 	fs.BoolVar(&f.TTA, "tta", false, "flip test-time augmentation at evaluation")
+	fs.BoolVar(&f.TTATurns, "tta-turns", false, "test-time augmentation over flips and 90° turns (8 passes; implies --tta)")
 	fs.BoolVar(&f.PickThreshold, "pick-threshold", false, "pick the threshold on validation (never test) for the test report")
 	fs.IntVar(&f.StepsPerEpoch, "steps-per-epoch", 0, "cap on batches per epoch (quick runs)")
 	fs.IntVar(&f.Repeat, "repeat", 0, "draw each training image this many times per epoch, each with its own augmentation (default 1)")
@@ -116,6 +118,7 @@ func (f *TrainFlags) Config(defaults dskd.Config) (dskd.Config, error) {
 		"base":            func() { cfg.Model.Base = f.Base },
 		"depth":           func() { cfg.Model.Depth = f.Depth },
 		"tta":             func() { cfg.TTA = f.TTA },
+		"tta-turns":       func() { cfg.TTA, cfg.TTATurns = cfg.TTA || f.TTATurns, f.TTATurns },
 		"pick-threshold":  func() { cfg.PickThreshold = f.PickThreshold },
 		"steps-per-epoch": func() { cfg.StepsPerEpoch = f.StepsPerEpoch },
 		"repeat":          func() { cfg.Repeat = f.Repeat },

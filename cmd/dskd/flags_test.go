@@ -61,6 +61,26 @@ func TestInitWeightsFlag(t *testing.T) {
 
 // --crop sets the training crop also when the --config file gives an
 // augment, with or without a crop of its own (it used to be ignored then).
+// --tta-turns turns on TTA with the 90° turns; --tta alone, the flips.
+func TestTTATurnsFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args       []string
+		tta, turns bool
+	}{
+		{[]string{"--tta-turns"}, true, true},
+		{[]string{"--tta"}, true, false},
+		{nil, false, false},
+	} {
+		fs := flag.NewFlagSet("x", flag.ContinueOnError)
+		var tf TrainFlags
+		tf.Register(fs, "runs/x")
+		require.NoError(t, fs.Parse(tc.args))
+		cfg, err := tf.Config(dskd.Config{})
+		require.NoError(t, err)
+		assert.Equal(t, [2]bool{tc.tta, tc.turns}, [2]bool{cfg.TTA, cfg.TTATurns}, "%v", tc.args)
+	}
+}
+
 func TestCropFlagWithAugmentInConfig(t *testing.T) {
 	parse := func(body string, args ...string) (dskd.Config, error) {
 		path := filepath.Join(t.TempDir(), "c.json")

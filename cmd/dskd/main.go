@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/angioseg/dskd/data"
 	"github.com/angioseg/dskd/dskd"
@@ -213,16 +214,18 @@ func eval(args []string) error {
 	var ds datasetFlags
 	ds.register(fs)
 	runDir := fs.String("run", "", "run folder or checkpoint folder")
-	on := fs.String("on", "test", "which samples: test, val (xcad/dca1 carve it as training did) or all")
+	on := fs.String("on", "test", "which samples: test, all, or run-test / run-val: those the run's split.json lists (e.g. a study fold's held-out images), found in --data")
 	tta := fs.Bool("tta", false, "flip test-time augmentation")
+	turns := fs.Bool("tta-turns", false, "test-time augmentation over flips and 90° turns (8 passes; implies --tta)")
 	threshold := fs.Float64("threshold", 0, "binarisation threshold (default: the run's)")
 	jsonOut := fs.String("json", "", "also write the metrics as JSON to this file")
 	device := fs.String("device", "", "auto (default), cpu, cuda:N")
+	precision := fs.String("precision", "", "fp32 (default), bf16 (CPU and CUDA) or fp16 (CUDA)")
 	cmdline.Usage(fs, "usage: dskd eval --run RUN --dataset xcad|dca1|folder --data DIR [flags]")
 	if err := cmdline.ParseNoArgs(fs, args); err != nil {
 		return err
 	}
-	p, err := dskd.LoadPredictor(*runDir, dskd.PredictOptions{InferOptions: dskd.InferOptions{TTA: *tta}, Threshold: *threshold, Device: *device})
+	p, err := dskd.LoadPredictor(*runDir, dskd.PredictOptions{InferOptions: dskd.InferOptions{TTA: *tta || *turns, Turns: *turns, Precision: dskd.Precision(*precision)}, Threshold: *threshold, Device: *device})
 	if err != nil {
 		return err
 	}
@@ -238,10 +241,15 @@ func eval(args []string) error {
 		samples = split.Test
 	case "all":
 		samples = append(append(append(samples, split.Train...), split.Val...), split.Test...)
+	case "run-test", "run-val":
+		all := append(append(append([]data.Sample(nil), split.Train...), split.Val...), split.Test...)
+		if samples, err = runSplitSamples(*runDir, strings.TrimPrefix(*on, "run-"), all); err != nil {
+			return fmt.Errorf("--on %s: %w", *on, err)
+		}
 	case "val":
-		return errors.New("--on val: evaluate the validation split from the run folder's val_metrics.json (the carve depends on the training options)")
+		return errors.New("--on val: use --on run-val (the run's own validation carve, from its split.json)")
 	default:
-		return fmt.Errorf("--on %q: want test or all", *on)
+		return fmt.Errorf("--on %q: want test, all, run-test or run-val", *on)
 	}
 	if len(samples) == 0 {
 		return fmt.Errorf("no %s samples in %s", *on, ds.Dir)
@@ -267,6 +275,7 @@ func predict(args []string) error {
 	weights := fs.String("weights", "", "or a weights file: .safetensors or .pt (dskd export, or PyTorch)")
 	out := fs.String("out", "predictions", "output folder")
 	tta := fs.Bool("tta", false, "flip test-time augmentation")
+	turns := fs.Bool("tta-turns", false, "test-time augmentation over flips and 90° turns (8 passes; implies --tta)")
 	threshold := fs.Float64("threshold", 0, "binarisation threshold (default: the run's)")
 	tile := fs.Int("tile", 0, "sliding-window tile side for large images (default 1024)")
 	device := fs.String("device", "", "auto (default), cpu, cuda:N")
@@ -284,7 +293,7 @@ func predict(args []string) error {
 		return fmt.Errorf("predict: %w", err)
 	}
 	defer lock.Release()
-	p, err := OpenPredictor(*runDir, *weights, dskd.PredictOptions{InferOptions: dskd.InferOptions{TTA: *tta, TileSize: *tile, Precision: dskd.Precision(*precision)}, Threshold: *threshold, Device: *device})
+	p, err := OpenPredictor(*runDir, *weights, dskd.PredictOptions{InferOptions: dskd.InferOptions{TTA: *tta || *turns, Turns: *turns, TileSize: *tile, Precision: dskd.Precision(*precision)}, Threshold: *threshold, Device: *device})
 	if err != nil {
 		return err
 	}

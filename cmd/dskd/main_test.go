@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/angioseg/dskd/data"
 	"github.com/angioseg/dskd/data/synth"
 	"github.com/angioseg/dskd/internal/browser"
 	"github.com/angioseg/dskd/internal/cmdline/cmdtest"
@@ -116,6 +117,36 @@ func TestTrainReportPredict(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(out, "\n"), "one image predicted, --tta is not a file: %q", out)
 	assert.True(t, strings.HasPrefix(out, img+" -> "), out)
 	assert.FileExists(t, filepath.Join(preds, "101_prob.png"))
+
+	// eval --on run-val / run-test: the samples the run's split.json names.
+	out, errOut, code = cmdtest.Run(t, "eval", "--run", runDir, "--dataset", "dca1", "--data", dataDir, "--on", "run-val", "--tta-turns")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "run-val, epoch ")
+	assert.Contains(t, out, "\n2 images, threshold")
+	out, errOut, code = cmdtest.Run(t, "eval", "--run", runDir, "--dataset", "dca1", "--data", dataDir, "--on", "run-test")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "\n2 images, threshold", "101 and 103: 102 was left out")
+	other := filepath.Join(root, "other")
+	require.NoError(t, synth.WriteDCA1(other, []int{50, 51, 104}, 32, 1))
+	_, errOut, code = cmdtest.Run(t, "eval", "--run", runDir, "--dataset", "dca1", "--data", other, "--on", "run-test")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, `--on run-test: `+filepath.Join(runDir, "split.json")+` names test sample "101", which --data does not have`)
+}
+
+// runSplitSamples finds the names of split.json in the pool, and names
+// the one it cannot find.
+func TestRunSplitSamples(t *testing.T) {
+	run := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(run, "split.json"), []byte(`{"train":["1"],"val":["2"],"test":["4","3"]}`), 0o644))
+	pool := []data.Sample{{Name: "1"}, {Name: "2"}, {Name: "3"}, {Name: "4"}}
+	got, err := runSplitSamples(run, "test", pool)
+	require.NoError(t, err)
+	assert.Equal(t, []data.Sample{{Name: "4"}, {Name: "3"}}, got, "split.json's order")
+	got, err = runSplitSamples(filepath.Join(run, "checkpoints", "epoch-3"), "val", pool)
+	require.NoError(t, err, "a checkpoint folder finds its run's split.json")
+	assert.Equal(t, []data.Sample{{Name: "2"}}, got)
+	_, err = runSplitSamples(run, "test", pool[:3])
+	assert.ErrorContains(t, err, `names test sample "4", which --data does not have`)
 }
 
 // --unlabelled-ids and --unlabelled-data name frames without masks: the
