@@ -67,10 +67,14 @@ func (ev *evaluation) score(threshold float32, clDice bool) (metrics.Result, err
 	return acc.Result(), nil
 }
 
-// inferOptions are the run's settings for full-image inference.
-func (t *trainer) inferOptions() InferOptions {
-	return InferOptions{TTA: t.cfg.TTA, Turns: t.cfg.TTATurns, Precision: t.cfg.Precision}
+// InferOptions are c's settings for full-image inference: its TTA and
+// precision, as its final reports use them.
+func (c Config) InferOptions() InferOptions {
+	return InferOptions{TTA: c.TTA, Turns: c.TTATurns, Precision: c.Precision}
 }
+
+// inferOptions are the run's settings for full-image inference.
+func (t *trainer) inferOptions() InferOptions { return t.cfg.InferOptions() }
 
 // evaluate scores the student on samples for the per-epoch validation:
 // without clDice and without TTA, to keep epochs fast (TTA, when asked,

@@ -53,13 +53,12 @@ func inferProbs(m models.Model, device gotch.Device, img []float32, h, w int, op
 }
 
 func inferWhole(m models.Model, device gotch.Device, img []float32, h, w int, opt InferOptions) ([]float32, error) {
-	tta := opt.TTA
 	var probs []float32
 	err := engine.NoGrad(func() error {
 		s := aten.NewScope()
 		defer s.Close()
 		x := input(s, img, []int64{1, 1, int64(h), int64(w)}, device)
-		views := ttaViews(tta, tta && opt.Turns)
+		views := ttaViews(opt.TTA, opt.TTA && opt.Turns)
 		var sum *aten.Tensor
 		for _, v := range views {
 			in := v.apply(s, x)

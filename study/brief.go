@@ -25,12 +25,7 @@ func (res *Result) WriteBrief(w io.Writer) error {
 	}
 	b.WriteString(" Held-out fold, pooled over its pixels, mean ± std over runs; the difference is paired (same fold and seed), " +
 		"with a 95 % bootstrap interval of its mean.\n\n")
-	diff := map[string]Comparison{}
-	for _, c := range res.Comparisons {
-		if c.Score == "dice_pooled" {
-			diff[c.Arm] = c
-		}
-	}
+	diff := res.diceComparisons()
 	b.WriteString("| arm | runs | Dice |")
 	for _, m := range briefMetrics {
 		fmt.Fprintf(&b, " %s |", metricLabels[m])
@@ -42,7 +37,7 @@ func (res *Result) WriteBrief(w io.Writer) error {
 			fmt.Fprintf(&b, " %s |", fmtMeanStd(a.Scores[string(m)+"_pooled"]))
 		}
 		if c, ok := diff[a.Arm]; ok {
-			fmt.Fprintf(&b, " %s [%s, %s] vs %s | %d / %d / %d |\n", fmtSigned(c.Mean), fmtSigned(c.Lo), fmtSigned(c.Hi), c.Baseline, c.Wins, c.Losses, c.Ties)
+			fmt.Fprintf(&b, " %s | %s |\n", c.diceCell(), c.tally())
 		} else {
 			b.WriteString(" | |\n")
 		}

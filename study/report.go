@@ -65,20 +65,14 @@ func (res *Result) htmlStudy() report.Study {
 		st.Columns = append(st.Columns, metricLabels[m]+" (pooled)")
 	}
 	st.Columns = append(st.Columns, "Dice − baseline [95 % interval]", "wins / losses / ties")
-	diff := map[string]Comparison{}
-	for _, c := range res.Comparisons {
-		if c.Score == "dice_pooled" {
-			diff[c.Arm] = c
-		}
-	}
+	diff := res.diceComparisons()
 	for _, a := range res.Arms {
 		row := []string{a.Arm, strconv.Itoa(a.Runs)}
 		for _, m := range metrics.AllMetrics {
 			row = append(row, fmtMeanStd(a.Scores[string(m)+"_pooled"]))
 		}
 		if c, ok := diff[a.Arm]; ok {
-			row = append(row, fmt.Sprintf("%s [%s, %s] vs %s", fmtSigned(c.Mean), fmtSigned(c.Lo), fmtSigned(c.Hi), c.Baseline),
-				fmt.Sprintf("%d / %d / %d", c.Wins, c.Losses, c.Ties))
+			row = append(row, c.diceCell(), c.tally())
 		} else {
 			row = append(row, "", "")
 		}
@@ -92,6 +86,25 @@ func (res *Result) htmlStudy() report.Study {
 		len(res.Rows), len(res.Runs), MarkdownFile, CSVFile))
 	return st
 }
+
+// diceComparisons are the pooled-Dice comparisons, by arm.
+func (res *Result) diceComparisons() map[string]Comparison {
+	diff := map[string]Comparison{}
+	for _, c := range res.Comparisons {
+		if c.Score == "dice_pooled" {
+			diff[c.Arm] = c
+		}
+	}
+	return diff
+}
+
+// diceCell is "+0.0200 [-0.0100, +0.0500] vs unet".
+func (c Comparison) diceCell() string {
+	return fmt.Sprintf("%s [%s, %s] vs %s", fmtSigned(c.Mean), fmtSigned(c.Lo), fmtSigned(c.Hi), c.Baseline)
+}
+
+// tally is "wins / losses / ties".
+func (c Comparison) tally() string { return fmt.Sprintf("%d / %d / %d", c.Wins, c.Losses, c.Ties) }
 
 // csvColumns are results.csv's score columns.
 func (res *Result) csvColumns() []string {

@@ -9,11 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/angioseg/dskd/dskd"
-
 	"github.com/rs/zerolog"
 
 	"github.com/angioseg/dskd/data"
+	"github.com/angioseg/dskd/dskd"
 	"github.com/angioseg/dskd/metrics"
 )
 
@@ -182,7 +181,7 @@ func (x *runner) crossEvaluate(ctx context.Context, r Job, runDir string) (res m
 	if err := ctx.Err(); err != nil {
 		return res, errRunStopped
 	}
-	p, err := dskd.LoadPredictor(runDir, dskd.PredictOptions{InferOptions: dskd.InferOptions{TTA: r.Config.TTA, Turns: r.Config.TTATurns, Precision: r.Config.Precision}, Device: r.Config.Device, Threads: x.threads})
+	p, err := dskd.LoadPredictor(runDir, dskd.PredictOptions{InferOptions: r.Config.InferOptions(), Device: r.Config.Device, Threads: x.threads})
 	if err != nil {
 		return res, err
 	}

@@ -59,8 +59,6 @@ func TestInitWeightsFlag(t *testing.T) {
 	assert.Equal(t, "pretrained.pt", cfg.InitWeights)
 }
 
-// --crop sets the training crop also when the --config file gives an
-// augment, with or without a crop of its own (it used to be ignored then).
 // --tta-turns turns on TTA with the 90° turns; --tta alone, the flips.
 func TestTTATurnsFlag(t *testing.T) {
 	for _, tc := range []struct {
@@ -81,6 +79,8 @@ func TestTTATurnsFlag(t *testing.T) {
 	}
 }
 
+// --crop sets the training crop also when the --config file gives an
+// augment, with or without a crop of its own (it used to be ignored then).
 func TestCropFlagWithAugmentInConfig(t *testing.T) {
 	parse := func(body string, args ...string) (dskd.Config, error) {
 		path := filepath.Join(t.TempDir(), "c.json")

@@ -235,14 +235,14 @@ func eval(args []string) error {
 	if err != nil {
 		return err
 	}
+	all := append(append(append([]data.Sample(nil), split.Train...), split.Val...), split.Test...)
 	var samples []data.Sample
 	switch *on {
 	case "test":
 		samples = split.Test
 	case "all":
-		samples = append(append(append(samples, split.Train...), split.Val...), split.Test...)
+		samples = all
 	case "run-test", "run-val":
-		all := append(append(append([]data.Sample(nil), split.Train...), split.Val...), split.Test...)
 		if samples, err = runSplitSamples(*runDir, strings.TrimPrefix(*on, "run-"), all); err != nil {
 			return fmt.Errorf("--on %s: %w", *on, err)
 		}
