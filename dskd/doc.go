@@ -76,7 +76,8 @@
 // 2^depth, optionally averaged over flips, and tiled with overlap for
 // images larger than InferOptions.TileSize); PredictFile writes the
 // probability map, the binary mask and an overlay as PNG; Evaluate scores
-// labelled samples.
+// labelled samples. An Ensemble (LoadEnsemble, NewEnsemble) does the same
+// with the mean probability of several predictors.
 //
 // # Studies
 //

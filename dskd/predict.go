@@ -35,6 +35,7 @@ type Predictor struct {
 	norm      data.Normalization
 	threshold float64
 	opts      InferOptions
+	runDir    string
 	State     State // the checkpoint's state: config, epoch, best score
 	// Startup is what engine.Start did before the model was built (the
 	// allocator setting and the conv2d self-check), for the caller to log.
@@ -60,11 +61,12 @@ func LoadPredictor(path string, opts PredictOptions) (*Predictor, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Predictor{norm: norm, opts: opts.InferOptions, State: st}
+	// A checkpoint folder is RUN/checkpoints/NAME.
+	p := &Predictor{norm: norm, opts: opts.InferOptions, State: st, runDir: filepath.Dir(filepath.Dir(dir))}
 	p.threshold = opts.Threshold
 	if p.threshold == 0 {
 		p.threshold = st.Config.Threshold
-		if tf, err := readPickedThreshold(filepath.Dir(filepath.Dir(dir))); err == nil {
+		if tf, err := readPickedThreshold(p.runDir); err == nil {
 			p.threshold = tf
 		}
 	}
@@ -146,6 +148,10 @@ func readPickedThreshold(runDir string) (float64, error) {
 	return p.Threshold, nil
 }
 
+// RunDir is the run folder whose checkpoint the predictor holds; "" for
+// a model loaded from a weights file.
+func (p *Predictor) RunDir() string { return p.runDir }
+
 // Threshold is the binarisation threshold in use.
 func (p *Predictor) Threshold() float64 { return p.threshold }
 
@@ -179,11 +185,17 @@ type Outputs struct {
 // threshold) and NAME_overlay.png (predicted vessels tinted red over the
 // angiogram).
 func (p *Predictor) PredictFile(path, outDir string) (Outputs, error) {
+	return predictFile(path, outDir, p.Predict, p.threshold)
+}
+
+// predictFile writes the three PNGs of PredictFile for the probabilities
+// predict gives, binarised at threshold.
+func predictFile(path, outDir string, predict func(*data.Image) ([]float32, error), threshold float64) (Outputs, error) {
 	img, err := data.LoadImage(path)
 	if err != nil {
 		return Outputs{}, fmt.Errorf("dskd: %w", err)
 	}
-	probs, err := p.Predict(img)
+	probs, err := predict(img)
 	if err != nil {
 		return Outputs{}, fmt.Errorf("dskd: %s: %w", path, err)
 	}
@@ -196,10 +208,10 @@ func (p *Predictor) PredictFile(path, outDir string) (Outputs, error) {
 	if err := report.WriteProbabilityPNG(o.Probability, probs, img.W, img.H); err != nil {
 		return o, err
 	}
-	if err := report.WriteMaskPNG(o.Mask, probs, img.W, img.H, float32(p.threshold)); err != nil {
+	if err := report.WriteMaskPNG(o.Mask, probs, img.W, img.H, float32(threshold)); err != nil {
 		return o, err
 	}
-	if err := report.WriteOverlayPNG(o.Overlay, img, probs, nil, float32(p.threshold)); err != nil {
+	if err := report.WriteOverlayPNG(o.Overlay, img, probs, nil, float32(threshold)); err != nil {
 		return o, err
 	}
 	return o, nil
@@ -207,14 +219,20 @@ func (p *Predictor) PredictFile(path, outDir string) (Outputs, error) {
 
 // Evaluate scores the model on labelled samples (per image and pooled).
 func (p *Predictor) Evaluate(samples []data.Sample, clDice bool) (metrics.Result, error) {
+	ev, err := p.evaluation(samples)
+	if err != nil {
+		return metrics.Result{}, err
+	}
+	return ev.score(float32(p.threshold), clDice)
+}
+
+// evaluation predicts every sample, in order.
+func (p *Predictor) evaluation(samples []data.Sample) (*evaluation, error) {
 	var ev *evaluation
 	err := p.worker.Do(func() error {
 		var err error
 		ev, err = predictSamples(p.model, p.device, samples, p.norm, p.opts, nil)
 		return err
 	})
-	if err != nil {
-		return metrics.Result{}, err
-	}
-	return ev.score(float32(p.threshold), clDice)
+	return ev, err
 }

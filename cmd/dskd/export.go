@@ -90,28 +90,6 @@ func exportSource(run, checkpoint, weights string, threshold float64) (*interop.
 	return p.Export()
 }
 
-// OpenPredictor opens the model of `dskd predict`/`eval`: a run or
-// checkpoint folder, or a weights file (.safetensors, .pt) when weights is
-// set; exactly one of the two.
-func OpenPredictor(run, weights string, opts dskd.PredictOptions) (*dskd.Predictor, error) {
-	var p *dskd.Predictor
-	var err error
-	switch {
-	case run != "" && weights != "":
-		return nil, errors.New("give --run or --weights, not both")
-	case weights != "":
-		p, err = dskd.LoadPredictorWeights(weights, opts)
-	case run == "":
-		return nil, errors.New("--run or --weights is required")
-	default:
-		p, err = dskd.LoadPredictor(run, opts)
-	}
-	if err == nil {
-		warnStartup(p)
-	}
-	return p, err
-}
-
 // warnStartup prints the libtorch self-check's warning (it fell back to
 // fewer threads than asked) to stderr: the predictions are right, but
 // slower than the thread count suggests.

@@ -57,10 +57,19 @@ func TestExportCheckpointThenConvert(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(b), "dskd_threshold") // metadata_props key
 
-	p, err := OpenPredictor("", st, dskd.PredictOptions{Device: "cpu"})
+	p, err := OpenEnsemble(nil, []string{st}, dskd.PredictOptions{Device: "cpu"})
 	require.NoError(t, err)
 	assert.Equal(t, 0.6, p.Threshold())
+	assert.Empty(t, p.Members()[0].RunDir(), "a weights file has no run folder")
 	p.Close()
+	// A run's checkpoint and a weights file join one ensemble.
+	both, err := OpenEnsemble([]string{dir}, []string{st}, dskd.PredictOptions{Device: "cpu", Threshold: 0.4})
+	require.NoError(t, err)
+	assert.Len(t, both.Members(), 2)
+	assert.Equal(t, 0.4, both.Threshold())
+	_, err = ensembleSplitSamples(both.Members(), "test", nil)
+	assert.ErrorContains(t, err, "model 2 comes from a weights file")
+	both.Close()
 }
 
 func TestExportRejects(t *testing.T) {
@@ -79,8 +88,8 @@ func TestExportRejects(t *testing.T) {
 		require.Error(t, err, "%v", c.args)
 		assert.Contains(t, err.Error(), c.want, "%v", c.args)
 	}
-	_, err := OpenPredictor("r", "w", dskd.PredictOptions{})
-	assert.ErrorContains(t, err, "not both")
-	_, err = OpenPredictor("", "", dskd.PredictOptions{})
+	_, err := OpenEnsemble(nil, nil, dskd.PredictOptions{})
 	assert.ErrorContains(t, err, "--run or --weights is required")
+	_, err = OpenEnsemble(nil, []string{filepath.Join(t.TempDir(), "none.safetensors")}, dskd.PredictOptions{})
+	assert.ErrorContains(t, err, "no such file")
 }

@@ -19,8 +19,8 @@ import (
 
 const usage = `usage:
   dskd train   --dataset xcad|dca1|folder --data DIR [training flags]
-  dskd eval    --run RUN --dataset xcad|dca1|folder --data DIR [--on test|val|all]
-  dskd predict --run RUN|--weights FILE --out DIR [--tta] [--threshold T] IMAGE...
+  dskd eval    --run RUN [--run RUN2...] --dataset xcad|dca1|folder --data DIR [--on test|all|run-test|run-val]
+  dskd predict --run RUN|--weights FILE [more of either] --out DIR [--tta] [--threshold T] IMAGE...
   dskd study   --dir D [--dataset L --data DIR --presets P,Q --seeds S,T --set PATH=V,W ...]
   dskd report  --run RUN
   dskd gradnorms --run RUN [--group G] [--spans N]
@@ -213,25 +213,28 @@ func eval(args []string) error {
 	fs := flag.NewFlagSet("dskd eval", flag.ContinueOnError)
 	var ds datasetFlags
 	ds.register(fs)
-	runDir := fs.String("run", "", "run folder or checkpoint folder")
+	var runs pathFlags
+	fs.Var(&runs, "run", "run folder or checkpoint folder; repeat for an ensemble (the models' mean probability)")
 	on := fs.String("on", "test", "which samples: test, all, or run-test / run-val: those the run's split.json lists (e.g. a study fold's held-out images), found in --data")
 	tta := fs.Bool("tta", false, "flip test-time augmentation")
 	turns := fs.Bool("tta-turns", false, "test-time augmentation over flips and 90° turns (8 passes; implies --tta)")
-	threshold := fs.Float64("threshold", 0, "binarisation threshold (default: the run's)")
+	threshold := fs.Float64("threshold", 0, "binarisation threshold (default: the run's; for an ensemble, the mean of the runs')")
 	jsonOut := fs.String("json", "", "also write the metrics as JSON to this file")
 	device := fs.String("device", "", "auto (default), cpu, cuda:N")
 	precision := fs.String("precision", "", "fp32 (default), bf16 (CPU and CUDA) or fp16 (CUDA)")
-	cmdline.Usage(fs, "usage: dskd eval --run RUN --dataset xcad|dca1|folder --data DIR [flags]")
+	cmdline.Usage(fs, "usage: dskd eval --run RUN [--run RUN2 ...] --dataset xcad|dca1|folder --data DIR [flags]")
 	if err := cmdline.ParseNoArgs(fs, args); err != nil {
 		return err
 	}
-	p, err := dskd.LoadPredictor(*runDir, dskd.PredictOptions{InferOptions: dskd.InferOptions{TTA: *tta || *turns, Turns: *turns, Precision: dskd.Precision(*precision)}, Threshold: *threshold, Device: *device})
+	if len(runs) == 0 {
+		return errors.New("--run is required")
+	}
+	e, err := OpenEnsemble(runs, nil, dskd.PredictOptions{InferOptions: dskd.InferOptions{TTA: *tta || *turns, Turns: *turns, Precision: dskd.Precision(*precision)}, Threshold: *threshold, Device: *device})
 	if err != nil {
 		return err
 	}
-	warnStartup(p)
-	defer p.Close()
-	split, err := ds.open(p.State.Config.Seed)
+	defer e.Close()
+	split, err := ds.open(e.Members()[0].State.Config.Seed)
 	if err != nil {
 		return err
 	}
@@ -243,7 +246,7 @@ func eval(args []string) error {
 	case "all":
 		samples = all
 	case "run-test", "run-val":
-		if samples, err = runSplitSamples(*runDir, strings.TrimPrefix(*on, "run-"), all); err != nil {
+		if samples, err = ensembleSplitSamples(e.Members(), strings.TrimPrefix(*on, "run-"), all); err != nil {
 			return fmt.Errorf("--on %s: %w", *on, err)
 		}
 	case "val":
@@ -254,11 +257,11 @@ func eval(args []string) error {
 	if len(samples) == 0 {
 		return fmt.Errorf("no %s samples in %s", *on, ds.Dir)
 	}
-	res, err := p.Evaluate(samples, true)
+	res, err := e.Evaluate(samples, true)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%s, epoch %d of %s:\n%s\n", *on, p.State.Epoch, *runDir, res.String())
+	fmt.Printf("%s, %s:\n%s\n", *on, describeModels(e, runs), res.String())
 	if *jsonOut != "" {
 		b, err := json.MarshalIndent(res, "", "  ")
 		if err != nil {
@@ -271,12 +274,13 @@ func eval(args []string) error {
 
 func predict(args []string) error {
 	fs := flag.NewFlagSet("dskd predict", flag.ContinueOnError)
-	runDir := fs.String("run", "", "run folder or checkpoint folder")
-	weights := fs.String("weights", "", "or a weights file: .safetensors or .pt (dskd export, or PyTorch)")
+	var runs, weights pathFlags
+	fs.Var(&runs, "run", "run folder or checkpoint folder; repeat for an ensemble (the models' mean probability)")
+	fs.Var(&weights, "weights", "or a weights file: .safetensors or .pt (dskd export, or PyTorch); repeatable, and may join --run models")
 	out := fs.String("out", "predictions", "output folder")
 	tta := fs.Bool("tta", false, "flip test-time augmentation")
 	turns := fs.Bool("tta-turns", false, "test-time augmentation over flips and 90° turns (8 passes; implies --tta)")
-	threshold := fs.Float64("threshold", 0, "binarisation threshold (default: the run's)")
+	threshold := fs.Float64("threshold", 0, "binarisation threshold (default: the run's; for an ensemble, the mean of the models')")
 	tile := fs.Int("tile", 0, "sliding-window tile side for large images (default 1024)")
 	device := fs.String("device", "", "auto (default), cpu, cuda:N")
 	precision := fs.String("precision", "", "fp32 (default), bf16 (CPU and CUDA) or fp16 (CUDA)")
@@ -293,7 +297,7 @@ func predict(args []string) error {
 		return fmt.Errorf("predict: %w", err)
 	}
 	defer lock.Release()
-	p, err := OpenPredictor(*runDir, *weights, dskd.PredictOptions{InferOptions: dskd.InferOptions{TTA: *tta || *turns, Turns: *turns, TileSize: *tile, Precision: dskd.Precision(*precision)}, Threshold: *threshold, Device: *device})
+	p, err := OpenEnsemble(runs, weights, dskd.PredictOptions{InferOptions: dskd.InferOptions{TTA: *tta || *turns, Turns: *turns, TileSize: *tile, Precision: dskd.Precision(*precision)}, Threshold: *threshold, Device: *device})
 	if err != nil {
 		return err
 	}

@@ -126,6 +126,15 @@ func TestTrainReportPredict(t *testing.T) {
 	out, errOut, code = cmdtest.Run(t, "eval", "--run", runDir, "--dataset", "dca1", "--data", dataDir, "--on", "run-test")
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, out, "\n2 images, threshold", "101 and 103: 102 was left out")
+	single := out[strings.Index(out, "\n"):]
+	// The run and one of its checkpoints as an ensemble: the same held-out
+	// images, scored on the mean of the two.
+	out, errOut, code = cmdtest.Run(t, "eval", "--run", runDir, "--run", filepath.Join(runDir, "checkpoints", "epoch-0000"),
+		"--dataset", "dca1", "--data", dataDir, "--on", "run-test")
+	require.Equal(t, 0, code, errOut)
+	assert.True(t, strings.HasPrefix(out, "run-test, mean of 2 models (epoch "), out)
+	assert.Contains(t, out, "\n2 images, threshold")
+	assert.NotEqual(t, single, out[strings.Index(out, "\n"):], "the mean of two different models scores differently")
 	other := filepath.Join(root, "other")
 	require.NoError(t, synth.WriteDCA1(other, []int{50, 51, 104}, 32, 1))
 	_, errOut, code = cmdtest.Run(t, "eval", "--run", runDir, "--dataset", "dca1", "--data", other, "--on", "run-test")
@@ -142,11 +151,23 @@ func TestRunSplitSamples(t *testing.T) {
 	got, err := runSplitSamples(run, "test", pool)
 	require.NoError(t, err)
 	assert.Equal(t, []data.Sample{{Name: "4"}, {Name: "3"}}, got, "split.json's order")
-	got, err = runSplitSamples(filepath.Join(run, "checkpoints", "epoch-3"), "val", pool)
-	require.NoError(t, err, "a checkpoint folder finds its run's split.json")
+	got, err = runSplitSamples(run, "val", pool)
+	require.NoError(t, err)
 	assert.Equal(t, []data.Sample{{Name: "2"}}, got)
 	_, err = runSplitSamples(run, "test", pool[:3])
 	assert.ErrorContains(t, err, `names test sample "4", which --data does not have`)
+
+	// An ensemble's runs must hold out the same samples.
+	same, other := t.TempDir(), t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(same, "split.json"), []byte(`{"train":["2"],"val":["1"],"test":["4","3"]}`), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(other, "split.json"), []byte(`{"train":["1"],"val":["2"],"test":["3","4"]}`), 0o644))
+	got, err = sharedSplitSamples([]string{run, same}, "test", pool)
+	require.NoError(t, err)
+	assert.Equal(t, []data.Sample{{Name: "4"}, {Name: "3"}}, got)
+	_, err = sharedSplitSamples([]string{run, same}, "val", pool)
+	assert.ErrorContains(t, err, "hold out different val samples")
+	_, err = sharedSplitSamples([]string{run, other}, "test", pool)
+	assert.ErrorContains(t, err, run+" and "+other+" hold out different test samples", "the order counts too")
 }
 
 // --unlabelled-ids and --unlabelled-data name frames without masks: the

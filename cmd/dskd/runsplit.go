@@ -12,12 +12,9 @@ import (
 
 // runSplitSamples returns the samples of part ("test" or "val") that the
 // run's split.json names, looked up by name among pool, in split.json's
-// order. path is a run folder or one of its checkpoint folders.
-func runSplitSamples(path, part string, pool []data.Sample) ([]data.Sample, error) {
-	file := filepath.Join(path, report.SplitFile)
-	if _, err := os.Stat(file); err != nil { // a checkpoint folder: RUN/checkpoints/epoch-N
-		file = filepath.Join(filepath.Dir(filepath.Dir(path)), report.SplitFile)
-	}
+// order.
+func runSplitSamples(runDir, part string, pool []data.Sample) ([]data.Sample, error) {
+	file := filepath.Join(runDir, report.SplitFile)
 	b, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
