@@ -10,8 +10,8 @@ import (
 	"strings"
 )
 
-// WriteInto puts the study's tables (results.md, headings one level
-// down) into a Markdown page, between the lines
+// WriteInto puts the study's tables (results.md, its sections one level
+// under the page's heading above them) into a Markdown page, between the lines
 //
 //	<!-- dskd study: NAME -->
 //	<!-- end of dskd study: NAME -->
@@ -33,7 +33,7 @@ func (res *Result) WriteInto(page string) error {
 	if err != nil {
 		return err
 	}
-	return res.writeBlock(page, demoteHeadings(md))
+	return res.writeBlock(page, md, true)
 }
 
 // WriteBriefInto is WriteInto with WriteBrief's one table: for a README,
@@ -43,21 +43,29 @@ func (res *Result) WriteBriefInto(page string) error {
 	if err := res.WriteBrief(&table); err != nil {
 		return err
 	}
-	return res.writeBlock(page, table.String())
+	return res.writeBlock(page, table.String(), false)
 }
 
-// writeBlock puts md between the study's markers in page (see WriteInto).
-func (res *Result) writeBlock(page, md string) error {
+// writeBlock puts md between the study's markers in page (see WriteInto);
+// with nest, md's headings move under the page's heading above the markers.
+func (res *Result) writeBlock(page, md string, nest bool) error {
 	name := filepath.Base(res.Dir)
 	begin := "<!-- dskd study: " + name + " -->"
 	end := "<!-- end of dskd study: " + name + " -->"
-	block := begin + "\n" + md + end
 	old, err := os.ReadFile(page)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("study: %w", err)
 	}
 	text := string(old)
 	i, j := strings.Index(text, begin), strings.Index(text, end)
+	if nest {
+		level := 2 // a new block gets a "## NAME" section
+		if i >= 0 {
+			level = enclosingLevel(text[:i])
+		}
+		md = nestHeadings(md, level)
+	}
+	block := begin + "\n" + md + end
 	switch {
 	case i >= 0 && j > i:
 		text = text[:i] + block + text[j+len(end):]
@@ -75,20 +83,42 @@ func (res *Result) writeBlock(page, md string) error {
 	return writeFile(page, func(w io.Writer) error { _, err := io.WriteString(w, text); return err })
 }
 
-// demoteHeadings drops results.md's title and moves its other headings
-// one level down, so that they sit under the page's own.
-func demoteHeadings(md string) string {
+// nestHeadings drops results.md's title and moves its other headings
+// down so that its sections ("##") sit one level under a heading of the
+// given level.
+func nestHeadings(md string, level int) string {
+	shift := strings.Repeat("#", max(level-1, 0))
 	var out []string
 	for _, l := range strings.Split(strings.TrimRight(md, "\n"), "\n") {
 		switch {
 		case strings.HasPrefix(l, "# "):
 			continue
 		case strings.HasPrefix(l, "#"):
-			l = "#" + l
+			l = shift + l
 		}
 		out = append(out, l)
 	}
 	return strings.TrimLeft(strings.Join(out, "\n"), "\n") + "\n"
+}
+
+// enclosingLevel is the level of the last Markdown heading in text,
+// outside code fences (1 for "# ..."); 1 when there is none.
+func enclosingLevel(text string) int {
+	level, fenced := 1, false
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(l, "```") {
+			fenced = !fenced
+			continue
+		}
+		if fenced || !strings.HasPrefix(l, "#") {
+			continue
+		}
+		n := len(l) - len(strings.TrimLeft(l, "#"))
+		if n <= 6 && (len(l) == n || l[n] == ' ') {
+			level = n
+		}
+	}
+	return level
 }
 
 // pageLinks points results.md's links to the study folder's files at the

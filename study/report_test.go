@@ -131,7 +131,7 @@ func TestWriteIntoPage(t *testing.T) {
 	assert.NotContains(t, text, "\n# ", "results.md's title is dropped")
 	assert.NotContains(t, text, "\n## Held-out", "its headings move one level down")
 
-	edited := "# My page\n\nBefore.\n\n" + strings.Replace(text, "## dca1-cv\n\n", "", 1) + "\nAfter.\n"
+	edited := "# My page\n\nBefore.\n\n" + text + "\nAfter.\n"
 	require.NoError(t, os.WriteFile(page, []byte(edited), 0o644))
 	require.NoError(t, res.WriteInto(page))
 	b, err = os.ReadFile(page)
@@ -164,4 +164,18 @@ func TestWriteIntoPage(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(b), "![held-out pooled Dice per run](results-len40.png)")
 	assert.FileExists(t, filepath.Join(filepath.Dir(other), "results-len40.png"))
+	assert.Contains(t, string(b), "\n### Held-out", "its sections sit under the new section")
+
+	// Under a deeper heading the sections move deeper; a comment line in a
+	// code block is not a heading.
+	deeper := "# My page\n\n## Lengths\n\n### dca1-cv at 40 epochs\n\n```sh\n# run it\n```\n\n" +
+		string(b[strings.Index(string(b), "<!-- dskd study"):])
+	require.NoError(t, os.WriteFile(other, []byte(deeper), 0o644))
+	require.NoError(t, withRows.WriteInto(other))
+	b, err = os.ReadFile(other)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "\n#### Held-out")
+	assert.NotContains(t, string(b), "\n### Held-out")
+	assert.Equal(t, 3, enclosingLevel(deeper))
+	assert.Equal(t, 1, enclosingLevel("no heading\n#hashtag\n"))
 }
