@@ -28,6 +28,17 @@ func (o *overrideFlags) Set(s string) error {
 	return nil
 }
 
+// reuseFlags collects --reuse folders: comma-separated, and the flag
+// repeated adds to them (a second --reuse must not silently replace the first).
+type reuseFlags []string
+
+func (r *reuseFlags) String() string { return strings.Join(*r, ",") }
+
+func (r *reuseFlags) Set(s string) error {
+	*r = append(*r, splitNonEmpty(s)...)
+	return nil
+}
+
 // armFlags collects repeated --arm flags.
 type armFlags []study.Arm
 
@@ -68,7 +79,8 @@ func Study(args []string, w io.Writer) error {
 	jobs := fs.Int("jobs", 1, "runs trained at once")
 	threads := fs.Int("threads", 0, "CPU threads shared by the jobs (default all cores)")
 	reportOnly := fs.Bool("report", false, "train nothing: report the finished runs")
-	reuse := fs.String("reuse", "", "other study folders, comma-separated: their finished runs with the same configuration hash (and samples) are taken instead of trained again")
+	var reuse reuseFlags
+	fs.Var(&reuse, "reuse", "other study folders, comma-separated or the flag repeated: their finished runs with the same configuration hash (and samples) are taken instead of trained again")
 	into := fs.String("into", "", "also put the tables into this Markdown page, between markers named after the study folder (replaced on every call)")
 	brief := fs.Bool("brief", false, "with --into: one short table (pooled Dice, clDice, Sen, Pre, AUC and the paired Dice difference per arm) instead of the full tables, e.g. for a README")
 	if err := fs.Parse(args); err != nil {
@@ -120,7 +132,7 @@ func Study(args []string, w io.Writer) error {
 	}
 	sig := stopOnSignal()
 	defer sig.Stop()
-	res, err := study.Run(sig.ctx, *dir, spec, study.Options{Jobs: *jobs, Threads: *threads, ReportOnly: *reportOnly, Reuse: splitNonEmpty(*reuse)})
+	res, err := study.Run(sig.ctx, *dir, spec, study.Options{Jobs: *jobs, Threads: *threads, ReportOnly: *reportOnly, Reuse: reuse})
 	if res == nil {
 		return err
 	}

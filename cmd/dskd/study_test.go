@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -101,4 +102,13 @@ func modTime(t *testing.T, path string) int64 {
 	st, err := os.Stat(path)
 	require.NoError(t, err)
 	return st.ModTime().UnixNano()
+}
+
+// --reuse takes comma-separated folders, and a repeated flag adds to them.
+func TestReuseFlagsAccumulate(t *testing.T) {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	var r reuseFlags
+	fs.Var(&r, "reuse", "")
+	require.NoError(t, fs.Parse([]string{"--reuse", "a,b", "--reuse", "c", "--reuse", ","}))
+	assert.Equal(t, reuseFlags{"a", "b", "c"}, r)
 }
