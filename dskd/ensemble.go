@@ -85,13 +85,7 @@ func (e *Ensemble) Predict(img *data.Image) ([]float32, error) {
 		if err != nil {
 			return nil, fmt.Errorf("dskd: ensemble member %d: %w", i+1, err)
 		}
-		if i == 0 {
-			sum = p
-			continue
-		}
-		for j, v := range p {
-			sum[j] += v
-		}
+		sum = addInto(sum, p)
 	}
 	meanInPlace(sum, len(e.members))
 	return sum, nil
@@ -112,20 +106,30 @@ func (e *Ensemble) Evaluate(samples []data.Sample, clDice bool) (metrics.Result,
 		if err != nil {
 			return metrics.Result{}, fmt.Errorf("dskd: ensemble member %d: %w", i+1, err)
 		}
-		if i == 0 {
+		if mean == nil {
 			mean = ev
 			continue
 		}
 		for j, probs := range ev.probs {
-			for k, v := range probs {
-				mean.probs[j][k] += v
-			}
+			mean.probs[j] = addInto(mean.probs[j], probs)
 		}
 	}
 	for _, probs := range mean.probs {
 		meanInPlace(probs, len(e.members))
 	}
 	return mean.score(float32(e.threshold), clDice)
+}
+
+// addInto adds the map p into sum and returns sum; the first map (sum
+// nil) is taken as it is.
+func addInto(sum, p []float32) []float32 {
+	if sum == nil {
+		return p
+	}
+	for i, v := range p {
+		sum[i] += v
+	}
+	return sum
 }
 
 // meanInPlace divides a sum of n maps by n; one map is left untouched, so
