@@ -100,11 +100,42 @@ func (e *Ensemble) PredictFile(path, outDir string) (Outputs, error) {
 // Evaluate scores the mean probability on labelled samples (per image and
 // pooled) at the ensemble's threshold.
 func (e *Ensemble) Evaluate(samples []data.Sample, clDice bool) (metrics.Result, error) {
+	mean, err := e.evaluation(samples)
+	if err != nil {
+		return metrics.Result{}, err
+	}
+	return mean.score(float32(e.threshold), clDice)
+}
+
+// PickThreshold sets the ensemble's threshold to the one that maximises
+// the pooled Dice of its mean probability on val, as training's
+// pick_threshold does for one model, and returns it with that Dice. val
+// must be validation samples: a threshold picked on the images it is then
+// scored on flatters the score.
+func (e *Ensemble) PickThreshold(val []data.Sample) (threshold, valDice float64, err error) {
+	if len(val) == 0 {
+		return 0, 0, errors.New("dskd: ensemble threshold: no validation samples to pick it on")
+	}
+	mean, err := e.evaluation(val)
+	if err != nil {
+		return 0, 0, err
+	}
+	th, score, err := metrics.SelectThresholdOnValidation(mean.probs, mean.masks, metrics.ThresholdSearch{Metric: metrics.MetricDice})
+	if err != nil {
+		return 0, 0, fmt.Errorf("dskd: ensemble threshold: %w", err)
+	}
+	e.threshold = float64(th)
+	return e.threshold, score, nil
+}
+
+// evaluation predicts samples with every member and keeps the mean
+// probability of each.
+func (e *Ensemble) evaluation(samples []data.Sample) (*evaluation, error) {
 	var mean *evaluation
 	for i, m := range e.members {
 		ev, err := m.evaluation(samples)
 		if err != nil {
-			return metrics.Result{}, fmt.Errorf("dskd: ensemble member %d: %w", i+1, err)
+			return nil, fmt.Errorf("dskd: ensemble member %d: %w", i+1, err)
 		}
 		if mean == nil {
 			mean = ev
@@ -117,7 +148,7 @@ func (e *Ensemble) Evaluate(samples []data.Sample, clDice bool) (metrics.Result,
 	for _, probs := range mean.probs {
 		meanInPlace(probs, len(e.members))
 	}
-	return mean.score(float32(e.threshold), clDice)
+	return mean, nil
 }
 
 // addInto adds the map p into sum and returns sum; the first map (sum

@@ -85,3 +85,50 @@ func TestEnsembleAveragesMembers(t *testing.T) {
 	_, err = LoadEnsemble([]string{cfg.OutDir, t.TempDir()}, PredictOptions{Threads: 1})
 	assert.ErrorContains(t, err, "neither a run folder nor a checkpoint folder")
 }
+
+// PickThreshold on the validation split picks, for an ensemble of one,
+// exactly the threshold training picked for its model; for two models it
+// picks on their mean map and Evaluate then scores at it.
+func TestEnsemblePicksThresholdOnValidation(t *testing.T) {
+	split := syntheticSplit(t, 12, 48)
+	cfg := tinyConfig(t, 2)
+	cfg.PickThreshold = true
+	res, err := Train(context.Background(), cfg, split, Options{Logger: quietLogger()})
+	require.NoError(t, err)
+	picked, err := readPickedThreshold(cfg.OutDir)
+	require.NoError(t, err)
+	require.Equal(t, res.Threshold, picked)
+
+	one, err := LoadEnsemble([]string{cfg.OutDir}, PredictOptions{Threshold: 0.9, Threads: 1})
+	require.NoError(t, err)
+	defer one.Close()
+	require.Equal(t, 0.9, one.Threshold())
+	th, valDice, err := one.PickThreshold(split.Val)
+	require.NoError(t, err)
+	assert.Equal(t, picked, th)
+	assert.Equal(t, picked, one.Threshold())
+	runVal, _ := res.Validation.Get(metrics.MetricDice)
+	assert.InDelta(t, runVal.Pooled, valDice, 1e-12, "the picked threshold's validation Dice is the run's")
+
+	two, err := LoadEnsemble([]string{cfg.OutDir, filepath.Join(cfg.OutDir, "checkpoints", "epoch-0000")}, PredictOptions{Threads: 1})
+	require.NoError(t, err)
+	defer two.Close()
+	th2, dice2, err := two.PickThreshold(split.Val)
+	require.NoError(t, err)
+	// No candidate beats the picked one on the mean map.
+	for _, c := range []float64{0.05, 0.25, 0.5, 0.75, 0.95} {
+		two.threshold = c
+		r, err := two.Evaluate(split.Val, false)
+		require.NoError(t, err)
+		d, _ := r.Get(metrics.MetricDice)
+		assert.LessOrEqual(t, d.Pooled, dice2+1e-12, "threshold %v", c)
+	}
+	two.threshold = th2
+	r, err := two.Evaluate(split.Val, false)
+	require.NoError(t, err)
+	d, _ := r.Get(metrics.MetricDice)
+	assert.InDelta(t, dice2, d.Pooled, 1e-12)
+
+	_, _, err = two.PickThreshold(nil)
+	assert.ErrorContains(t, err, "no validation samples")
+}

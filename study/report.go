@@ -36,6 +36,9 @@ func writeStudyReport(res *Result) error {
 	if err := writeFile(filepath.Join(res.Dir, MarkdownFile), res.WriteMarkdown); err != nil {
 		return err
 	}
+	if err := writeEnsemblesCSV(res); err != nil {
+		return err
+	}
 	if len(res.Rows) == 0 {
 		return nil
 	}
@@ -181,6 +184,7 @@ func (res *Result) WriteMarkdown(w io.Writer) error {
 	b.WriteString("\nPer-image mean within each fold:\n\n")
 	res.armTable(&b, "", "_mean", false)
 	res.comparisonTable(&b, "")
+	res.writeEnsemblesMarkdown(&b)
 	if res.CrossSize > 0 {
 		fmt.Fprintf(&b, "\n## Cross-domain: %s layout at `%s`, all %d labelled images, mean ± std over runs\n\nPooled:\n\n", s.CrossLayout, s.CrossData, res.CrossSize)
 		res.armTable(&b, CrossPrefix, "_pooled", false)
@@ -225,14 +229,22 @@ func (res *Result) comparisonTable(b *strings.Builder, prefix string) {
 			cs = append(cs, c)
 		}
 	}
+	writeComparisons(b, cs, fmt.Sprintf("\n### Paired differences, arm − baseline (same fold and seed)%s\n\n", map[bool]string{true: ", cross-domain"}[prefix != ""]),
+		fmt.Sprintf("Mean difference over the pairs; 95 %% percentile bootstrap interval of that mean (%d resamples, seed %d; "+
+			"whole folds are resampled when the pairs span two folds or more, single pairs otherwise); "+
+			"wins / losses / ties count the pairs. An interval that excludes 0 is a difference the runs support.\n\n", res.Spec.Bootstrap, res.Spec.BootstrapSeed),
+		"pairs")
+}
+
+// writeComparisons writes a table of comparisons under heading and intro;
+// unit names what was paired ("pairs", "folds").
+func writeComparisons(b *strings.Builder, cs []Comparison, heading, intro, unit string) {
 	if len(cs) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "\n### Paired differences, arm − baseline (same fold and seed)%s\n\n", map[bool]string{true: ", cross-domain"}[prefix != ""])
-	fmt.Fprintf(b, "Mean difference over the pairs; 95 %% percentile bootstrap interval of that mean (%d resamples, seed %d; "+
-		"whole folds are resampled when the pairs span two folds or more, single pairs otherwise); "+
-		"wins / losses / ties count the pairs. An interval that excludes 0 is a difference the runs support.\n\n", res.Spec.Bootstrap, res.Spec.BootstrapSeed)
-	b.WriteString("| arm | baseline | score | pairs | mean difference | 95 % interval | wins / losses / ties |\n|---|---|---|---|---|---|---|\n")
+	b.WriteString(heading)
+	b.WriteString(intro)
+	fmt.Fprintf(b, "| arm | baseline | score | %s | mean difference | 95 %% interval | wins / losses / ties |\n|---|---|---|---|---|---|---|\n", unit)
 	for _, c := range cs {
 		fmt.Fprintf(b, "| %s | %s | %s | %d | %s | [%s, %s] | %d / %d / %d |\n", c.Arm, c.Baseline, scoreLabel(c.Score), c.Pairs,
 			fmtSigned(c.Mean), fmtSigned(c.Lo), fmtSigned(c.Hi), c.Wins, c.Losses, c.Ties)

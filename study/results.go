@@ -131,6 +131,13 @@ type Result struct {
 	// Comparisons hold, for each arm with a baseline, every compared
 	// score, held-out first, then cross-domain.
 	Comparisons []Comparison
+	// Ensembles are the scored seed ensembles (Spec.Ensembles), by arm
+	// and fold; EnsembleArms summarise them per arm, and
+	// EnsembleComparisons pair an arm's ensembles with its baseline's,
+	// fold by fold.
+	Ensembles           []EnsembleRow
+	EnsembleArms        []EnsembleSummary
+	EnsembleComparisons []Comparison
 	// CrossSize is the number of labelled cross-domain images (0: none).
 	CrossSize int
 	Stopped   bool              // a hook returned dskd.ErrStop or the context ended

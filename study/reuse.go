@@ -15,8 +15,9 @@ import (
 // a finished run of another study folder (one of from) with the same
 // configuration hash: the hash covers the effective configuration and the
 // names of the fold's samples, so the two runs measure the same thing.
-// The run folder's files are copied, not its checkpoints or overlays:
-// enough to report the run (and to carry it on: tools/study-snapshot.sh).
+// The run folder's files and its best model (checkpoints/best) are
+// copied, not its other checkpoints or overlays: enough to report the run,
+// score it in a seed ensemble and predict with it.
 // It returns the number of runs taken.
 func reuseFinished(dir string, runs []Job, from []string) (int, error) {
 	finished := map[string]string{} // hash -> run folder
@@ -60,12 +61,28 @@ func reuseFinished(dir string, runs []Job, from []string) (int, error) {
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return n, fmt.Errorf("study: %w", err)
 		}
-		if err := atomicfile.WriteDir(dst, func(tmp string) error { return copyFiles(src, tmp) }); err != nil {
+		if err := atomicfile.WriteDir(dst, func(tmp string) error { return copyRunFiles(src, tmp) }); err != nil {
 			return n, fmt.Errorf("study: reusing %s: %w", src, err)
 		}
 		n++
 	}
 	return n, nil
+}
+
+// copyRunFiles copies a run folder's own files and its best checkpoint
+// (when it has one) from src into dst.
+func copyRunFiles(src, dst string) error {
+	if err := copyFiles(src, dst); err != nil {
+		return err
+	}
+	best := filepath.Join("checkpoints", "best")
+	if _, err := os.Stat(filepath.Join(src, best)); errors.Is(err, os.ErrNotExist) {
+		return nil // a snapshot without models (tools/study-snapshot.sh)
+	}
+	if err := os.MkdirAll(filepath.Join(dst, best), 0o755); err != nil {
+		return err
+	}
+	return copyFiles(filepath.Join(src, best), filepath.Join(dst, best))
 }
 
 // copyFiles copies the regular files directly in src into dst.

@@ -50,7 +50,19 @@ func TestReuseTakesFinishedRunsOfAnotherStudy(t *testing.T) {
 	}
 	assert.Equal(t, comparableRows(resA.Rows), comparableRows(reused))
 	assert.FileExists(t, filepath.Join(b, "runs", "unet", "fold-0_seed-1", "metrics.csv"))
-	assert.NoDirExists(t, filepath.Join(b, "runs", "unet", "fold-0_seed-1", "checkpoints"), "checkpoints stay where they are")
+	reusedRun := filepath.Join(b, "runs", "unet", "fold-0_seed-1")
+	entries, err := os.ReadDir(filepath.Join(reusedRun, "checkpoints"))
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "of the checkpoints, only the best model is copied")
+	assert.Equal(t, "best", entries[0].Name())
+	want, err := os.ReadFile(filepath.Join(a, "runs", "unet", "fold-0_seed-1", "checkpoints", "best", "model.pt"))
+	require.NoError(t, err)
+	got, err := os.ReadFile(filepath.Join(reusedRun, "checkpoints", "best", "model.pt"))
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+	p, err := dskd.LoadPredictor(reusedRun, dskd.PredictOptions{Threads: 1})
+	require.NoError(t, err, "a reused run predicts")
+	p.Close()
 
 	_, err = Run(context.Background(), filepath.Join(t.TempDir(), "c"), spec, Options{ReportOnly: true, Logger: quietLogger(),
 		Reuse: []string{dataDir}})

@@ -67,6 +67,11 @@ type Spec struct {
 	Bootstrap     int    `json:"bootstrap,omitempty"`      // resamples of the paired intervals; default 10000
 	BootstrapSeed int64  `json:"bootstrap_seed,omitempty"` // default 1
 
+	// Ensembles also scores, for each arm and fold, the seed ensemble: the
+	// mean probability of the best models of all its seeds (two or more),
+	// on the held-out fold, once those runs have finished (EnsembleRow).
+	Ensembles bool `json:"ensembles,omitempty"`
+
 	// CrossLayout and CrossData name a second data set: every finished
 	// run's best model is also scored on all its labelled images.
 	CrossLayout string `json:"cross_layout,omitempty"`
@@ -143,6 +148,9 @@ func (s Spec) validate() error {
 	}
 	if err := unique("seeds", seeds); err != nil {
 		return err
+	}
+	if s.Ensembles && len(seeds) < 2 {
+		return fmt.Errorf("study: ensembles: a seed ensemble needs two seeds or more, the study has %d", len(seeds))
 	}
 	if err := unique("presets", s.Presets); err != nil {
 		return err

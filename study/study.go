@@ -156,8 +156,10 @@ func Run(ctx context.Context, dir string, spec Spec, opts Options) (*Result, err
 	x.log.Info().Str("dir", dir).Int("runs", len(runs)).Int("finished", len(rows)).Int("to_do", len(pending)).
 		Int("jobs", jobs).Int("threads_per_job", x.threads).Msg("study")
 	var mu sync.Mutex // guards rows and res
+	ens := map[string]EnsembleRow{}
 	writeReport := func() {
 		res.aggregate(arms, base, rows)
+		res.aggregateEnsembles(arms, base, rows, ens)
 		if err := writeStudyReport(res); err != nil {
 			x.log.Warn().Err(err).Msg("study: writing the report")
 		}
@@ -185,6 +187,19 @@ func Run(ctx context.Context, dir string, spec Spec, opts Options) (*Result, err
 			res.Stopped = true
 		}
 	}
+	if spec.Ensembles {
+		have, todo, err := loadEnsembles(dir, ensembleGroups(runs), rows)
+		if err != nil {
+			return nil, err
+		}
+		for k, e := range have {
+			ens[k] = e
+		}
+		if !opts.ReportOnly && !res.Stopped && len(todo) > 0 {
+			x.log.Info().Int("ensembles", len(todo)).Msg("study: scoring seed ensembles")
+			res.Stopped = x.scoreEnsembles(ctx, todo, rows, total, ens, res.Failed)
+		}
+	}
 	writeReport()
 	if len(res.Failed) > 0 {
 		ids := make([]string, 0, len(res.Failed))
@@ -192,7 +207,7 @@ func Run(ctx context.Context, dir string, spec Spec, opts Options) (*Result, err
 			ids = append(ids, id+": "+e)
 		}
 		sort.Strings(ids)
-		return res, fmt.Errorf("study: %d runs failed:\n  %s", len(ids), strings.Join(ids, "\n  "))
+		return res, fmt.Errorf("study: %d failed (runs or seed ensembles):\n  %s", len(ids), strings.Join(ids, "\n  "))
 	}
 	return res, nil
 }
