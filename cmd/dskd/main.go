@@ -219,6 +219,7 @@ func eval(args []string) error {
 	tta := fs.Bool("tta", false, "flip test-time augmentation")
 	turns := fs.Bool("tta-turns", false, "test-time augmentation over flips and 90° turns (8 passes; implies --tta)")
 	threshold := fs.Float64("threshold", 0, "binarisation threshold (default: the run's; for an ensemble, the mean of the runs')")
+	pick := fs.Bool("pick-threshold", false, "pick the threshold that maximises pooled Dice on the runs' own validation carve (their split.json), as `dskd study --ensembles` does for a seed ensemble")
 	jsonOut := fs.String("json", "", "also write the metrics as JSON to this file")
 	device := fs.String("device", "", "auto (default), cpu, cuda:N")
 	precision := fs.String("precision", "", "fp32 (default), bf16 (CPU and CUDA) or fp16 (CUDA)")
@@ -228,6 +229,9 @@ func eval(args []string) error {
 	}
 	if len(runs) == 0 {
 		return errors.New("--run is required")
+	}
+	if *pick && (*threshold != 0 || *on == "run-val") {
+		return errors.New("--pick-threshold picks on the runs' validation carve: not with --threshold or --on run-val")
 	}
 	e, err := OpenEnsemble(runs, nil, dskd.PredictOptions{InferOptions: dskd.InferOptions{TTA: *tta || *turns, Turns: *turns, Precision: dskd.Precision(*precision)}, Threshold: *threshold, Device: *device})
 	if err != nil {
@@ -256,6 +260,17 @@ func eval(args []string) error {
 	}
 	if len(samples) == 0 {
 		return fmt.Errorf("no %s samples in %s", *on, ds.Dir)
+	}
+	if *pick {
+		val, err := ensembleSplitSamples(e.Members(), "val", all)
+		if err != nil {
+			return fmt.Errorf("--pick-threshold: %w", err)
+		}
+		th, valDice, err := e.PickThreshold(val)
+		if err != nil {
+			return fmt.Errorf("--pick-threshold: %w", err)
+		}
+		fmt.Printf("threshold %.2f picked on the runs' %d validation images (pooled Dice %.4f)\n", th, len(val), valDice)
 	}
 	res, err := e.Evaluate(samples, true)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -135,6 +137,20 @@ func TestTrainReportPredict(t *testing.T) {
 	assert.True(t, strings.HasPrefix(out, "run-test, mean of 2 models (epoch "), out)
 	assert.Contains(t, out, "\n2 images, threshold")
 	assert.NotEqual(t, single, out[strings.Index(out, "\n"):], "the mean of two different models scores differently")
+	// --pick-threshold: picked on the runs' validation carve, then used.
+	out, errOut, code = cmdtest.Run(t, "eval", "--run", runDir, "--run", filepath.Join(runDir, "checkpoints", "epoch-0000"),
+		"--dataset", "dca1", "--data", dataDir, "--on", "run-test", "--pick-threshold")
+	require.Equal(t, 0, code, errOut)
+	picked := regexp.MustCompile(`^threshold (0\.\d\d) picked on the runs' 2 validation images \(pooled Dice \d\.\d{4}\)\n`).FindStringSubmatch(out)
+	require.NotNil(t, picked, out)
+	used := regexp.MustCompile(`\n2 images, threshold ([0-9.]+) `).FindStringSubmatch(out)
+	require.NotNil(t, used, out)
+	want, _ := strconv.ParseFloat(picked[1], 64)
+	got, _ := strconv.ParseFloat(used[1], 64)
+	assert.InDelta(t, want, got, 1e-6, "the picked threshold scores the test images")
+	_, errOut, code = cmdtest.Run(t, "eval", "--run", runDir, "--dataset", "dca1", "--data", dataDir, "--on", "run-val", "--pick-threshold")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "not with --threshold or --on run-val")
 	other := filepath.Join(root, "other")
 	require.NoError(t, synth.WriteDCA1(other, []int{50, 51, 104}, 32, 1))
 	_, errOut, code = cmdtest.Run(t, "eval", "--run", runDir, "--dataset", "dca1", "--data", other, "--on", "run-test")

@@ -76,8 +76,8 @@ func run(args []string, stdout io.Writer) error {
 		return nil
 	}
 	fmt.Fprintf(stdout, "test, best model:\n%s\n", res.Test)
-	// The run's test-time augmentation, so the mask matches the test report.
-	p, err := dskd.LoadPredictor(res.RunDir, dskd.PredictOptions{InferOptions: dskd.InferOptions{TTA: cfg.TTA, Turns: cfg.TTATurns}})
+	// The run's inference settings (TTA, precision), so the mask matches the test report.
+	p, err := dskd.LoadPredictor(res.RunDir, dskd.PredictOptions{InferOptions: cfg.InferOptions()})
 	if err != nil {
 		return err
 	}
