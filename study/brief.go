@@ -14,7 +14,9 @@ var briefMetrics = []metrics.Metric{metrics.MetricClDice, metrics.MetricSensitiv
 // WriteBrief writes the study in one short table, for a README: per arm,
 // the runs, the held-out pooled Dice, clDice, Sen, Pre and AUC (mean ± std
 // over runs), and the paired Dice difference against the arm's baseline
-// with its 95 % interval and wins / losses / ties. results.md has the rest.
+// with its 95 % interval and wins / losses / ties; with seed ensembles
+// (Spec.Ensembles), their pooled Dice over the folds too. results.md has
+// the rest.
 func (res *Result) WriteBrief(w io.Writer) error {
 	s := res.Spec
 	var b strings.Builder
@@ -24,23 +26,45 @@ func (res *Result) WriteBrief(w io.Writer) error {
 		b.WriteString(" The study was stopped; run it again to resume.")
 	}
 	b.WriteString(" Held-out fold, pooled over its pixels, mean ± std over runs; the difference is paired (same fold and seed), " +
-		"with a 95 % bootstrap interval of its mean.\n\n")
+		"with a 95 % bootstrap interval of its mean.")
+	if len(res.EnsembleArms) > 0 {
+		b.WriteString(" A seed ensemble is the mean probability of a fold's seeds, mean ± std over folds.")
+	}
+	b.WriteString("\n\n")
 	diff := res.diceComparisons()
 	b.WriteString("| arm | runs | Dice |")
 	for _, m := range briefMetrics {
 		fmt.Fprintf(&b, " %s |", metricLabels[m])
 	}
-	b.WriteString(" Dice − baseline [95 % interval] | wins / losses / ties |\n|---|---|---|" + strings.Repeat("---|", len(briefMetrics)) + "---|---|\n")
+	b.WriteString(" Dice − baseline [95 % interval] | wins / losses / ties |")
+	ens := map[string]EnsembleSummary{}
+	for _, e := range res.EnsembleArms {
+		ens[e.Arm] = e
+	}
+	if len(ens) > 0 {
+		b.WriteString(" seed ensemble, Dice (folds) |")
+	}
+	b.WriteString("\n|---|---|---|" + strings.Repeat("---|", len(briefMetrics)) + "---|---|")
+	if len(ens) > 0 {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
 	for _, a := range res.Arms {
 		fmt.Fprintf(&b, "| %s | %d | %s |", a.Arm, a.Runs, fmtMeanStd(a.Scores["dice_pooled"]))
 		for _, m := range briefMetrics {
 			fmt.Fprintf(&b, " %s |", fmtMeanStd(a.Scores[string(m)+"_pooled"]))
 		}
 		if c, ok := diff[a.Arm]; ok {
-			fmt.Fprintf(&b, " %s | %s |\n", c.diceCell(), c.tally())
+			fmt.Fprintf(&b, " %s | %s |", c.diceCell(), c.tally())
 		} else {
-			b.WriteString(" | |\n")
+			b.WriteString(" | |")
 		}
+		if e, ok := ens[a.Arm]; ok {
+			fmt.Fprintf(&b, " %s (%d) |", fmtMeanStd(e.Scores["dice_pooled"]), e.Folds)
+		} else if len(ens) > 0 {
+			b.WriteString(" |")
+		}
+		b.WriteString("\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -179,3 +179,89 @@ func TestWriteIntoPage(t *testing.T) {
 	assert.Equal(t, 3, enclosingLevel(deeper))
 	assert.Equal(t, 1, enclosingLevel("no heading\n#hashtag\n"))
 }
+
+// Two folds, seeds 1 and 2, two arms, made-up scores:
+//
+//	arm   fold  seeds       seeds' mean  ensemble  gain
+//	unet  0     0.70 0.72   0.71         0.73      +0.02
+//	unet  1     0.80 0.78   0.79         0.80      +0.01
+//	dskd  0     0.74 0.76   0.75         0.74      −0.01
+//	dskd  1     0.81 0.83   0.82         0.84      +0.02
+//
+// With two folds a resample draws fold 0 twice, one of each, or fold 1
+// twice (1/4, 1/2, 1/4): the 95 % interval is [smaller, larger] gain.
+// Ensemble dskd − unet: +0.01, +0.04.
+func TestEnsembleReportNumbersByHand(t *testing.T) {
+	spec, err := Spec{Layout: LayoutDCA1, Data: "d", Folds: 2, Presets: []string{"unet", "dskd"}, Seeds: []int64{1, 2}, Ensembles: true}.WithDefaults()
+	require.NoError(t, err)
+	arms := spec.arms()
+	base, err := baselines(spec, arms)
+	require.NoError(t, err)
+	rows := map[string]Row{}
+	seeds := map[string][][2]float64{"unet": {{0.70, 0.72}, {0.80, 0.78}}, "dskd": {{0.74, 0.76}, {0.81, 0.83}}}
+	for arm, folds := range seeds {
+		for fold, vs := range folds {
+			for i, v := range vs {
+				rows[pairKey(arm, fold, int64(i+1))] = Row{Arm: arm, Preset: arm, Fold: fold, Seed: int64(i + 1), Scores: map[string]float64{"dice_pooled": v}}
+			}
+		}
+	}
+	ensembles := map[string][]float64{"unet": {0.73, 0.80}, "dskd": {0.74, 0.84}}
+	ens := map[string]EnsembleRow{}
+	for arm, vs := range ensembles {
+		for fold, v := range vs {
+			ens[ensembleMapKey(arm, fold)] = EnsembleRow{Arm: arm, Preset: arm, Fold: fold, Seeds: []int64{1, 2}, Threshold: 0.45, ThresholdPicked: true,
+				Scores: map[string]float64{"dice_pooled": v, "val_dice": 0.7}}
+		}
+	}
+	res := &Result{Spec: spec, PoolSize: 97}
+	res.aggregate(arms, base, rows)
+	res.aggregateEnsembles(arms, base, rows, ens)
+
+	require.Len(t, res.Ensembles, 4)
+	require.Len(t, res.EnsembleArms, 2)
+	unet, dskd := res.EnsembleArms[0], res.EnsembleArms[1]
+	assert.Equal(t, "unet", unet.Arm)
+	assert.InDelta(t, 0.765, unet.Scores["dice_pooled"].Mean, 1e-12)
+	assert.InDelta(t, 0.75, unet.SeedsDice.Mean, 1e-12)
+	assert.InDelta(t, 0.015, unet.Gain.Mean, 1e-12)
+	assert.InDelta(t, 0.01, unet.Gain.Lo, 1e-12)
+	assert.InDelta(t, 0.02, unet.Gain.Hi, 1e-12)
+	assert.Equal(t, 2, unet.Gain.Wins)
+	assert.InDelta(t, 0.005, dskd.Gain.Mean, 1e-12)
+	assert.InDelta(t, -0.01, dskd.Gain.Lo, 1e-12)
+	assert.InDelta(t, 0.02, dskd.Gain.Hi, 1e-12)
+	assert.Equal(t, [2]int{1, 1}, [2]int{dskd.Gain.Wins, dskd.Gain.Losses})
+	var dice *Comparison
+	for i, c := range res.EnsembleComparisons {
+		if c.Score == "dice_pooled" {
+			dice = &res.EnsembleComparisons[i]
+		}
+	}
+	require.NotNil(t, dice)
+	assert.Equal(t, [2]string{"dskd", "unet"}, [2]string{dice.Arm, dice.Baseline})
+	assert.InDelta(t, 0.025, dice.Mean, 1e-12)
+	assert.InDelta(t, 0.01, dice.Lo, 1e-12)
+	assert.InDelta(t, 0.04, dice.Hi, 1e-12)
+
+	var md bytes.Buffer
+	require.NoError(t, res.WriteMarkdown(&md))
+	text := md.String()
+	assert.Contains(t, text, "## Seed ensembles, held-out fold, mean ± std over folds")
+	assert.Contains(t, text, "| unet | 2 | 0.7650 ± 0.0495 | – | – | – | – | – | – | – | 0.7500 ± 0.0566 | +0.0150 [+0.0100, +0.0200] | 2 of 2 |")
+	assert.Contains(t, text, "| dskd | 2 | 0.7900 ± 0.0707 |")
+	assert.Contains(t, text, "| dskd | unet | Dice (pooled) | 2 | +0.0250 | [+0.0100, +0.0400] | 2 / 0 / 0 |")
+
+	var brief bytes.Buffer
+	require.NoError(t, res.WriteBrief(&brief))
+	assert.Contains(t, brief.String(), " A seed ensemble is the mean probability of a fold's seeds, mean ± std over folds.\n\n")
+	assert.Contains(t, brief.String(), "| wins / losses / ties | seed ensemble, Dice (folds) |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	assert.Contains(t, brief.String(), "| unet | 4 | 0.7500 ± 0.0476 | – | – | – | – | | | 0.7650 ± 0.0495 (2) |\n")
+
+	var out bytes.Buffer
+	require.NoError(t, res.WriteEnsemblesCSV(&out))
+	table, err := csv.NewReader(strings.NewReader(out.String())).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, table, 5)
+	assert.Equal(t, []string{"unet", "unet", "0", "1 2", "0.45", "true", "0.7", "0.73"}, table[1][:8])
+}
