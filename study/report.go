@@ -68,6 +68,13 @@ func (res *Result) htmlStudy() report.Study {
 		st.Columns = append(st.Columns, metricLabels[m]+" (pooled)")
 	}
 	st.Columns = append(st.Columns, "Dice − baseline [95 % interval]", "wins / losses / ties")
+	ens := map[string]EnsembleSummary{}
+	for _, e := range res.EnsembleArms {
+		ens[e.Arm] = e
+	}
+	if len(ens) > 0 {
+		st.Columns = append(st.Columns, "seed ensemble: Dice (pooled), folds")
+	}
 	diff := res.diceComparisons()
 	for _, a := range res.Arms {
 		row := []string{a.Arm, strconv.Itoa(a.Runs)}
@@ -78,6 +85,11 @@ func (res *Result) htmlStudy() report.Study {
 			row = append(row, c.diceCell(), c.tally())
 		} else {
 			row = append(row, "", "")
+		}
+		if e, ok := ens[a.Arm]; ok {
+			row = append(row, fmt.Sprintf("%s (%d)", fmtMeanStd(e.Scores["dice_pooled"]), e.Folds))
+		} else if len(ens) > 0 {
+			row = append(row, "")
 		}
 		st.Rows = append(st.Rows, row)
 	}

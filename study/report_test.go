@@ -258,6 +258,10 @@ func TestEnsembleReportNumbersByHand(t *testing.T) {
 	assert.Contains(t, brief.String(), "| wins / losses / ties | seed ensemble, Dice (folds) |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	assert.Contains(t, brief.String(), "| unet | 4 | 0.7500 ± 0.0476 | – | – | – | – | | | 0.7650 ± 0.0495 (2) |\n")
 
+	st := res.htmlStudy()
+	assert.Equal(t, "seed ensemble: Dice (pooled), folds", st.Columns[len(st.Columns)-1])
+	assert.Equal(t, "0.7650 ± 0.0495 (2)", st.Rows[0][len(st.Columns)-1])
+
 	var out bytes.Buffer
 	require.NoError(t, res.WriteEnsemblesCSV(&out))
 	table, err := csv.NewReader(strings.NewReader(out.String())).ReadAll()
