@@ -114,7 +114,7 @@ func Train(ctx context.Context, cfg Config, split data.Split, opts Options) (*Re
 		}
 	}
 	state := State{Epoch: -1, Config: cfg, BestEpoch: -1, BestScore: -1}
-	return run(ctx, state, "", split, opts)
+	return run(ctx, state, "", split, opts, dc)
 }
 
 // Resume continues the run in runDir from its newest checkpoint, with the
@@ -143,7 +143,7 @@ func Resume(ctx context.Context, runDir string, split data.Split, opts Options) 
 		return nil, err
 	}
 	st.Config.OutDir = runDir
-	return run(ctx, st, dir, split, opts)
+	return run(ctx, st, dir, split, opts, dc)
 }
 
 // lockRun takes the run folder's one-writer lock (package runlock) and
@@ -169,14 +169,12 @@ func lockRun(dir string, dc *distributed.Config, opts Options) (*runlock.Lock, e
 	return l, nil
 }
 
-func run(ctx context.Context, st State, from string, split data.Split, opts Options) (*Result, error) {
+// run trains from st (and checkpoint folder from, when resuming); dc is
+// the distributed configuration Train or Resume read (nil: one process).
+func run(ctx context.Context, st State, from string, split data.Split, opts Options, dc *distributed.Config) (*Result, error) {
 	cfg := st.Config
 	if len(split.Train) == 0 {
 		return nil, errors.New("dskd: the training split is empty")
-	}
-	dc, err := distConfig(opts)
-	if err != nil {
-		return nil, err
 	}
 	log := runLogger(opts)
 	rank0 := dc == nil || dc.Rank == 0
