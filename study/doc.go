@@ -7,7 +7,9 @@
 // results.md (each arm's mean ± std and its paired difference to a
 // baseline arm, with a 95 % percentile bootstrap interval over whole
 // folds), study.html and dice_by_arm.png. The grid is saved in study.json,
-// so the folder alone resumes and reports (`dskd study --dir D`).
+// so the folder alone resumes and reports (`dskd study --dir D`). With
+// Spec.Ensembles it also scores each arm and fold's seed ensemble (the
+// mean probability of its seeds' best models) on the held-out fold.
 //
 // Model selection never sees the scored images: each run trains on the
 // other folds minus an inner validation carve (Config.ValFraction, seeded
