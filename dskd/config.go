@@ -36,6 +36,20 @@ const (
 	TeacherBNBatch TeacherBN = "batch" // the batch's statistics, running statistics untouched
 )
 
+// Selection is which epoch's model a run keeps as its best and reports
+// (Config.Select).
+type Selection string
+
+// Selections of Config.Select.
+const (
+	// SelectBestValidation keeps the epoch of the highest pooled
+	// validation Dice (the default; written as "best_val" or left empty).
+	SelectBestValidation Selection = "best_val"
+	// SelectLast keeps the last epoch, as nnU-Net does: the validation
+	// split then only picks the threshold.
+	SelectLast Selection = "last"
+)
+
 // Normalize is the per-image input normalisation (Config.Normalize).
 // Reading it ignores case and takes "z-score" and "min-max" too.
 type Normalize string
@@ -132,6 +146,17 @@ type Config struct {
 
 	OutDir   string `json:"out_dir,omitempty"`   // run folder; default "runs/dskd"
 	KeepLast int    `json:"keep_last,omitempty"` // epoch checkpoints kept, >= 1; default 2 (the best is kept apart)
+
+	// Select is which epoch's model the run keeps in checkpoints/best and
+	// reports: SelectBestValidation (default, "" or "best_val": the highest
+	// pooled validation Dice) or SelectLast (the last epoch with a defined
+	// validation Dice). A small validation carve makes the best-validation
+	// pick noisy: on DCA1 (8 validation images, 40 epochs, cosine schedule)
+	// the last epoch scored 0.0020 [+0.0008, +0.0032] higher held-out Dice
+	// over 15 deep-supervision runs. Left empty rather than filled in, so
+	// that the configuration (and a study's run hash) of runs written
+	// before it existed is unchanged.
+	Select Selection `json:"select,omitempty"`
 
 	// Threshold binarises probabilities for metrics, in (0, 1); default 0.5.
 	Threshold float64 `json:"threshold,omitempty"`
@@ -340,6 +365,11 @@ func (c Config) WithDefaults() (Config, error) {
 	}
 	if err := option.OneOf(configErr, "teacher_bn", c.TeacherBN, TeacherBNEval, TeacherBNBatch); err != nil {
 		return c, err
+	}
+	if c.Select != "" {
+		if err := option.OneOf(configErr, "select", c.Select, SelectBestValidation, SelectLast); err != nil {
+			return c, err
+		}
 	}
 	if !validDevice(c.Device) {
 		return bad("device", "%q: want %s", c.Device, option.List("auto", "cpu", "cuda", "cuda:N"))

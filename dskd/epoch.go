@@ -110,7 +110,7 @@ func (t *trainer) endEpoch(epoch int, rec report.EpochRecord) (bool, error) {
 	}
 	t.state.Epoch = epoch
 	t.state.History = append(t.state.History, rec)
-	best := !math.IsNaN(rec.ValDice) && rec.ValDice > t.state.BestScore
+	best := !math.IsNaN(rec.ValDice) && (rec.ValDice > t.state.BestScore || t.cfg.Select == SelectLast)
 	if best {
 		t.state.BestScore, t.state.BestEpoch = rec.ValDice, epoch
 	}

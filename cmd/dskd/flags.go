@@ -32,6 +32,7 @@ type TrainFlags struct {
 	TTA           bool
 	TTATurns      bool
 	PickThreshold bool
+	Select        string
 	StepsPerEpoch int
 	Repeat        int
 	GradNorms     int
@@ -69,6 +70,7 @@ func (f *TrainFlags) Register(fs *flag.FlagSet, defaultOut string) {
 	fs.BoolVar(&f.TTA, "tta", false, "flip test-time augmentation at evaluation")
 	fs.BoolVar(&f.TTATurns, "tta-turns", false, "test-time augmentation over flips and 90° turns (8 passes; implies --tta)")
 	fs.BoolVar(&f.PickThreshold, "pick-threshold", false, "pick the threshold on validation (never test) for the test report")
+	fs.StringVar(&f.Select, "select", "", "the model a run keeps and reports: best_val (default: the epoch of the best validation Dice) or last (the last epoch)")
 	fs.IntVar(&f.StepsPerEpoch, "steps-per-epoch", 0, "cap on batches per epoch (quick runs)")
 	fs.IntVar(&f.Repeat, "repeat", 0, "draw each training image this many times per epoch, each with its own augmentation (default 1)")
 	fs.IntVar(&f.GradNorms, "grad-norms", 0, "every N steps, write each loss term's gradient norm per part of the network to grad_norms.csv (default 0: off)")
@@ -120,6 +122,7 @@ func (f *TrainFlags) Config(defaults dskd.Config) (dskd.Config, error) {
 		"tta":             func() { cfg.TTA = f.TTA },
 		"tta-turns":       func() { cfg.TTA, cfg.TTATurns = cfg.TTA || f.TTATurns, f.TTATurns },
 		"pick-threshold":  func() { cfg.PickThreshold = f.PickThreshold },
+		"select":          func() { cfg.Select = dskd.Selection(f.Select) },
 		"steps-per-epoch": func() { cfg.StepsPerEpoch = f.StepsPerEpoch },
 		"repeat":          func() { cfg.Repeat = f.Repeat },
 		"grad-norms":      func() { cfg.GradNorms = f.GradNorms },
