@@ -60,7 +60,7 @@ func ensembleGroups(runs []Job) []ensembleGroup {
 	var groups []ensembleGroup
 	at := map[string]int{}
 	for _, r := range runs {
-		k := fmt.Sprintf("%s\x00%d", r.Arm, r.Fold)
+		k := ensembleMapKey(r.Arm, r.Fold)
 		i, ok := at[k]
 		if !ok {
 			i = len(groups)
