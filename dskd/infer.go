@@ -101,7 +101,7 @@ func ttaViews(flips, turns bool) []ttaView {
 		views = append(views, ttaView{flip: []int64{3}}, ttaView{flip: []int64{2}}, ttaView{flip: []int64{2, 3}})
 	}
 	if turns {
-		for _, v := range views { // range reads the four flips once
+		for _, v := range views { // range reads views once: the appended turns are not turned again
 			views = append(views, ttaView{flip: v.flip, turn: true})
 		}
 	}

@@ -37,15 +37,12 @@ func (res *Result) WriteBrief(w io.Writer) error {
 		fmt.Fprintf(&b, " %s |", metricLabels[m])
 	}
 	b.WriteString(" Dice − baseline [95 % interval] | wins / losses / ties |")
-	ens := map[string]EnsembleSummary{}
-	for _, e := range res.EnsembleArms {
-		ens[e.Arm] = e
-	}
-	if len(ens) > 0 {
+	ens := res.ensembleDiceCells()
+	if ens != nil {
 		b.WriteString(" seed ensemble, Dice (folds) |")
 	}
 	b.WriteString("\n|---|---|---|" + strings.Repeat("---|", len(briefMetrics)) + "---|---|")
-	if len(ens) > 0 {
+	if ens != nil {
 		b.WriteString("---|")
 	}
 	b.WriteString("\n")
@@ -59,9 +56,9 @@ func (res *Result) WriteBrief(w io.Writer) error {
 		} else {
 			b.WriteString(" | |")
 		}
-		if e, ok := ens[a.Arm]; ok {
-			fmt.Fprintf(&b, " %s (%d) |", fmtMeanStd(e.Scores["dice_pooled"]), e.Folds)
-		} else if len(ens) > 0 {
+		if cell, ok := ens[a.Arm]; ok {
+			fmt.Fprintf(&b, " %s |", cell)
+		} else if ens != nil {
 			b.WriteString(" |")
 		}
 		b.WriteString("\n")

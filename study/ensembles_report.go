@@ -51,7 +51,7 @@ func (res *Result) aggregateEnsembles(arms []studyArm, baselines map[string]stri
 		}
 		s := EnsembleSummary{Arm: a.name, Folds: len(es), Scores: map[string]MeanStd{}}
 		for _, k := range append(heldOutScoreKeys(), "val_dice") {
-			s.Scores[k] = meanStdOf(ensembleColumn(es, func(e EnsembleRow) float64 { return e.Score(k) }))
+			s.Scores[k] = meanStdOf(column(es, func(e EnsembleRow) float64 { return e.Score(k) }))
 		}
 		var seeds []float64
 		var gains []pairedDifference
@@ -101,12 +101,17 @@ func seedsMean(e EnsembleRow, rows map[string]Row) float64 {
 	return meanStdOf(xs).Mean
 }
 
-func ensembleColumn(es []EnsembleRow, f func(EnsembleRow) float64) []float64 {
-	out := make([]float64, len(es))
-	for i, e := range es {
-		out[i] = f(e)
+// ensembleDiceCells gives each arm with seed ensembles its cell of the
+// brief and HTML tables, "mean ± std (folds)"; nil without ensembles.
+func (res *Result) ensembleDiceCells() map[string]string {
+	if len(res.EnsembleArms) == 0 {
+		return nil
 	}
-	return out
+	cells := map[string]string{}
+	for _, e := range res.EnsembleArms {
+		cells[e.Arm] = fmt.Sprintf("%s (%d)", fmtMeanStd(e.Scores["dice_pooled"]), e.Folds)
+	}
+	return cells
 }
 
 // writeEnsemblesMarkdown adds the seed-ensemble section of results.md.

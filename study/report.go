@@ -68,11 +68,8 @@ func (res *Result) htmlStudy() report.Study {
 		st.Columns = append(st.Columns, metricLabels[m]+" (pooled)")
 	}
 	st.Columns = append(st.Columns, "Dice − baseline [95 % interval]", "wins / losses / ties")
-	ens := map[string]EnsembleSummary{}
-	for _, e := range res.EnsembleArms {
-		ens[e.Arm] = e
-	}
-	if len(ens) > 0 {
+	ens := res.ensembleDiceCells()
+	if ens != nil {
 		st.Columns = append(st.Columns, "seed ensemble: Dice (pooled), folds")
 	}
 	diff := res.diceComparisons()
@@ -86,10 +83,8 @@ func (res *Result) htmlStudy() report.Study {
 		} else {
 			row = append(row, "", "")
 		}
-		if e, ok := ens[a.Arm]; ok {
-			row = append(row, fmt.Sprintf("%s (%d)", fmtMeanStd(e.Scores["dice_pooled"]), e.Folds))
-		} else if len(ens) > 0 {
-			row = append(row, "")
+		if ens != nil {
+			row = append(row, ens[a.Arm])
 		}
 		st.Rows = append(st.Rows, row)
 	}

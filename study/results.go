@@ -202,7 +202,8 @@ func pairKey(arm string, fold int, seed int64) string {
 	return fmt.Sprintf("%s\x00%d\x00%d", arm, fold, seed)
 }
 
-func column(rows []Row, f func(Row) float64) []float64 {
+// column maps rows (runs or seed ensembles) to one value each.
+func column[T any](rows []T, f func(T) float64) []float64 {
 	out := make([]float64, len(rows))
 	for i, r := range rows {
 		out[i] = f(r)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/angioseg/dskd/dskd"
 	"github.com/angioseg/dskd/internal/atomicfile"
 	"github.com/angioseg/dskd/internal/runlock"
 )
@@ -75,14 +76,18 @@ func copyRunFiles(src, dst string) error {
 	if err := copyFiles(src, dst); err != nil {
 		return err
 	}
-	best := filepath.Join("checkpoints", "best")
-	if _, err := os.Stat(filepath.Join(src, best)); errors.Is(err, os.ErrNotExist) {
+	best, err := dskd.BestCheckpoint(src)
+	if err != nil {
 		return nil // a snapshot without models (tools/study-snapshot.sh)
 	}
-	if err := os.MkdirAll(filepath.Join(dst, best), 0o755); err != nil {
+	rel, err := filepath.Rel(src, best)
+	if err != nil {
 		return err
 	}
-	return copyFiles(filepath.Join(src, best), filepath.Join(dst, best))
+	if err := os.MkdirAll(filepath.Join(dst, rel), 0o755); err != nil {
+		return err
+	}
+	return copyFiles(best, filepath.Join(dst, rel))
 }
 
 // copyFiles copies the regular files directly in src into dst.
