@@ -120,13 +120,12 @@ func loadEnsembles(dir string, groups []ensembleGroup, rows map[string]Row) (map
 
 func ensembleMapKey(arm string, fold int) string { return fmt.Sprintf("%s\x00%d", arm, fold) }
 
-// scoreEnsemble scores the seed ensemble of g on its held-out fold with
-// threads CPU threads, and saves it.
-func (x *runner) scoreEnsemble(ctx context.Context, g ensembleGroup, rows map[string]Row, threads int) (EnsembleRow, error) {
+// scoreEnsemble scores the seed ensemble of g, whose finished runs are
+// members, on its held-out fold with threads CPU threads, and saves it.
+func (x *runner) scoreEnsemble(ctx context.Context, g ensembleGroup, members []Row, threads int) (EnsembleRow, error) {
 	if err := ctx.Err(); err != nil {
 		return EnsembleRow{}, errRunStopped
 	}
-	members, _ := g.members(rows)
 	first := g.jobs[0]
 	e := EnsembleRow{Arm: g.arm, Preset: g.preset, Fold: g.fold, Key: ensembleKey(members)}
 	paths := make([]string, len(g.jobs))
@@ -179,17 +178,48 @@ func sameSamples(a, b []data.Sample) bool {
 func (x *runner) scoreEnsembles(ctx context.Context, todo []ensembleGroup, rows map[string]Row, threads int,
 	have map[string]EnsembleRow, failed map[string]string) (stopped bool) {
 	for _, g := range todo {
-		e, err := x.scoreEnsemble(ctx, g, rows, threads)
-		switch {
-		case errors.Is(err, errRunStopped):
+		members, _ := g.members(rows)
+		e, err := x.scoreEnsemble(ctx, g, members, threads)
+		if x.recordEnsemble(g, e, err, have, failed) {
 			return true
-		case err != nil:
-			failed[g.id()] = err.Error()
-			x.log.Error().Str("ensemble", g.id()).Err(err).Msg("study: seed ensemble failed")
-		default:
-			have[ensembleMapKey(g.arm, g.fold)] = e
-			x.log.Info().Str("ensemble", g.id()).Float64("dice", round4(e.Score("dice_pooled"))).Msg("study: seed ensemble scored")
 		}
 	}
 	return false
+}
+
+// recordEnsemble files the outcome of scoring g: the row into have, or
+// the error into failed by ensemble ID. It reports a stop.
+func (x *runner) recordEnsemble(g ensembleGroup, e EnsembleRow, err error, have map[string]EnsembleRow, failed map[string]string) (stopped bool) {
+	switch {
+	case errors.Is(err, errRunStopped):
+		return true
+	case err != nil:
+		failed[g.id()] = err.Error()
+		x.log.Error().Str("ensemble", g.id()).Err(err).Msg("study: seed ensemble failed")
+	default:
+		delete(failed, g.id())
+		have[ensembleMapKey(g.arm, g.fold)] = e
+		x.log.Info().Str("ensemble", g.id()).Float64("dice", round4(e.Score("dice_pooled"))).Msg("study: seed ensemble scored")
+	}
+	return false
+}
+
+// completedBy returns the group that run r's finish completed, with its
+// members, when that group's ensemble is not scored yet (not in have
+// with the members' key).
+func completedBy(groups []ensembleGroup, r Job, rows map[string]Row, have map[string]EnsembleRow) (ensembleGroup, []Row, bool) {
+	for _, g := range groups {
+		if g.arm != r.Arm || g.fold != r.Fold {
+			continue
+		}
+		members, complete := g.members(rows)
+		if !complete {
+			return g, nil, false
+		}
+		if e, ok := have[ensembleMapKey(g.arm, g.fold)]; ok && e.Key == ensembleKey(members) {
+			return g, nil, false
+		}
+		return g, members, true
+	}
+	return ensembleGroup{}, nil, false
 }

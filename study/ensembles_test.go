@@ -137,6 +137,60 @@ func TestStudyScoresSeedEnsembles(t *testing.T) {
 	assert.ErrorContains(t, err, "a seed ensemble needs two seeds or more")
 }
 
+// A fold's seed ensemble is scored as soon as its last seed finishes, by
+// the job that trained it, so a study stopped in a later fold keeps it; a
+// call that finds one missing scores it before training.
+func TestStudyScoresEnsembleWhenItsSeedsFinish(t *testing.T) {
+	dataDir := t.TempDir()
+	writeSyntheticFolder(t, dataDir, 12, 32)
+	spec := tinyStudy(dataDir)
+	spec.Config.Epochs = 1
+	spec.Presets = []string{"unet"}
+	spec.Seeds = []int64{1, 2}
+	spec.Ensembles = true
+	dir := t.TempDir()
+	fold0 := filepath.Join(dir, EnsemblesDir, "unet", "fold-0.json")
+	var seenAtFold1 []bool
+	res, err := Run(context.Background(), dir, spec, Options{Jobs: 1, Threads: 2, Logger: quietLogger(),
+		Hooks: func(r Job) dskd.Hooks {
+			return dskd.Hooks{OnStep: func(dskd.StepInfo) error {
+				if r.Fold != 1 {
+					return nil
+				}
+				_, err := os.Stat(fold0)
+				seenAtFold1 = append(seenAtFold1, err == nil)
+				return dskd.ErrStop
+			}}
+		}})
+	require.NoError(t, err)
+	assert.True(t, res.Stopped)
+	assert.Equal(t, []bool{true}, seenAtFold1, "fold 0's ensemble is on disk before fold 1 trains")
+	require.Len(t, res.Ensembles, 1)
+	assert.Equal(t, 0, res.Ensembles[0].Fold)
+	assert.Equal(t, []int64{1, 2}, res.Ensembles[0].Seeds)
+	assert.Len(t, res.Rows, 2)
+	lines := readCSV(t, filepath.Join(dir, EnsemblesCSVFile))
+	require.Len(t, lines, 2, "the report written on the stop lists it")
+	assert.Equal(t, []string{"unet", "unet", "0", "1 2"}, lines[1][:4])
+
+	// The next call scores a missing ensemble of finished seeds before it
+	// trains anything.
+	require.NoError(t, os.Remove(fold0))
+	seenAtFold1 = nil
+	res, err = Run(context.Background(), dir, spec, Options{Jobs: 1, Threads: 2, Logger: quietLogger(),
+		Hooks: func(r Job) dskd.Hooks {
+			return dskd.Hooks{OnStep: func(dskd.StepInfo) error {
+				_, err := os.Stat(fold0)
+				seenAtFold1 = append(seenAtFold1, err == nil)
+				return dskd.ErrStop
+			}}
+		}})
+	require.NoError(t, err)
+	assert.True(t, res.Stopped)
+	assert.Equal(t, []bool{true}, seenAtFold1)
+	require.Len(t, res.Ensembles, 1)
+}
+
 func findJob(t *testing.T, dir string, spec Spec, id string) (int, Job) {
 	t.Helper()
 	spec, err := spec.WithDefaults()

@@ -69,7 +69,8 @@ type Spec struct {
 
 	// Ensembles also scores, for each arm and fold, the seed ensemble: the
 	// mean probability of the best models of all its seeds (two or more),
-	// on the held-out fold, once those runs have finished (EnsembleRow).
+	// on the held-out fold, as soon as the last of those runs finishes, or
+	// at the start of a call that finds it missing (EnsembleRow).
 	Ensembles bool `json:"ensembles,omitempty"`
 
 	// CrossLayout and CrossData name a second data set: every finished

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -155,8 +156,9 @@ func Run(ctx context.Context, dir string, spec Spec, opts Options) (*Result, err
 	}
 	x.log.Info().Str("dir", dir).Int("runs", len(runs)).Int("finished", len(rows)).Int("to_do", len(pending)).
 		Int("jobs", jobs).Int("threads_per_job", x.threads).Msg("study")
-	var mu sync.Mutex // guards rows and res
+	var mu sync.Mutex // guards rows, ens and res
 	ens := map[string]EnsembleRow{}
+	groups := ensembleGroups(runs)
 	writeReport := func() {
 		res.aggregate(arms, base, rows)
 		res.aggregateEnsembles(arms, base, rows, ens)
@@ -164,22 +166,68 @@ func Run(ctx context.Context, dir string, spec Spec, opts Options) (*Result, err
 			x.log.Warn().Err(err).Msg("study: writing the report")
 		}
 	}
+	// scoreWaiting reads the saved ensembles and scores, with all threads,
+	// those whose seeds have all finished but that are missing or stale.
+	scoreWaiting := func() (scored bool, err error) {
+		if !spec.Ensembles {
+			return false, nil
+		}
+		have, todo, err := loadEnsembles(dir, groups, rows)
+		if err != nil {
+			return false, err
+		}
+		maps.Copy(ens, have)
+		if opts.ReportOnly || res.Stopped || len(todo) == 0 {
+			return false, nil
+		}
+		x.log.Info().Int("ensembles", len(todo)).Msg("study: scoring seed ensembles")
+		res.Stopped = x.scoreEnsembles(ctx, todo, rows, total, ens, res.Failed)
+		return true, nil
+	}
+	// Before training: the ensembles of folds finished by an earlier call
+	// (or reused) are scored while their models are surely here.
+	if scored, err := scoreWaiting(); err != nil {
+		return nil, err
+	} else if scored {
+		writeReport()
+	}
+	// finished files a run's outcome and returns the seed ensemble its
+	// finish completed, if there is one to score.
+	finished := func(i int, row Row, err error) (ensembleGroup, []Row, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		r := runs[i]
+		if row.Arm != "" {
+			rows[pairKey(r.Arm, r.Fold, r.Seed)] = row
+		}
+		switch {
+		case errors.Is(err, errRunStopped):
+			res.Stopped = true
+		case err != nil:
+			res.Failed[r.ID()] = err.Error()
+			x.log.Error().Str("run", r.ID()).Err(err).Msg("study: run failed")
+		default:
+			x.log.Info().Str("run", r.ID()).Float64("dice", round4(row.Score("dice_pooled"))).Msg("study: run finished")
+			writeReport()
+			if spec.Ensembles {
+				return completedBy(groups, r, rows, ens)
+			}
+		}
+		return ensembleGroup{}, nil, false
+	}
 	if !opts.ReportOnly && len(pending) > 0 {
 		x.runAll(ctx, runs, states, pending, jobs, func(i int, row Row, err error) {
+			g, members, ok := finished(i, row, err)
+			if !ok {
+				return
+			}
+			// Scored as soon as its last seed finishes, with this job's
+			// threads: the members' models are on this disk now, and the
+			// score lands in ensembles/ (a few hundred bytes) at once.
+			e, err := x.scoreEnsemble(ctx, g, members, x.threads)
 			mu.Lock()
 			defer mu.Unlock()
-			r := runs[i]
-			if row.Arm != "" {
-				rows[pairKey(r.Arm, r.Fold, r.Seed)] = row
-			}
-			switch {
-			case errors.Is(err, errRunStopped):
-				res.Stopped = true
-			case err != nil:
-				res.Failed[r.ID()] = err.Error()
-				x.log.Error().Str("run", r.ID()).Err(err).Msg("study: run failed")
-			default:
-				x.log.Info().Str("run", r.ID()).Float64("dice", round4(row.Score("dice_pooled"))).Msg("study: run finished")
+			if !x.recordEnsemble(g, e, err, ens, res.Failed) && err == nil {
 				writeReport()
 			}
 		})
@@ -187,18 +235,9 @@ func Run(ctx context.Context, dir string, spec Spec, opts Options) (*Result, err
 			res.Stopped = true
 		}
 	}
-	if spec.Ensembles {
-		have, todo, err := loadEnsembles(dir, ensembleGroups(runs), rows)
-		if err != nil {
-			return nil, err
-		}
-		for k, e := range have {
-			ens[k] = e
-		}
-		if !opts.ReportOnly && !res.Stopped && len(todo) > 0 {
-			x.log.Info().Int("ensembles", len(todo)).Msg("study: scoring seed ensembles")
-			res.Stopped = x.scoreEnsembles(ctx, todo, rows, total, ens, res.Failed)
-		}
+	// After: the ones whose scoring failed during training, tried again.
+	if _, err := scoreWaiting(); err != nil {
+		return nil, err
 	}
 	writeReport()
 	if len(res.Failed) > 0 {
