@@ -124,7 +124,7 @@ func (e *Ensemble) PickThreshold(val []data.Sample) (threshold, valDice float64,
 	if err != nil {
 		return 0, 0, fmt.Errorf("dskd: ensemble threshold: %w", err)
 	}
-	e.threshold = float64(th)
+	e.threshold = widenThreshold(th)
 	return e.threshold, score, nil
 }
 

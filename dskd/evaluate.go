@@ -117,8 +117,8 @@ func (t *trainer) finish(res *Result) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("dskd: %w", err)
 		}
-		res.Threshold = float64(th)
-		picked := PickedThreshold{Threshold: float64(th), Metric: string(metrics.MetricDice), ValScore: score, Epoch: t.state.BestEpoch}
+		res.Threshold = widenThreshold(th)
+		picked := PickedThreshold{Threshold: res.Threshold, Metric: string(metrics.MetricDice), ValScore: score, Epoch: t.state.BestEpoch}
 		if err := writeJSON(filepath.Join(t.cfg.OutDir, thresholdFile), picked); err != nil {
 			return nil, err
 		}

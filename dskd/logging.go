@@ -44,3 +44,15 @@ func roundSig(v float64, n int) float64 {
 	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', n, 64), 64)
 	return r
 }
+
+// widenThreshold is t as the float64 whose shortest decimal is t's own:
+// a picked 0.36 is written as 0.36 in JSON and CSV, not as
+// 0.36000001430511475. Converted back to float32 it is t again, so the
+// masks binarised with it do not change.
+func widenThreshold(t float32) float64 {
+	w, err := strconv.ParseFloat(strconv.FormatFloat(float64(t), 'g', -1, 32), 64)
+	if err != nil || float32(w) != t {
+		return float64(t)
+	}
+	return w
+}
