@@ -9,7 +9,9 @@
 // folds), study.html and dice_by_arm.png. The grid is saved in study.json,
 // so the folder alone resumes and reports (`dskd study --dir D`). With
 // Spec.Ensembles it also scores each arm and fold's seed ensemble (the
-// mean probability of its seeds' best models) on the held-out fold.
+// mean probability of its seeds' best models) on the held-out fold; with
+// Spec.ScoreLast, each run's last-epoch model too, paired with the model
+// its validation carve kept.
 //
 // Model selection never sees the scored images: each run trains on the
 // other folds minus an inner validation carve (Config.ValFraction, seeded

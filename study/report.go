@@ -124,19 +124,28 @@ func (res *Result) csvColumns() []string {
 			cols = append(cols, CrossPrefix+k)
 		}
 	}
+	if res.Spec.ScoreLast {
+		for _, k := range append([]string{"val_dice"}, heldOutScoreKeys()...) {
+			cols = append(cols, LastPrefix+k)
+		}
+	}
 	return cols
 }
 
 // WriteCSV writes one row per finished run:
 //
 //	arm,preset,fold,seed,run_dir,config_hash,best_epoch,epochs,threshold,val_dice,
-//	dice_pooled,dice_mean,...,cldice_mean,[cross_dice_pooled,...,]train_seconds,wall_seconds,threads
+//	dice_pooled,dice_mean,...,cldice_mean,[cross_dice_pooled,...,][last_val_dice,last_dice_pooled,...,
+//	last_epoch,last_threshold,]train_seconds,wall_seconds,threads
 //
 // Floats are written in the shortest form that round-trips; NaN as an
 // empty cell.
 func (res *Result) WriteCSV(w io.Writer) error {
 	cols := res.csvColumns()
 	header := append([]string{"arm", "preset", "fold", "seed", "run_dir", "config_hash", "best_epoch", "epochs", "threshold"}, cols...)
+	if res.Spec.ScoreLast {
+		header = append(header, "last_epoch", "last_threshold")
+	}
 	header = append(header, "train_seconds", "wall_seconds", "threads")
 	cw := csv.NewWriter(w)
 	if err := cw.Write(header); err != nil {
@@ -147,6 +156,13 @@ func (res *Result) WriteCSV(w io.Writer) error {
 			strconv.Itoa(r.BestEpoch), strconv.Itoa(r.Epochs), csvFloat(r.Threshold)}
 		for _, c := range cols {
 			line = append(line, csvFloat(r.Score(c)))
+		}
+		if res.Spec.ScoreLast {
+			if r.Last != nil {
+				line = append(line, strconv.Itoa(r.LastEpoch), csvFloat(r.LastThreshold))
+			} else {
+				line = append(line, "", "")
+			}
 		}
 		line = append(line, csvFloat(r.TrainSeconds), csvFloat(r.WallSeconds), strconv.Itoa(r.Threads))
 		if err := cw.Write(line); err != nil {
@@ -192,6 +208,7 @@ func (res *Result) WriteMarkdown(w io.Writer) error {
 	res.armTable(&b, "", "_mean", false)
 	res.comparisonTable(&b, "")
 	res.writeEnsemblesMarkdown(&b)
+	res.writeLastMarkdown(&b)
 	if res.CrossSize > 0 {
 		fmt.Fprintf(&b, "\n## Cross-domain: %s layout at `%s`, all %d labelled images, mean ± std over runs\n\nPooled:\n\n", s.CrossLayout, s.CrossData, res.CrossSize)
 		res.armTable(&b, CrossPrefix, "_pooled", false)

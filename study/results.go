@@ -30,6 +30,13 @@ type Row struct {
 	// "val_dice"); CrossKey names that data set.
 	Cross    map[string]float64 `json:"cross,omitempty"`
 	CrossKey string             `json:"cross_key,omitempty"`
+	// Last are the same scores of the run's last-epoch model (Spec.ScoreLast),
+	// "val_dice" included when its threshold was picked again on
+	// validation; LastEpoch and LastThreshold are that model's epoch and
+	// threshold.
+	Last          map[string]float64 `json:"last,omitempty"`
+	LastEpoch     int                `json:"last_epoch,omitempty"`
+	LastThreshold float64            `json:"last_threshold,omitempty"`
 	// TrainSeconds sums the epochs' training time (it survives resumes);
 	// WallSeconds is the time spent in dskd.Train and dskd.Resume, validation and
 	// checkpoints included, by calls that ended without a kill.
@@ -38,15 +45,22 @@ type Row struct {
 	Threads      int     `json:"threads"`
 }
 
-// CrossPrefix marks the score keys of the cross-domain evaluation.
-const CrossPrefix = "cross_"
+// CrossPrefix marks the score keys of the cross-domain evaluation,
+// LastPrefix those of the last-epoch model.
+const (
+	CrossPrefix = "cross_"
+	LastPrefix  = "last_"
+)
 
-// Score returns a score by key ("dice_pooled", "val_dice", or
-// "cross_dice_pooled" for the cross-domain one); NaN when absent.
+// Score returns a score by key ("dice_pooled", "val_dice",
+// "cross_dice_pooled" for the cross-domain one, "last_dice_pooled" for
+// the last-epoch model's); NaN when absent.
 func (r Row) Score(key string) float64 {
 	m := r.Scores
 	if k, ok := strings.CutPrefix(key, CrossPrefix); ok {
 		m, key = r.Cross, k
+	} else if k, ok := strings.CutPrefix(key, LastPrefix); ok {
+		m, key = r.Last, k
 	}
 	if v, ok := m[key]; ok {
 		return v
@@ -138,6 +152,9 @@ type Result struct {
 	Ensembles           []EnsembleRow
 	EnsembleArms        []EnsembleSummary
 	EnsembleComparisons []Comparison
+	// LastComparisons pair, per arm, each run's last-epoch model with the
+	// model it kept (Spec.ScoreLast): Arm is "ARM, last epoch".
+	LastComparisons []Comparison
 	// CrossSize is the number of labelled cross-domain images (0: none).
 	CrossSize int
 	Stopped   bool              // a hook returned dskd.ErrStop or the context ended
@@ -162,6 +179,11 @@ func (res *Result) aggregate(arms []studyArm, baselines map[string]string, rows 
 	if res.CrossSize > 0 {
 		for _, k := range heldOutScoreKeys() {
 			keys = append(keys, CrossPrefix+k)
+		}
+	}
+	if res.Spec.ScoreLast {
+		for _, k := range append(heldOutScoreKeys(), "val_dice") {
+			keys = append(keys, LastPrefix+k)
 		}
 	}
 	for _, a := range arms {
@@ -196,6 +218,7 @@ func (res *Result) aggregate(arms []studyArm, baselines map[string]string, rows 
 			res.Comparisons = append(res.Comparisons, c)
 		}
 	}
+	res.aggregateLast()
 }
 
 func pairKey(arm string, fold int, seed int64) string {

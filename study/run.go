@@ -92,6 +92,8 @@ type runner struct {
 	log     zerolog.Logger
 	cross   *crossSet
 	threads int
+	// scoreLast: also score each finished run's last-epoch model.
+	scoreLast bool
 }
 
 // errRunStopped marks a run that ended without finishing: a hook's dskd.ErrStop
@@ -99,7 +101,8 @@ type runner struct {
 var errRunStopped = errors.New("study: run stopped")
 
 // execute trains or resumes r unless finished, then scores it on the cross
-// data set if that is missing, and returns its row.
+// data set and its last-epoch model (Spec.ScoreLast) where those are
+// missing, and returns its row.
 func (x *runner) execute(ctx context.Context, r Job, st runState) (Row, error) {
 	runDir := filepath.Join(x.dir, r.Dir)
 	log := x.log.With().Str("run", r.ID()).Logger()
@@ -111,18 +114,32 @@ func (x *runner) execute(ctx context.Context, r Job, st runState) (Row, error) {
 		st.row = &row
 	}
 	row := *st.row
-	if x.cross == nil || row.CrossKey == x.cross.key {
-		return row, nil
+	if x.cross != nil && row.CrossKey != x.cross.key {
+		res, err := x.crossEvaluate(ctx, r, runDir)
+		if err != nil {
+			return row, err
+		}
+		if err := writeJSON(filepath.Join(runDir, crossMetricsFile), res); err != nil {
+			return row, err
+		}
+		row.Cross, row.CrossKey = scoresOf(res), x.cross.key
+		if err := writeJSON(filepath.Join(runDir, studyResultFile), row); err != nil {
+			return row, err
+		}
 	}
-	res, err := x.crossEvaluate(ctx, r, runDir)
-	if err != nil {
-		return row, err
+	if x.scoreLast && row.Last == nil {
+		if err := x.scoreLastEpoch(ctx, r, runDir, &row); err != nil {
+			return row, err
+		}
+		return row, writeJSON(filepath.Join(runDir, studyResultFile), row)
 	}
-	if err := writeJSON(filepath.Join(runDir, crossMetricsFile), res); err != nil {
-		return row, err
-	}
-	row.Cross, row.CrossKey = scoresOf(res), x.cross.key
-	return row, writeJSON(filepath.Join(runDir, studyResultFile), row)
+	return row, nil
+}
+
+// needsWork reports whether a run folder's state leaves anything to do:
+// training, or a score the spec asks for that its row lacks.
+func (x *runner) needsWork(st runState) bool {
+	return st.row == nil || (x.cross != nil && st.row.CrossKey != x.cross.key) || (x.scoreLast && st.row.Last == nil)
 }
 
 func (x *runner) train(ctx context.Context, r Job, st runState, runDir string, log zerolog.Logger) (Row, error) {

@@ -72,6 +72,11 @@ type Spec struct {
 	// on the held-out fold, as soon as the last of those runs finishes, or
 	// at the start of a call that finds it missing (EnsembleRow).
 	Ensembles bool `json:"ensembles,omitempty"`
+	// ScoreLast also scores each finished run's last-epoch model on its
+	// held-out fold (Row.Last), threshold picked again on the validation
+	// carve when the run picks its own: what selecting the best epoch on
+	// validation gained or cost, per arm, with a paired interval.
+	ScoreLast bool `json:"score_last,omitempty"`
 
 	// CrossLayout and CrossData name a second data set: every finished
 	// run's best model is also scored on all its labelled images.

@@ -88,7 +88,7 @@ func Run(ctx context.Context, dir string, spec Spec, opts Options) (*Result, err
 	if total <= 0 {
 		total = runtime.NumCPU()
 	}
-	x := &runner{dir: dir, opts: opts, threads: max(1, total/jobs)}
+	x := &runner{dir: dir, opts: opts, threads: max(1, total/jobs), scoreLast: spec.ScoreLast}
 	x.log = dskd.ConsoleLogger()
 	if opts.Logger != nil {
 		x.log = *opts.Logger
@@ -150,7 +150,7 @@ func Run(ctx context.Context, dir string, spec Spec, opts Options) (*Result, err
 		if st.row != nil {
 			rows[pairKey(runs[i].Arm, runs[i].Fold, runs[i].Seed)] = *st.row
 		}
-		if st.row == nil || (x.cross != nil && st.row.CrossKey != x.cross.key) {
+		if x.needsWork(st) {
 			pending = append(pending, i)
 		}
 	}

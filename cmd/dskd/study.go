@@ -75,6 +75,7 @@ func Study(args []string, w io.Writer) error {
 	baseline := fs.String("baseline", "", "arm or preset the others are compared with (default unet when in the grid)")
 	bootstrap := fs.Int("bootstrap", 0, "bootstrap resamples of the paired intervals (default 10000)")
 	ensembles := fs.Bool("ensembles", false, "also score each arm and fold's seed ensemble (the mean probability of its seeds' best models) on the held-out fold: ensembles.csv, results.md; needs two seeds or more")
+	scoreLast := fs.Bool("score-last", false, "also score each finished run's last-epoch model on its held-out fold (threshold picked again on validation when the runs pick theirs): results.md pairs it with the kept model, per arm")
 	crossData := fs.String("cross-data", "", "a second data set to score every finished run's best model on (all its labelled images)")
 	crossLayout := fs.String("cross-layout", "", "layout of --cross-data: dca1, xcad or folder")
 	jobs := fs.Int("jobs", 1, "runs trained at once")
@@ -122,6 +123,7 @@ func Study(args []string, w io.Writer) error {
 		{"baseline", func() error { spec.Baseline = *baseline; return nil }},
 		{"bootstrap", func() error { spec.Bootstrap = *bootstrap; return nil }},
 		{"ensembles", func() error { spec.Ensembles = *ensembles; return nil }},
+		{"score-last", func() error { spec.ScoreLast = *scoreLast; return nil }},
 		{"cross-data", func() error { spec.CrossData, err = filepath.Abs(*crossData); return err }},
 		{"cross-layout", func() error { spec.CrossLayout = *crossLayout; return nil }},
 	}
