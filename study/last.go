@@ -102,3 +102,20 @@ func (res *Result) writeLastMarkdown(b *strings.Builder) {
 			"wins / losses / ties count the runs where the last epoch is above, below, equal.\n\n", res.Spec.Bootstrap, res.Spec.BootstrapSeed),
 		"runs")
 }
+
+// lastDiceCells gives each arm its cell of the HTML table (Spec.ScoreLast):
+// the pooled-Dice difference last epoch − kept model and its tally; nil
+// without ScoreLast.
+func (res *Result) lastDiceCells() map[string]string {
+	if !res.Spec.ScoreLast {
+		return nil
+	}
+	cells := map[string]string{}
+	for _, c := range res.LastComparisons {
+		if c.Score == "dice_pooled" && c.Pairs > 0 {
+			arm := strings.TrimSuffix(c.Arm, ", last epoch")
+			cells[arm] = fmt.Sprintf("%s [%s, %s], %s", fmtSigned(c.Mean), fmtSigned(c.Lo), fmtSigned(c.Hi), c.tally())
+		}
+	}
+	return cells
+}

@@ -2,6 +2,7 @@ package study
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -97,6 +98,12 @@ func TestStudyScoresTheLastEpoch(t *testing.T) {
 	assert.Contains(t, string(md), "| unet, last epoch | unet, best on validation | Dice (pooled) | 2 | "+fmtSigned(unetDice.Mean)+" |")
 	assert.NotContains(t, string(md), "keep-last, last epoch", "an arm that keeps its last epoch has nothing to compare")
 	assert.Len(t, res.LastComparisons, len(lastScoreKeys))
+	page := res.htmlStudy()
+	require.Len(t, page.Rows, 2)
+	assert.Equal(t, "last epoch − kept model: Dice [95 % interval], last ahead / behind / level", page.Columns[len(page.Columns)-1])
+	assert.Equal(t, fmt.Sprintf("%s [%s, %s], %s", fmtSigned(unetDice.Mean), fmtSigned(unetDice.Lo), fmtSigned(unetDice.Hi), unetDice.tally()),
+		page.Rows[0][len(page.Rows[0])-1])
+	assert.Empty(t, page.Rows[1][len(page.Rows[1])-1], "keep-last has nothing to compare")
 	lines := readCSV(t, filepath.Join(dir, CSVFile))
 	header := lines[0]
 	assert.Contains(t, header, "last_dice_pooled")

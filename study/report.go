@@ -72,6 +72,10 @@ func (res *Result) htmlStudy() report.Study {
 	if ens != nil {
 		st.Columns = append(st.Columns, "seed ensemble: Dice (pooled), folds")
 	}
+	last := res.lastDiceCells()
+	if last != nil {
+		st.Columns = append(st.Columns, "last epoch − kept model: Dice [95 % interval], last ahead / behind / level")
+	}
 	diff := res.diceComparisons()
 	for _, a := range res.Arms {
 		row := []string{a.Arm, strconv.Itoa(a.Runs)}
@@ -85,6 +89,9 @@ func (res *Result) htmlStudy() report.Study {
 		}
 		if ens != nil {
 			row = append(row, ens[a.Arm])
+		}
+		if last != nil {
+			row = append(row, last[a.Arm])
 		}
 		st.Rows = append(st.Rows, row)
 	}
