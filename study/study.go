@@ -4,12 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
-	"runtime"
-	"sort"
-	"strings"
 	"sync"
 
 	"github.com/angioseg/dskd/dskd"
@@ -83,59 +79,9 @@ func Run(ctx context.Context, dir string, spec Spec, opts Options) (*Result, err
 		return nil, fmt.Errorf("study: %w", err)
 	}
 	defer lock.Release()
-	jobs := max(1, opts.Jobs)
-	total := opts.Threads
-	if total <= 0 {
-		total = runtime.NumCPU()
-	}
-	x := &runner{dir: dir, opts: opts, threads: max(1, total/jobs), scoreLast: spec.ScoreLast}
-	x.log = dskd.ConsoleLogger()
-	if opts.Logger != nil {
-		x.log = *opts.Logger
-	}
-	pool, err := openStudyPool(spec.Layout, spec.Data)
+	s, err := openSession(dir, spec, opts)
 	if err != nil {
 		return nil, err
-	}
-	runs, err := spec.grid(dir, pool, x.threads)
-	if err != nil {
-		return nil, err
-	}
-	arms := spec.arms()
-	base, err := baselines(spec, arms)
-	if err != nil {
-		return nil, err
-	}
-	if len(opts.Reuse) > 0 {
-		n, err := reuseFinished(dir, runs, opts.Reuse)
-		if err != nil {
-			return nil, err
-		}
-		x.log.Info().Int("runs", n).Strs("from", opts.Reuse).Msg("study: finished runs reused")
-	}
-	states := make([]runState, len(runs))
-	var refusals []string
-	for i, r := range runs {
-		if states[i], err = inspectRun(dir, r); err != nil {
-			return nil, err
-		}
-		if states[i].refusal != "" {
-			refusals = append(refusals, states[i].refusal)
-		}
-	}
-	if len(refusals) > 0 {
-		return nil, fmt.Errorf("study: %d run folders do not fit the grid (remove them to train them again, or use another study folder):\n  %s",
-			len(refusals), strings.Join(refusals, "\n  "))
-	}
-	res := &Result{Dir: dir, Spec: spec, PoolSize: len(pool), Runs: runs, Failed: map[string]string{}}
-	if spec.CrossLayout != "" {
-		samples, err := openLabelled(spec.CrossLayout, spec.CrossData)
-		if err != nil {
-			return nil, err
-		}
-		abs, _ := filepath.Abs(spec.CrossData)
-		x.cross = &crossSet{key: fmt.Sprintf("%s:%s:%d", spec.CrossLayout, abs, len(samples)), samples: samples}
-		res.CrossSize = len(samples)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("study: %w", err)
@@ -143,112 +89,7 @@ func Run(ctx context.Context, dir string, spec Spec, opts Options) (*Result, err
 	if err := writeJSON(filepath.Join(dir, SpecFile), given); err != nil {
 		return nil, err
 	}
-
-	rows := map[string]Row{}
-	var pending []int
-	for i, st := range states {
-		if st.row != nil {
-			rows[pairKey(runs[i].Arm, runs[i].Fold, runs[i].Seed)] = *st.row
-		}
-		if x.needsWork(st) {
-			pending = append(pending, i)
-		}
-	}
-	x.log.Info().Str("dir", dir).Int("runs", len(runs)).Int("finished", len(rows)).Int("to_do", len(pending)).
-		Int("jobs", jobs).Int("threads_per_job", x.threads).Msg("study")
-	var mu sync.Mutex // guards rows, ens and res
-	ens := map[string]EnsembleRow{}
-	groups := ensembleGroups(runs)
-	writeReport := func() {
-		res.aggregate(arms, base, rows)
-		res.aggregateEnsembles(arms, base, rows, ens)
-		if err := writeStudyReport(res); err != nil {
-			x.log.Warn().Err(err).Msg("study: writing the report")
-		}
-	}
-	// scoreWaiting reads the saved ensembles and scores, with all threads,
-	// those whose seeds have all finished but that are missing or stale.
-	scoreWaiting := func() (scored bool, err error) {
-		if !spec.Ensembles {
-			return false, nil
-		}
-		have, todo, err := loadEnsembles(dir, groups, rows)
-		if err != nil {
-			return false, err
-		}
-		maps.Copy(ens, have)
-		if opts.ReportOnly || res.Stopped || len(todo) == 0 {
-			return false, nil
-		}
-		x.log.Info().Int("ensembles", len(todo)).Msg("study: scoring seed ensembles")
-		res.Stopped = x.scoreEnsembles(ctx, todo, rows, total, ens, res.Failed)
-		return true, nil
-	}
-	// Before training: the ensembles of folds finished by an earlier call
-	// (or reused) are scored while their models are surely here.
-	if scored, err := scoreWaiting(); err != nil {
-		return nil, err
-	} else if scored {
-		writeReport()
-	}
-	// finished files a run's outcome and returns the seed ensemble its
-	// finish completed, if there is one to score.
-	finished := func(i int, row Row, err error) (ensembleGroup, []Row, bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		r := runs[i]
-		if row.Arm != "" {
-			rows[pairKey(r.Arm, r.Fold, r.Seed)] = row
-		}
-		switch {
-		case errors.Is(err, errRunStopped):
-			res.Stopped = true
-		case err != nil:
-			res.Failed[r.ID()] = err.Error()
-			x.log.Error().Str("run", r.ID()).Err(err).Msg("study: run failed")
-		default:
-			x.log.Info().Str("run", r.ID()).Float64("dice", round4(row.Score("dice_pooled"))).Msg("study: run finished")
-			writeReport()
-			if spec.Ensembles {
-				return completedBy(groups, r, rows, ens)
-			}
-		}
-		return ensembleGroup{}, nil, false
-	}
-	if !opts.ReportOnly && len(pending) > 0 {
-		x.runAll(ctx, runs, states, pending, jobs, func(i int, row Row, err error) {
-			g, members, ok := finished(i, row, err)
-			if !ok {
-				return
-			}
-			// Scored as soon as its last seed finishes, with this job's
-			// threads: the members' models are on this disk now, and the
-			// score lands in ensembles/ (a few hundred bytes) at once.
-			e, err := x.scoreEnsemble(ctx, g, members, x.threads)
-			mu.Lock()
-			defer mu.Unlock()
-			if !x.recordEnsemble(g, e, err, ens, res.Failed) && err == nil {
-				writeReport()
-			}
-		})
-		if ctx.Err() != nil {
-			res.Stopped = true
-		}
-	}
-	// After: the ones whose scoring failed during training, tried again.
-	if _, err := scoreWaiting(); err != nil {
-		return nil, err
-	}
-	writeReport()
-	if len(res.Failed) > 0 {
-		ids := make([]string, 0, len(res.Failed))
-		for id, e := range res.Failed {
-			ids = append(ids, id+": "+e)
-		}
-		sort.Strings(ids)
-		return res, fmt.Errorf("study: %d failed (runs or seed ensembles):\n  %s", len(ids), strings.Join(ids, "\n  "))
-	}
-	return res, nil
+	return s.run(ctx)
 }
 
 // runAll executes the pending runs, jobs at a time, in grid order, and
