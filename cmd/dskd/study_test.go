@@ -88,6 +88,18 @@ func TestStudyCommand(t *testing.T) {
 
 	assert.Error(t, Study([]string{"--dir", filepath.Join(root, "empty")}, &out), "no saved spec and no --data")
 	assert.ErrorContains(t, Study([]string{"--dir", dir, "--set", "seed=1,2"}, &out), "use seeds")
+
+	// --score-last on the finished study: saved, the last epoch scored,
+	// nothing trained again.
+	out.Reset()
+	require.NoError(t, Study([]string{"--dir", dir, "--score-last"}, &out))
+	assert.True(t, mustSpec(t, dir).ScoreLast)
+	assert.Contains(t, out.String(), "## The last epoch's model, held-out fold")
+	assert.Equal(t, stamp, modTime(t, filepath.Join(runDir, "metrics.csv")))
+	res, err = study.Run(t.Context(), dir, mustSpec(t, dir), study.Options{ReportOnly: true, Logger: &silent})
+	require.NoError(t, err)
+	assert.Equal(t, 0, res.Rows[0].LastEpoch, "one epoch: the last is the kept one")
+	assert.Equal(t, row.Score("dice_pooled"), res.Rows[0].Score("last_dice_pooled"))
 }
 
 func mustSpec(t *testing.T, dir string) study.Spec {
