@@ -18,9 +18,11 @@ import (
 // names of the fold's samples, so the two runs measure the same thing.
 // The run folder's files and its best model (checkpoints/best) are
 // copied, not its other checkpoints or overlays: enough to report the run,
-// score it in a seed ensemble and predict with it.
+// score it in a seed ensemble and predict with it. With withLast
+// (Spec.ScoreLast) its newest checkpoint is copied too, for its
+// last-epoch model to be scored.
 // It returns the number of runs taken.
-func reuseFinished(dir string, runs []Job, from []string) (int, error) {
+func reuseFinished(dir string, runs []Job, from []string, withLast bool) (int, error) {
 	finished := map[string]string{} // hash -> run folder
 	for _, other := range from {
 		abs, err := filepath.Abs(other)
@@ -62,7 +64,7 @@ func reuseFinished(dir string, runs []Job, from []string) (int, error) {
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return n, fmt.Errorf("study: %w", err)
 		}
-		if err := atomicfile.WriteDir(dst, func(tmp string) error { return copyRunFiles(src, tmp) }); err != nil {
+		if err := atomicfile.WriteDir(dst, func(tmp string) error { return copyRunFiles(src, tmp, withLast) }); err != nil {
 			return n, fmt.Errorf("study: reusing %s: %w", src, err)
 		}
 		n++
@@ -71,8 +73,9 @@ func reuseFinished(dir string, runs []Job, from []string) (int, error) {
 }
 
 // copyRunFiles copies a run folder's own files and its best checkpoint
-// (when it has one) from src into dst.
-func copyRunFiles(src, dst string) error {
+// (when it has one), with withLast its newest checkpoint too, from src
+// into dst.
+func copyRunFiles(src, dst string, withLast bool) error {
 	if err := copyFiles(src, dst); err != nil {
 		return err
 	}
@@ -80,14 +83,30 @@ func copyRunFiles(src, dst string) error {
 	if err != nil {
 		return nil // a snapshot without models (tools/study-snapshot.sh)
 	}
-	rel, err := filepath.Rel(src, best)
+	if err := copyCheckpoint(src, best, dst); err != nil {
+		return err
+	}
+	if !withLast {
+		return nil
+	}
+	last, err := dskd.LatestCheckpoint(src)
+	if err != nil {
+		return nil // the scoring names the run
+	}
+	return copyCheckpoint(src, last, dst)
+}
+
+// copyCheckpoint copies the checkpoint folder ck of the run folder src
+// to the same place under dst.
+func copyCheckpoint(src, ck, dst string) error {
+	rel, err := filepath.Rel(src, ck)
 	if err != nil {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Join(dst, rel), 0o755); err != nil {
 		return err
 	}
-	return copyFiles(best, filepath.Join(dst, rel))
+	return copyFiles(ck, filepath.Join(dst, rel))
 }
 
 // copyFiles copies the regular files directly in src into dst.

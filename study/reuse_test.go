@@ -64,7 +64,32 @@ func TestReuseTakesFinishedRunsOfAnotherStudy(t *testing.T) {
 	require.NoError(t, err, "a reused run predicts")
 	p.Close()
 
-	_, err = Run(context.Background(), filepath.Join(t.TempDir(), "c"), spec, Options{ReportOnly: true, Logger: quietLogger(),
+	// With ScoreLast the newest checkpoint comes along, and the reused
+	// run's last epoch is scored.
+	withLast := spec
+	withLast.ScoreLast = true
+	c := filepath.Join(t.TempDir(), "c")
+	resC, err := Run(context.Background(), c, withLast, Options{ReportOnly: true, Logger: quietLogger(), Reuse: []string{a}})
+	require.NoError(t, err)
+	require.Len(t, resC.Rows, 2, "a report trains nothing, but reuses")
+	entries, err = os.ReadDir(filepath.Join(c, "runs", "unet", "fold-0_seed-1", "checkpoints"))
+	require.NoError(t, err)
+	require.Len(t, entries, 2)
+	assert.Equal(t, []string{"best", "epoch-0001"}, []string{entries[0].Name(), entries[1].Name()})
+	resC, err = Run(context.Background(), c, withLast, Options{Jobs: 2, Threads: 2, Logger: quietLogger(), Reuse: []string{a},
+		Hooks: func(r Job) dskd.Hooks {
+			if r.Arm == "unet" {
+				t.Errorf("%s trains again", r.ID())
+			}
+			return dskd.Hooks{}
+		}})
+	require.NoError(t, err)
+	for _, r := range resC.Rows {
+		assert.Equal(t, 1, r.LastEpoch, r.Dir)
+		assert.NotNil(t, r.Last, r.Dir)
+	}
+
+	_, err = Run(context.Background(), filepath.Join(t.TempDir(), "d"), spec, Options{ReportOnly: true, Logger: quietLogger(),
 		Reuse: []string{dataDir}})
 	assert.ErrorContains(t, err, "not a study folder (no study.json)")
 	_, err = os.Stat(filepath.Join(a, SpecFile))

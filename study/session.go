@@ -61,7 +61,7 @@ func openSession(dir string, spec Spec, opts Options) (*session, error) {
 		return nil, err
 	}
 	if len(opts.Reuse) > 0 {
-		n, err := reuseFinished(dir, s.runs, opts.Reuse)
+		n, err := reuseFinished(dir, s.runs, opts.Reuse, spec.ScoreLast)
 		if err != nil {
 			return nil, err
 		}
