@@ -95,12 +95,14 @@ func (res *Result) writeLastMarkdown(b *strings.Builder) {
 	b.WriteString("\n## The last epoch's model, held-out fold, mean ± std over runs\n\n" +
 		"Each run's model of its last epoch, scored like the model it kept (above) on the same held-out fold; " +
 		"its threshold is picked again on the validation carve when the runs pick theirs. " +
-		"The differences below are what keeping the last epoch would have changed.\n\nPooled:\n\n")
+		"The differences below are what keeping the last epoch would have changed, within each arm, " +
+		"then between arms (every arm with its last epoch against its baseline with its last epoch).\n\nPooled:\n\n")
 	res.armTable(b, LastPrefix, "_pooled", false)
 	writeComparisons(b, res.LastComparisons, "\n### Paired differences, last epoch − kept model (same run)\n\n",
 		fmt.Sprintf("Mean difference over the runs; 95 %% percentile bootstrap interval of that mean (%d resamples, seed %d; whole folds resampled); "+
 			"wins / losses / ties count the runs where the last epoch is above, below, equal.\n\n", res.Spec.Bootstrap, res.Spec.BootstrapSeed),
 		"runs")
+	res.comparisonTable(b, LastPrefix)
 }
 
 // lastDiceCells gives each arm its cell of the HTML table (Spec.ScoreLast):

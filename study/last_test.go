@@ -27,6 +27,7 @@ func TestStudyScoresTheLastEpoch(t *testing.T) {
 	last, err := ParseArm("keep-last=unet;select=last")
 	require.NoError(t, err)
 	spec.Arms = []Arm{last}
+	spec.Baseline = "unet"
 	dir := t.TempDir()
 	first, err := Run(context.Background(), dir, spec, Options{Jobs: 2, Threads: 2, Logger: quietLogger()})
 	require.NoError(t, err)
@@ -92,9 +93,29 @@ func TestStudyScoresTheLastEpoch(t *testing.T) {
 	}
 	assert.InDelta(t, want, unetDice.Mean, 1e-12)
 
+	// Between arms: every arm's last epoch against its baseline's last
+	// epoch, paired by fold and seed.
+	var between *Comparison
+	for i, c := range res.Comparisons {
+		if c.Score == "last_dice_pooled" {
+			between = &res.Comparisons[i]
+		}
+	}
+	require.NotNil(t, between)
+	assert.Equal(t, "keep-last", between.Arm)
+	assert.Equal(t, "unet", between.Baseline)
+	want = 0
+	for _, r := range res.Rows {
+		sign := map[string]float64{"unet": -1, "keep-last": 1}[r.Arm]
+		want += sign * r.Last["dice_pooled"] / 2
+	}
+	assert.InDelta(t, want, between.Mean, 1e-12)
+
 	md, err := os.ReadFile(filepath.Join(dir, MarkdownFile))
 	require.NoError(t, err)
 	assert.Contains(t, string(md), "## The last epoch's model, held-out fold")
+	assert.Contains(t, string(md), "### Paired differences, arm − baseline (same fold and seed), last-epoch models")
+	assert.Contains(t, string(md), "| keep-last | unet | Dice (pooled) | 2 | "+fmtSigned(between.Mean)+" |")
 	assert.Contains(t, string(md), "| unet, last epoch | unet, best on validation | Dice (pooled) | 2 | "+fmtSigned(unetDice.Mean)+" |")
 	assert.NotContains(t, string(md), "keep-last, last epoch", "an arm that keeps its last epoch has nothing to compare")
 	assert.Len(t, res.LastComparisons, len(lastScoreKeys))

@@ -256,11 +256,11 @@ func (res *Result) armTable(b *strings.Builder, prefix, suffix string, extra boo
 func (res *Result) comparisonTable(b *strings.Builder, prefix string) {
 	var cs []Comparison
 	for _, c := range res.Comparisons {
-		if strings.HasPrefix(c.Score, CrossPrefix) == (prefix != "") {
+		if scorePrefix(c.Score) == prefix {
 			cs = append(cs, c)
 		}
 	}
-	writeComparisons(b, cs, fmt.Sprintf("\n### Paired differences, arm − baseline (same fold and seed)%s\n\n", map[bool]string{true: ", cross-domain"}[prefix != ""]),
+	writeComparisons(b, cs, fmt.Sprintf("\n### Paired differences, arm − baseline (same fold and seed)%s\n\n", map[string]string{CrossPrefix: ", cross-domain", LastPrefix: ", last-epoch models"}[prefix]),
 		fmt.Sprintf("Mean difference over the pairs; 95 %% percentile bootstrap interval of that mean (%d resamples, seed %d; "+
 			"whole folds are resampled when the pairs span two folds or more, single pairs otherwise); "+
 			"wins / losses / ties count the pairs. An interval that excludes 0 is a difference the runs support.\n\n", res.Spec.Bootstrap, res.Spec.BootstrapSeed),
@@ -284,7 +284,7 @@ func writeComparisons(b *strings.Builder, cs []Comparison, heading, intro, unit 
 
 // scoreLabel turns "dice_pooled" into "Dice (pooled)".
 func scoreLabel(key string) string {
-	key = strings.TrimPrefix(key, CrossPrefix)
+	key = strings.TrimPrefix(key, scorePrefix(key))
 	for _, suffix := range []string{"_pooled", "_mean"} {
 		if m, ok := strings.CutSuffix(key, suffix); ok {
 			if l, ok := metricLabels[metrics.Metric(m)]; ok {

@@ -52,6 +52,16 @@ const (
 	LastPrefix  = "last_"
 )
 
+// scorePrefix is the prefix of a score key: CrossPrefix, LastPrefix or "".
+func scorePrefix(key string) string {
+	for _, p := range []string{CrossPrefix, LastPrefix} {
+		if strings.HasPrefix(key, p) {
+			return p
+		}
+	}
+	return ""
+}
+
 // Score returns a score by key ("dice_pooled", "val_dice",
 // "cross_dice_pooled" for the cross-domain one, "last_dice_pooled" for
 // the last-epoch model's); NaN when absent.
@@ -199,6 +209,9 @@ func (res *Result) aggregate(arms []studyArm, baselines map[string]string, rows 
 	compared := comparedScoreKeys("")
 	if res.CrossSize > 0 {
 		compared = append(compared, comparedScoreKeys(CrossPrefix)...)
+	}
+	if res.Spec.ScoreLast {
+		compared = append(compared, comparedScoreKeys(LastPrefix)...)
 	}
 	for _, a := range arms {
 		base, ok := baselines[a.name]
