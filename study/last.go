@@ -99,7 +99,7 @@ func (res *Result) writeLastMarkdown(b *strings.Builder) {
 		"then between arms (every arm with its last epoch against its baseline with its last epoch).\n\nPooled:\n\n")
 	res.armTable(b, LastPrefix, "_pooled", false)
 	writeComparisons(b, res.LastComparisons, "\n### Paired differences, last epoch − kept model (same run)\n\n",
-		fmt.Sprintf("Mean difference over the runs; 95 %% percentile bootstrap interval of that mean (%d resamples, seed %d; whole folds resampled); "+
+		fmt.Sprintf("Mean difference over the runs; 95 %% percentile bootstrap interval of that mean (%d resamples, seed %d; whole folds resampled when the runs span two or more); "+
 			"wins / losses / ties count the runs where the last epoch is above, below, equal.\n\n", res.Spec.Bootstrap, res.Spec.BootstrapSeed),
 		"runs")
 	res.comparisonTable(b, LastPrefix)
