@@ -81,7 +81,7 @@ func (res *Result) aggregateLast() {
 				}
 			}
 			c := compare(diffs, res.Spec.Bootstrap, res.Spec.BootstrapSeed)
-			c.Arm, c.Baseline, c.Score = a.Arm+", last epoch", a.Arm+", best on validation", k
+			c.Arm, c.Baseline, c.Score = lastLabel(a.Arm), a.Arm+", best on validation", k
 			res.LastComparisons = append(res.LastComparisons, c)
 		}
 	}
@@ -113,11 +113,15 @@ func (res *Result) lastDiceCells() map[string]string {
 		return nil
 	}
 	cells := map[string]string{}
-	for _, c := range res.LastComparisons {
-		if c.Score == "dice_pooled" && c.Pairs > 0 {
-			arm := strings.TrimSuffix(c.Arm, ", last epoch")
-			cells[arm] = fmt.Sprintf("%s [%s, %s], %s", fmtSigned(c.Mean), fmtSigned(c.Lo), fmtSigned(c.Hi), c.tally())
+	for _, a := range res.Arms {
+		for _, c := range res.LastComparisons {
+			if c.Arm == lastLabel(a.Arm) && c.Score == "dice_pooled" && c.Pairs > 0 {
+				cells[a.Arm] = fmt.Sprintf("%s [%s, %s], %s", fmtSigned(c.Mean), fmtSigned(c.Lo), fmtSigned(c.Hi), c.tally())
+			}
 		}
 	}
 	return cells
 }
+
+// lastLabel names an arm's last-epoch models in LastComparisons.
+func lastLabel(arm string) string { return arm + ", last epoch" }

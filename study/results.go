@@ -66,12 +66,8 @@ func scorePrefix(key string) string {
 // "cross_dice_pooled" for the cross-domain one, "last_dice_pooled" for
 // the last-epoch model's); NaN when absent.
 func (r Row) Score(key string) float64 {
-	m := r.Scores
-	if k, ok := strings.CutPrefix(key, CrossPrefix); ok {
-		m, key = r.Cross, k
-	} else if k, ok := strings.CutPrefix(key, LastPrefix); ok {
-		m, key = r.Last, k
-	}
+	m := map[string]map[string]float64{"": r.Scores, CrossPrefix: r.Cross, LastPrefix: r.Last}[scorePrefix(key)]
+	key = strings.TrimPrefix(key, scorePrefix(key))
 	if v, ok := m[key]; ok {
 		return v
 	}
