@@ -132,14 +132,24 @@ func TestStudyResumesToTheSameResults(t *testing.T) {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), studyChildEnv+"="+dir, childEnv+"="+dataDir)
 		require.NoError(t, cmd.Start())
-		blocked := filepath.Join(dir, "runs", "dskd", "fold-1_seed-1", "checkpoints", "epoch-0001", "state.json")
+		// The fold-0 runs may still be training when dskd/fold-1 blocks (with
+		// two jobs, unet/fold-1 can finish before dskd/fold-0 on a loaded
+		// machine), so the kill also waits for their results: the check
+		// below is that finished runs are not trained again.
+		waitFor := []string{
+			filepath.Join(dir, "runs", "dskd", "fold-1_seed-1", "checkpoints", "epoch-0001", "state.json"),
+			filepath.Join(dir, "runs", "unet", "fold-0_seed-1", studyResultFile),
+			filepath.Join(dir, "runs", "dskd", "fold-0_seed-1", studyResultFile),
+		}
 		deadline := time.Now().Add(3 * time.Minute)
-		for {
-			if _, err := os.Stat(blocked); err == nil {
-				break
+		for _, f := range waitFor {
+			for {
+				if _, err := os.Stat(f); err == nil {
+					break
+				}
+				require.True(t, time.Now().Before(deadline), "the child never wrote %s", f)
+				time.Sleep(5 * time.Millisecond)
 			}
-			require.True(t, time.Now().Before(deadline), "the child never reached its epoch-1 checkpoint")
-			time.Sleep(5 * time.Millisecond)
 		}
 		require.NoError(t, cmd.Process.Kill())
 		_ = cmd.Wait()
