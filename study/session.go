@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/angioseg/dskd/dskd"
+	"github.com/angioseg/dskd/internal/progress"
 )
 
 // session is one call of Run on a locked study folder: the grid, the
@@ -109,8 +110,12 @@ func (s *session) run(ctx context.Context) (*Result, error) {
 			pending = append(pending, i)
 		}
 	}
-	s.x.log.Info().Str("dir", s.x.dir).Int("runs", len(s.runs)).Int("finished", len(s.rows)).Int("to_do", len(pending)).
-		Int("jobs", s.jobs).Int("threads_per_job", s.x.threads).Msg("study")
+	ev := s.x.log.Info().Str("dir", s.x.dir).Int("runs", len(s.runs)).Int("finished", len(s.rows)).Int("to_do", len(pending)).
+		Int("jobs", s.jobs).Int("threads_per_job", s.x.threads)
+	if left, ok := remainingTime(s.runs, s.rows, s.jobs); ok && len(pending) > 0 {
+		ev = ev.Str("eta_study", progress.Duration(left))
+	}
+	ev.Msg("study")
 	// Before training: the ensembles of folds finished by an earlier call
 	// (or reused) are scored while their models are surely here.
 	if scored, err := s.scoreWaiting(ctx); err != nil {
@@ -191,7 +196,12 @@ func (s *session) finished(i int, row Row, err error) (ensembleGroup, []Row, boo
 		s.res.Failed[r.ID()] = err.Error()
 		s.x.log.Error().Str("run", r.ID()).Err(err).Msg("study: run failed")
 	default:
-		s.x.log.Info().Str("run", r.ID()).Float64("dice", round4(row.Score("dice_pooled"))).Msg("study: run finished")
+		ev := s.x.log.Info().Str("run", r.ID()).Float64("dice", round4(row.Score("dice_pooled"))).
+			Str("finished", fmt.Sprintf("%d/%d", len(s.rows), len(s.runs)))
+		if left, ok := remainingTime(s.runs, s.rows, s.jobs); ok && len(s.rows) < len(s.runs) {
+			ev = ev.Str("eta_study", progress.Duration(left))
+		}
+		ev.Msg("study: run finished")
 		s.writeReport()
 		if s.spec.Ensembles {
 			return completedBy(s.groups, r, s.rows, s.ens)
