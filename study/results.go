@@ -39,7 +39,8 @@ type Row struct {
 	LastThreshold float64            `json:"last_threshold,omitempty"`
 	// TrainSeconds sums the epochs' training time (it survives resumes);
 	// WallSeconds is the time spent in dskd.Train and dskd.Resume, validation and
-	// checkpoints included, by calls that ended without a kill.
+	// checkpoints included; of a call ended by a kill, the time to its last
+	// checkpoint.
 	TrainSeconds float64 `json:"train_seconds"`
 	WallSeconds  float64 `json:"wall_seconds"`
 	Threads      int     `json:"threads"`

@@ -30,8 +30,9 @@ type runMeta struct {
 	Seed   int64       `json:"seed"`
 	Hash   string      `json:"config_hash"`
 	Config dskd.Config `json:"config"`
-	// WallSeconds is the time spent in dskd.Train or dskd.Resume by earlier calls
-	// that ended cleanly (a stop or a cancelled context).
+	// WallSeconds is the time spent in dskd.Train or dskd.Resume by earlier
+	// calls: to their end when they stopped cleanly (a stop or a cancelled
+	// context), to their last checkpoint when they were killed.
 	WallSeconds float64 `json:"wall_seconds"`
 }
 
@@ -160,8 +161,22 @@ func (x *runner) train(ctx context.Context, r Job, st runState, runDir string, l
 	if x.opts.Hooks != nil {
 		hooks = x.opts.Hooks(r)
 	}
+	start, before := time.Now(), meta.WallSeconds
+	// The wall time so far goes to disk with each checkpoint, so a kill
+	// loses only the time since the last one (which the resume redoes).
+	user := hooks.OnEpochEnd
+	hooks.OnEpochEnd = func(e dskd.EpochInfo) error {
+		saved := *meta
+		saved.WallSeconds = before + time.Since(start).Seconds()
+		if err := writeJSON(filepath.Join(runDir, studyRunFile), saved); err != nil {
+			return err
+		}
+		if user != nil {
+			return user(e)
+		}
+		return nil
+	}
 	opts := dskd.Options{Hooks: hooks, Logger: &log}
-	start := time.Now()
 	var res *dskd.Result
 	var err error
 	if st.resume {

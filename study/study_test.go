@@ -155,6 +155,9 @@ func TestStudyResumesToTheSameResults(t *testing.T) {
 		_ = cmd.Wait()
 		_, err := os.Stat(filepath.Join(dir, "runs", "dskd", "fold-1_seed-1", studyResultFile))
 		require.ErrorIs(t, err, os.ErrNotExist, "the killed run did not finish")
+		var killed runMeta
+		require.NoError(t, readJSONFile(filepath.Join(dir, "runs", "dskd", "fold-1_seed-1", studyRunFile), &killed))
+		assert.Greater(t, killed.WallSeconds, 0.0, "the wall time to the epoch-1 checkpoint survives the kill")
 
 		_, first := resumeStudy(t, dir, spec, want)
 		assert.Equal(t, 2, first.get("dskd/fold-1_seed-1"), "the killed run resumed after its epoch 1")
