@@ -67,8 +67,15 @@ func scorePrefix(key string) string {
 // "cross_dice_pooled" for the cross-domain one, "last_dice_pooled" for
 // the last-epoch model's); NaN when absent.
 func (r Row) Score(key string) float64 {
-	m := map[string]map[string]float64{"": r.Scores, CrossPrefix: r.Cross, LastPrefix: r.Last}[scorePrefix(key)]
-	key = strings.TrimPrefix(key, scorePrefix(key))
+	prefix := scorePrefix(key)
+	m := r.Scores
+	switch prefix {
+	case CrossPrefix:
+		m = r.Cross
+	case LastPrefix:
+		m = r.Last
+	}
+	key = key[len(prefix):]
 	if v, ok := m[key]; ok {
 		return v
 	}
