@@ -3,7 +3,9 @@ package aten
 import (
 	"errors"
 	"fmt"
+	"os/signal"
 	"runtime"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -88,6 +90,14 @@ type ProcessGroup struct {
 }
 
 // NewProcessGroup meets the other cfg.WorldSize-1 processes.
+//
+// From then on the process ignores SIGPIPE, as every Python process does.
+// Gloo and the TCPStore write to their sockets from threads of their own
+// and expect a write to a dead peer to fail with EPIPE; on a thread Go did
+// not start, SIGPIPE would instead end the process at once, without a word
+// (os/signal, "Go programs that use cgo"), and the surviving ranks of a
+// run whose peer died would vanish instead of failing with the error that
+// names the peer.
 func NewProcessGroup(cfg GroupConfig) (*ProcessGroup, error) {
 	code, err := cfg.Backend.code()
 	if err != nil {
@@ -99,6 +109,7 @@ func NewProcessGroup(cfg GroupConfig) (*ProcessGroup, error) {
 	if cfg.Timeout <= 0 {
 		return nil, fmt.Errorf("aten: process group timeout %v: must be > 0", cfg.Timeout)
 	}
+	signal.Ignore(syscall.SIGPIPE)
 	desc := fmt.Sprintf("rank %d of %d (%s, %s:%d)", cfg.Rank, cfg.WorldSize, cfg.Backend, cfg.MasterAddr, cfg.MasterPort)
 	var h unsafe.Pointer
 	err = onThread(func() error {
