@@ -46,7 +46,8 @@ func DCA1Split(dir string, w io.Writer) (data.Split, error) {
 	if len(train) == 0 {
 		return data.Split{}, err
 	}
-	fmt.Fprintf(w, "note: %s has no test ids (101-134): training on %d pairs with a validation split, no test report\n", dir, len(train))
+	// Said neutrally: train, eval, predict and study all open the folder.
+	fmt.Fprintf(w, "note: %s has no test ids (101-134): its %d pairs are training pairs, and there is no test split\n", dir, len(train))
 	return data.Split{Train: train}, nil
 }
 
