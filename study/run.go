@@ -161,13 +161,13 @@ func (x *runner) train(ctx context.Context, r Job, st runState, runDir string, l
 	if x.opts.Hooks != nil {
 		hooks = x.opts.Hooks(r)
 	}
-	start, before := time.Now(), meta.WallSeconds
+	start := time.Now()
 	// The wall time so far goes to disk with each checkpoint, so a kill
 	// loses only the time since the last one (which the resume redoes).
 	user := hooks.OnEpochEnd
 	hooks.OnEpochEnd = func(e dskd.EpochInfo) error {
-		saved := *meta
-		saved.WallSeconds = before + time.Since(start).Seconds()
+		saved := *meta // meta.WallSeconds counts the earlier calls until this one returns
+		saved.WallSeconds += time.Since(start).Seconds()
 		if err := writeJSON(filepath.Join(runDir, studyRunFile), saved); err != nil {
 			return err
 		}
